@@ -1,0 +1,147 @@
+"""Following ledger files by byte offset, through appends, truncation, replacement and rotation.
+
+The rules (DESIGN.md): a last line without its newline waits; a file that shrinks or whose first
+bytes changed is read again from the start; a rotated file (renamed, a new one created) is finished
+before the new one starts. The store commits rows and offsets together, so this module only decides
+*which* byte ranges to hand it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ledger.store import HEAD_BYTES, Ingested, Source, Store
+
+LEDGER_GLOB = "usage*.jsonl"
+
+
+@dataclass
+class CatchUp:
+    """What one pass over the ledgers found."""
+
+    rows: int = 0
+    rejected: int = 0
+    files: int = 0
+    missing: list[Path] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+def discover(paths: list[Path], pattern: str = LEDGER_GLOB) -> tuple[list[Path], list[Path]]:
+    """(files to read, configured paths that do not exist). Folders are searched recursively."""
+    found: list[Path] = []
+    missing: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(f for f in p.rglob(pattern) if f.is_file()))
+        elif p.exists():
+            found.append(p)
+        else:
+            missing.append(p)
+    return list(dict.fromkeys(found)), missing
+
+
+def _head(fd: int) -> bytes:
+    return os.pread(fd, HEAD_BYTES, 0)
+
+
+def _complete_end(fd: int, start: int, size: int) -> int:
+    """The offset just after the last newline in [start, size); ``start`` if there is none."""
+    pos = size
+    step = 1 << 16
+    while pos > start:
+        lo = max(start, pos - step)
+        block = os.pread(fd, pos - lo, lo)
+        nl = block.rfind(b"\n")
+        if nl >= 0:
+            return lo + nl + 1
+        pos = lo
+    return start
+
+
+def _find_by_inode(path: Path, dev: int | None, inode: int | None) -> Path | None:
+    """Where a rotated file went: a sibling named like it (``usage.jsonl.1``) with its inode."""
+    if inode is None:
+        return None
+    try:
+        siblings = [p for p in path.parent.iterdir() if p.name.startswith(path.name) and p != path]
+    except OSError:
+        return None
+    for p in siblings:
+        try:
+            st = p.stat()
+        except OSError:
+            continue
+        if st.st_ino == inode and st.st_dev == dev:
+            return p
+    return None
+
+
+def read_new(store: Store, source: Source, path: Path) -> Ingested:
+    """Ingest whatever complete lines ``path`` holds past ``source.offset``."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        st = os.fstat(fd)
+        head = _head(fd)
+        known = source.head
+        if st.st_size < source.offset or (known and head[: len(known)] != known[: len(head)]):
+            # Truncated, or replaced in place: the rows already counted stay; read it anew.
+            store.update_source(source, offset=0)
+        end = _complete_end(fd, source.offset, st.st_size)
+    finally:
+        os.close(fd)
+    return store.ingest_usage(source, path, source.offset, end, head)
+
+
+def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
+    """One pass: every ledger file brought up to its last complete line."""
+    result = CatchUp()
+    files, result.missing = discover(paths)
+    known = {s.path: s for s in store.sources(kind)}
+    # Files we were reading that are gone from their path: rotated away, or deleted.
+    for src in known.values():
+        p = Path(src.path)
+        if p not in files and not p.exists() and _configured(p, paths):
+            _finish_rotated(store, src, p, result)
+    for path in files:
+        try:
+            st = path.stat()
+            src = known.get(str(path))
+            if src is not None and (src.dev, src.inode) != (st.st_dev, st.st_ino):
+                _finish_rotated(store, src, path, result)
+                src = None
+            if src is None:
+                with open(path, "rb") as fh:
+                    head = fh.read(HEAD_BYTES)
+                src = store.add_source(kind, path, st, head)
+            got = read_new(store, src, path)
+        except OSError as exc:
+            result.errors.append(f"{path}: {exc.strerror or exc}")
+            continue
+        result.rows += got.rows
+        result.rejected += got.rejected
+        result.files += 1
+    if result.rows:
+        store.refresh_prices()
+    return result
+
+
+def _under(p: Path, root: Path) -> bool:
+    return p == root or root in p.parents
+
+
+def _configured(p: Path, paths: list[Path]) -> bool:
+    return any(_under(p, root) for root in paths)
+
+
+def _finish_rotated(store: Store, src: Source, path: Path, result: CatchUp) -> None:
+    """Read the rest of a rotated file under its new name, then retire its source."""
+    moved = _find_by_inode(path, src.dev, src.inode)
+    if moved is not None:
+        got = read_new(store, src, moved)
+        result.rows += got.rows
+        result.rejected += got.rejected
+        store.update_source(src, path=str(moved), active=False)
+    else:
+        store.update_source(src, active=False)

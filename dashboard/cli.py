@@ -1,0 +1,337 @@
+"""The ``packwatch`` command. Every failure a user can cause ends in one line that says what to do.
+
+Exit codes: 0 ok, 2 bad usage or input, 1 anything else (DESIGN.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from collectors.tail import CatchUp, catch_up, discover
+from ledger import queries
+from ledger.report import FORMATS, render, totals
+from ledger.settings import Settings, explain, load_settings
+from ledger.store import Store, StoreBusy, StoreError
+
+
+class UsageError(Exception):
+    """Bad usage or input: exit 2."""
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--ledger", action="append", type=Path, metavar="PATH",
+                   help="a usage ledger file or folder (repeatable)")
+    p.add_argument("--db", type=Path, metavar="PATH", help="the DuckDB store")
+    p.add_argument("--config", type=Path, metavar="PATH", help="the TOML config file")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="packwatch", description="An operations dashboard for AI coding agents."
+    )
+    _common(parser)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    collect = sub.add_parser("collect", help="follow the ledgers into the store (headless)")
+    _common(collect)
+    collect.add_argument("--once", action="store_true", help="catch up once and exit")
+
+    report = sub.add_parser("report", help="per-day and per-model totals")
+    _common(report)
+    report.add_argument("--since", metavar="DAY", help="first day: YYYY-MM-DD, today, yesterday, 7d")
+    report.add_argument("--until", metavar="DAY", help="last day, inclusive")
+    report.add_argument("--format", choices=FORMATS, default="table")
+    report.add_argument("--by", choices=("day", "model"), default="day",
+                        help="which table a CSV holds (default: day)")
+    report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
+    report.add_argument("--force", action="store_true", help="overwrite an existing --output file")
+
+    rejected = sub.add_parser("rejected", help="ledger lines that were not valid records")
+    _common(rejected)
+    rejected.add_argument("--json", action="store_true")
+    rejected.add_argument("--limit", type=int, default=200)
+
+    rebuild = sub.add_parser("rebuild", help="recreate the store from the ledgers")
+    _common(rebuild)
+
+    config = sub.add_parser("config", help="the effective settings and where each came from")
+    _common(config)
+    config.add_argument("--json", action="store_true")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    try:
+        return load_settings(args.config, ledgers=args.ledger, db=args.db)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise UsageError(f"bad setting {where}: {err['msg']}; fix the config file or flag") from None
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the config: {exc}") from None
+
+
+def _warn(message: str) -> None:
+    print(f"packwatch: {message}", file=sys.stderr)
+
+
+def _describe(result: CatchUp) -> str:
+    text = f"{result.rows} new rows"
+    if result.rejected:
+        text += f", {result.rejected} rejected lines (see `packwatch rejected`)"
+    return text
+
+
+def _report_missing(result: CatchUp) -> None:
+    for path in result.missing:
+        _warn(f"no ledger at {path}: pass --ledger, or try `packwatch demo`")
+    for error in result.errors:
+        _warn(f"cannot read {error}")
+
+
+def _open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
+    """The store, caught up. When another packwatch holds it, answer from a private in-memory
+    index built from the ledgers instead (the store is only ever a derived index)."""
+    try:
+        store = Store.open(settings)
+    except StoreBusy as exc:
+        _warn(f"{exc}; reading the ledgers directly this time")
+        store = Store.open(settings, memory=True)
+    return store, catch_up(store, settings.ledgers)
+
+
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors.follow import follow
+
+    store = Store.open(settings)
+    try:
+        if args.once:
+            result = catch_up(store, settings.ledgers)
+            _report_missing(result)
+            print(_describe(result))
+            return 0
+
+        def on_batch(result: CatchUp) -> None:
+            _report_missing(result)
+            print(f"{dt.datetime.now():%H:%M:%S} {_describe(result)}", flush=True)
+
+        print(f"following {', '.join(map(str, settings.ledgers))} into {settings.db} (Ctrl-C stops)",
+              flush=True)
+        follow(store, settings.ledgers, on_batch, poll=max(settings.poll_interval, 1.0))
+        return 0
+    finally:
+        store.close()
+
+
+def _today(settings: Settings) -> dt.date:
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime.now(ZoneInfo(settings.timezone)).date()
+
+
+def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    today = _today(settings)
+    try:
+        since = queries.parse_day(args.since, today) if args.since else None
+        until = queries.parse_day(args.until, today) if args.until else None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if since and until and since > until:
+        raise UsageError(f"--since {since} is after --until {until}")
+    if args.output and args.output.exists() and not args.force:
+        raise UsageError(f"{args.output} exists; pass --force to overwrite it")
+    store, result = _open_caught_up(settings)
+    try:
+        _report_missing(result)
+        data = queries.report(store.con, settings.timezone, since, until)
+        unpriced = queries.unpriced_models(store.con, since, until).to_dicts()
+    finally:
+        store.close()
+    if result.missing and not data["days"] and not data["rejected_lines"]:
+        raise UsageError("nothing to report yet: no ledger found (see above)")
+    if args.format == "table":
+        if args.output:
+            raise UsageError("--format table prints to the terminal; use json, csv or md with --output")
+        _print_table({**data, "unpriced": unpriced})
+        return 0
+    text = render(data, args.format, args.by)
+    if args.output:
+        _write_new(args.output, text, force=args.force)
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _write_new(path: Path, text: str, *, force: bool) -> None:
+    """Write via a temporary file so no partial report is ever left behind."""
+    tmp = path.with_name(f".{path.name}.partial")
+    try:
+        tmp.write_text(text)
+        if path.exists() and not force:
+            raise UsageError(f"{path} exists; pass --force to overwrite it")
+        os.replace(tmp, path)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _print_table(data: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    days = Table(title=f"Per day ({data['timezone']})", title_justify="left")
+    for col in ("date", "requests", "errors", "input", "output", "cache read", "cache write",
+                "cost USD", "unpriced"):
+        days.add_column(col, justify="left" if col == "date" else "right")
+    for d in data["days"]:
+        days.add_row(d["date"], f"{d['requests']:,}", f"{d['errors']:,}", f"{d['input_tokens']:,}",
+                     f"{d['output_tokens']:,}", f"{d['cache_read_tokens']:,}",
+                     f"{d['cache_write_tokens']:,}", f"{d['cost_usd']:,.2f}",
+                     f"{d['unpriced_requests']:,}")
+    t = totals(data)
+    if data["days"]:
+        days.add_section()
+        days.add_row("total", f"{t['requests']:,}", f"{t['errors']:,}", f"{t['input_tokens']:,}",
+                     f"{t['output_tokens']:,}", f"{t['cache_read_tokens']:,}",
+                     f"{t['cache_write_tokens']:,}", f"{t['cost_usd']:,.2f}",
+                     f"{t['unpriced_requests']:,}", style="bold")
+    console.print(days)
+    models = Table(title="Per model", title_justify="left")
+    for col in ("model", "provider", "requests", "errors", "input", "output", "cost USD",
+                "p50 ms", "p95 ms"):
+        models.add_column(col, justify="left" if col in ("model", "provider") else "right")
+    unpriced = {(u["provider"], u["model"]): u["requests"] for u in data.get("unpriced", [])}
+    for m in data["models"]:
+        cost = "unpriced" if unpriced.get((m["provider"], m["model"])) == m["requests"] \
+            else f"{m['cost_usd']:,.2f}"
+        models.add_row(m["model"], m["provider"], f"{m['requests']:,}", f"{m['errors']:,}",
+                       f"{m['input_tokens']:,}", f"{m['output_tokens']:,}", cost,
+                       _ms(m["latency_p50_ms"]), _ms(m["latency_p95_ms"]))
+    console.print(models)
+    notes = [f"{data['rejected_lines']:,} rejected ledger lines"]
+    if t.get("unpriced_requests"):
+        notes.append(f"{t['unpriced_requests']:,} unpriced requests: add a [prices] override "
+                     "to the config file for their models")
+    console.print("; ".join(notes) + ".", style="dim", markup=False)
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
+    store, result = _open_caught_up(settings)
+    try:
+        _report_missing(result)
+        frame = queries.rejected_lines(store.con, args.limit)
+        total = queries.rejected_count(store.con)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"total": total, "lines": frame.to_dicts()}, indent=2))
+        return 0
+    if not total:
+        print("no rejected lines")
+        return 0
+    for row in frame.iter_rows(named=True):
+        print(f"{row['file']}:{row['offset']}  {row['reason']}  {row['excerpt']!r}")
+    if total > frame.height:
+        print(f"... and {total - frame.height} more (--limit)")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
+    # Opening first proves no other process holds the store before anything is deleted.
+    Store.open(settings, wait=0.5).close()
+    for suffix in ("", ".wal"):
+        p = Path(str(settings.db) + suffix)
+        if p.exists():
+            p.unlink()
+    store = Store.open(settings)
+    try:
+        result = catch_up(store, settings.ledgers)
+    finally:
+        store.close()
+    _report_missing(result)
+    print(f"rebuilt {settings.db}: {_describe(result)}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    rows = explain(settings)
+    if args.json:
+        print(json.dumps({n: {"value": v, "from": o} for n, v, o, _ in rows}, indent=2, default=_jsonable))
+        return 0
+    from rich.console import Console
+    from rich.table import Table
+
+    files, missing = discover(settings.ledgers)
+    table = Table(title=f"config file: {getattr(settings, '_config_path', '?')}", title_justify="left")
+    for col in ("setting", "value", "from", "meaning"):
+        table.add_column(col, overflow="fold")
+    for name, value, origin, doc in rows:
+        table.add_row(name, json.dumps(value, default=_jsonable), origin, doc)
+    console = Console()
+    console.print(table)
+    console.print(f"{len(files)} ledger file(s) found; missing: {', '.join(map(str, missing)) or 'none'}")
+    return 0
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "model_dump"):
+        return value.model_dump()
+    return str(value)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "collect": cmd_collect,
+    "report": cmd_report,
+    "rejected": cmd_rejected,
+    "rebuild": cmd_rebuild,
+    "config": cmd_config,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    command = args.command
+    try:
+        settings = _settings(args)
+        if command is None:
+            return _run_dashboard(args, settings)
+        return COMMANDS[command](args, settings)
+    except UsageError as exc:
+        _warn(str(exc))
+        return 2
+    except StoreError as exc:
+        _warn(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    # The Textual dashboard arrives with its own issue; until then the report is the view.
+    args.since = args.until = args.output = None
+    args.format, args.by, args.force = "table", "day", False
+    return cmd_report(args, settings)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""Queries over the store. Each takes a cursor and returns a polars DataFrame (or plain data)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import duckdb
+import polars as pl
+
+DAY_COLUMNS = [
+    "date", "requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens",
+    "cache_write_tokens", "cost_usd", "unpriced_requests",
+]
+MODEL_COLUMNS = [
+    "model", "provider", "requests", "errors", "input_tokens", "output_tokens", "cost_usd",
+    "latency_p50_ms", "latency_p95_ms",
+]
+
+_RELATIVE = re.compile(r"^(\d+)d$")
+
+
+def parse_day(text: str, today: dt.date) -> dt.date:
+    """``YYYY-MM-DD``, ``today``, ``yesterday`` or ``Nd`` (N days ago). ValueError otherwise."""
+    t = text.strip().lower()
+    if t == "today":
+        return today
+    if t == "yesterday":
+        return today - dt.timedelta(days=1)
+    if m := _RELATIVE.match(t):
+        return today - dt.timedelta(days=int(m.group(1)))
+    try:
+        return dt.date.fromisoformat(t)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a day: use YYYY-MM-DD, today, yesterday or 7d") from None
+
+
+def _range_sql(since: dt.date | None, until: dt.date | None) -> tuple[str, list[object]]:
+    """A ts filter for local days [since, until]; the session's TimeZone decides what a day is."""
+    clauses, params = [], []
+    if since is not None:
+        clauses.append("ts >= CAST(? AS DATE)::TIMESTAMPTZ")
+        params.append(since)
+    if until is not None:
+        clauses.append("ts < (CAST(? AS DATE) + 1)::TIMESTAMPTZ")
+        params.append(until)
+    return (" AND ".join(clauses) or "true"), params
+
+
+def daily(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
+          until: dt.date | None = None) -> pl.DataFrame:
+    where, params = _range_sql(since, until)
+    return cur.sql(
+        f"""SELECT ts::DATE AS date, count(*) AS requests, count_if(is_error) AS errors,
+                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+                sum(cache_read_tokens) AS cache_read_tokens,
+                sum(cache_write_tokens) AS cache_write_tokens,
+                sum(cost_usd) AS cost_usd, count_if(unpriced) AS unpriced_requests
+            FROM usage_v WHERE {where} GROUP BY 1 ORDER BY 1""",
+        params=params,
+    ).pl()
+
+
+def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
+             until: dt.date | None = None) -> pl.DataFrame:
+    where, params = _range_sql(since, until)
+    return cur.sql(
+        f"""SELECT model, provider, count(*) AS requests, count_if(is_error) AS errors,
+                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+                sum(cost_usd) AS cost_usd,
+                quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
+                quantile_cont(latency_ms, 0.95) AS latency_p95_ms
+            FROM usage_v WHERE {where} GROUP BY 1, 2 ORDER BY cost_usd DESC, requests DESC, 1, 2""",
+        params=params,
+    ).pl()
+
+
+def rejected_count(cur: duckdb.DuckDBPyConnection) -> int:
+    return cur.execute("SELECT count(*) FROM rejected").fetchone()[0]
+
+
+def rejected_lines(cur: duckdb.DuckDBPyConnection, limit: int | None = None) -> pl.DataFrame:
+    return cur.sql(
+        f"""SELECT s.path AS file, r.line_offset AS "offset", r.line_bytes AS bytes, r.reason,
+                   r.excerpt
+            FROM rejected r JOIN sources s ON s.id = r.source_id
+            ORDER BY s.id, r.line_offset {'LIMIT ' + str(int(limit)) if limit else ''}"""
+    ).pl()
+
+
+def unpriced_models(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
+                    until: dt.date | None = None) -> pl.DataFrame:
+    where, params = _range_sql(since, until)
+    return cur.sql(
+        f"""SELECT provider, model, count(*) AS requests FROM usage_v WHERE unpriced AND {where}
+           GROUP BY 1, 2 ORDER BY requests DESC""",
+        params=params,
+    ).pl()
+
+
+def report(cur: duckdb.DuckDBPyConnection, timezone: str, since: dt.date | None = None,
+           until: dt.date | None = None) -> dict:
+    """The JSON report of DESIGN.md, as plain Python data."""
+    days = daily(cur, since, until)
+    models = by_model(cur, since, until)
+    return {
+        "timezone": timezone,
+        "days": [
+            {**row, "date": row["date"].isoformat(), "cost_usd": float(row["cost_usd"] or 0)}
+            for row in days.to_dicts()
+        ],
+        "models": [
+            {**row, "cost_usd": float(row["cost_usd"] or 0)} for row in models.to_dicts()
+        ],
+        "rejected_lines": rejected_count(cur),
+    }

@@ -1,0 +1,80 @@
+"""The store's schema, as numbered migrations. The store is a derived index: ``packwatch rebuild``
+recreates it from the ledgers, so a migration may also drop and rebuild what it must."""
+
+from __future__ import annotations
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
+    CREATE SEQUENCE source_ids START 1;
+    -- One row per file generation: a rotated file keeps its row, the new file gets a new one.
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY DEFAULT nextval('source_ids'),
+        kind VARCHAR NOT NULL,
+        path VARCHAR NOT NULL,
+        dev UBIGINT, inode UBIGINT,
+        head BLOB,                      -- first bytes, to notice a file replaced in place
+        "offset" UBIGINT NOT NULL DEFAULT 0,
+        lines UBIGINT NOT NULL DEFAULT 0,
+        rejected UBIGINT NOT NULL DEFAULT 0,
+        active BOOLEAN NOT NULL DEFAULT true,
+        first_seen TIMESTAMPTZ DEFAULT now(),
+        updated_at TIMESTAMPTZ DEFAULT now()
+    );
+    CREATE TABLE usage (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        provider_raw VARCHAR,
+        model VARCHAR NOT NULL,
+        input_tokens BIGINT NOT NULL,
+        output_tokens BIGINT NOT NULL,
+        cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL,
+        kind VARCHAR,
+        session VARCHAR,
+        latency_ms BIGINT,
+        cached BOOLEAN,
+        error VARCHAR,
+        status INTEGER,
+        cost_usd_given DOUBLE,          -- a writer's own cost, which wins over our price
+        agent VARCHAR,
+        workload VARCHAR,
+        request_id VARCHAR
+    );
+    CREATE TABLE rejected (
+        source_id INTEGER NOT NULL,
+        line_offset UBIGINT NOT NULL,
+        line_bytes UBIGINT NOT NULL,
+        reason VARCHAR NOT NULL,
+        excerpt VARCHAR,
+        seen_at TIMESTAMPTZ DEFAULT now()
+    );
+    CREATE TABLE provider_aliases (raw VARCHAR PRIMARY KEY, provider VARCHAR NOT NULL);
+    CREATE TABLE prices (
+        provider VARCHAR, model VARCHAR, min_input BIGINT, max_input BIGINT,
+        input_rate DOUBLE, output_rate DOUBLE, cache_read_rate DOUBLE, cache_write_rate DOUBLE,
+        source VARCHAR
+    );
+    CREATE TABLE priced_keys (provider VARCHAR, model VARCHAR, known BOOLEAN);
+    -- Provider mapping and cost are applied when read, so a changed override or alias changes
+    -- the next report without touching the stored rows.
+    CREATE VIEW usage_v AS
+    SELECT u.*,
+        coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
+        coalesce(u.cost_usd_given,
+            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
+            + u.cache_read_tokens * p.cache_read_rate + u.cache_write_tokens * p.cache_write_rate,
+            0) AS cost_usd,
+        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error
+    FROM usage u
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN prices p
+        ON p.provider = coalesce(pa.provider, lower(u.provider_raw), 'unknown')
+        AND p.model = u.model
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;
+    """,
+}

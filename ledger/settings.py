@@ -1,0 +1,172 @@
+"""packwatch settings: one model, three sources.
+
+Precedence, lowest first: the TOML config file < ``PACKWATCH_*`` environment variables < CLI flags.
+``explain()`` reports where each effective value came from (``packwatch config``).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import json
+from typing import Annotated, Any
+
+import platformdirs
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+APP = "packwatch"
+DEFAULT_LEDGER = Path("~/.code_puppy/.codepuppy/usage.jsonl")
+
+
+def default_config_path() -> Path:
+    return Path(os.environ.get("PACKWATCH_CONFIG") or platformdirs.user_config_path(APP) / "config.toml")
+
+
+def default_db_path() -> Path:
+    return platformdirs.user_data_path(APP) / "packwatch.duckdb"
+
+
+def local_timezone() -> str:
+    """The machine's IANA zone name (honours ``TZ``); naive ledger times are read in it."""
+    from tzlocal import get_localzone_name
+
+    try:
+        return get_localzone_name() or "UTC"
+    except Exception:  # an unreadable /etc/localtime must not stop packwatch
+        return "UTC"
+
+
+class PriceOverride(BaseModel):
+    """USD per million tokens, for a model genai-prices does not know (or priced differently)."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    input_mtok: float = Field(ge=0)
+    """Uncached input tokens."""
+    output_mtok: float = Field(ge=0)
+    """Output tokens."""
+    cache_read_mtok: float | None = Field(default=None, ge=0)
+    """Prompt-cache reads; defaults to the input price."""
+    cache_write_mtok: float | None = Field(default=None, ge=0)
+    """Prompt-cache writes; defaults to the input price."""
+
+
+class Settings(BaseSettings):
+    """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="PACKWATCH_", env_nested_delimiter="__", extra="ignore", validate_default=True,
+        use_attribute_docstrings=True,
+    )
+
+    ledgers: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [DEFAULT_LEDGER])
+    """Usage ledgers to follow: files, or folders searched for ``usage*.jsonl``."""
+    db: Path = Field(default_factory=default_db_path)
+    """The DuckDB store: a derived index of the ledgers (``packwatch rebuild`` recreates it)."""
+    timezone: str = Field(default_factory=local_timezone)
+    """IANA zone for naive timestamps and for what a "day" is."""
+    max_line_bytes: int = Field(default=1 << 20, ge=1024)
+    """Longer ledger lines are rejected (kept for inspection), never parsed."""
+    prices: dict[str, PriceOverride] = Field(default_factory=dict)
+    """Price overrides keyed ``provider/model`` or ``model``; they win over genai-prices."""
+    model_aliases: dict[str, str] = Field(default_factory=dict)
+    """Ledger model name -> the name genai-prices knows it by (e.g. ``claude-haiku-3.5``)."""
+    provider_aliases: dict[str, str] = Field(default_factory=dict)
+    """Extra ledger provider -> priced provider mappings, on top of Code Puppy's own."""
+    daily_token_limits: dict[str, int] = Field(default_factory=lambda: {"cerebras": 24_000_000})
+    """Tokens per day each provider allows (Cerebras Code Pro: 24M)."""
+    poll_interval: float = Field(default=0.25, gt=0)
+    """Seconds between catch-ups when file events are unavailable."""
+
+    @field_validator("ledgers", mode="before")
+    @classmethod
+    def _split_ledgers(cls, value: Any) -> Any:
+        if isinstance(value, str):  # PACKWATCH_LEDGERS="a.jsonl:b/" as well as a JSON list
+            if value.lstrip().startswith("["):
+                return json.loads(value)
+            return [v for v in value.split(os.pathsep) if v]
+        return value
+
+    @field_validator("ledgers")
+    @classmethod
+    def _expand_ledgers(cls, value: list[Path]) -> list[Path]:
+        return [p.expanduser() for p in value]
+
+    @field_validator("db")
+    @classmethod
+    def _expand_db(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
+        return value
+
+    @property
+    def control_dir(self) -> Path:
+        """control.json and events.jsonl live beside the first ledger."""
+        first = self.ledgers[0]
+        return first if first.is_dir() else first.parent
+
+
+def load_settings(config_path: Path | None = None, **cli: Any) -> Settings:
+    """Settings from the config file, the environment and ``cli`` (unset flags are ``None``)."""
+    path = config_path or default_config_path()
+    flags = {k: v for k, v in cli.items() if v is not None}
+
+    class _Loaded(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource, **_: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            toml = TomlConfigSettingsSource(settings_cls, toml_file=path)
+            return (init_settings, env_settings, toml)
+
+    return _freeze(_Loaded(**flags), path, flags)
+
+
+def _freeze(loaded: Settings, path: Path, flags: dict[str, Any]) -> Settings:
+    settings = Settings.model_construct(**{k: getattr(loaded, k) for k in Settings.model_fields})
+    object.__setattr__(settings, "_origin", _origins(path, flags))
+    object.__setattr__(settings, "_config_path", path)
+    return settings
+
+
+def _origins(path: Path, flags: dict[str, Any]) -> dict[str, str]:
+    file_values = TomlConfigSettingsSource(Settings, toml_file=path)() if path.exists() else {}
+    env_values = EnvSettingsSource(Settings)()
+    origin = {}
+    for name in Settings.model_fields:
+        if name in flags:
+            origin[name] = "command line"
+        elif name in env_values:
+            origin[name] = f"environment (PACKWATCH_{name.upper()})"
+        elif name in file_values:
+            origin[name] = f"config file ({path})"
+        else:
+            origin[name] = "default"
+    return origin
+
+
+def explain(settings: Settings) -> list[tuple[str, Any, str, str]]:
+    """(name, value, where it came from, what it means) for every setting."""
+    origin: dict[str, str] = getattr(settings, "_origin", {})
+    rows = []
+    for name, field in Settings.model_fields.items():
+        rows.append((name, getattr(settings, name), origin.get(name, "default"), field.description or ""))
+    return rows
