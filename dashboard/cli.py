@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = sub.add_parser("rebuild", help="recreate the store from the ledgers")
     _common(rebuild)
 
+    demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
+    _common(demo)
+    demo.add_argument("--days", type=int, default=14, help="days of history to simulate")
+
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config)
     config.add_argument("--json", action="store_true")
@@ -122,7 +126,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
         def on_batch(result: CatchUp) -> None:
             _report_missing(result)
-            print(f"{dt.datetime.now():%H:%M:%S} {_describe(result)}", flush=True)
+            print(f"{dt.datetime.now().astimezone():%H:%M:%S} {_describe(result)}", flush=True)
 
         print(f"following {', '.join(map(str, settings.ledgers))} into {settings.db} (Ctrl-C stops)",
               flush=True)
@@ -296,7 +300,26 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    import tempfile
+
+    from ledger.sample import write_sample
+    from ledger.settings import PriceOverride
+
+    folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
+    ledger = write_sample(folder, days=args.days)
+    demo = settings.model_copy(update={
+        "ledgers": [ledger], "db": folder / "demo.duckdb",
+        # Cerebras' pay-as-you-go GLM price; genai-prices lists GLM only under Z.ai.
+        "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75),
+                   **settings.prices},
+    })
+    print(f"demo pack ledger: {ledger}", file=sys.stderr)
+    return _run_dashboard(args, demo)
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "demo": cmd_demo,
     "collect": cmd_collect,
     "report": cmd_report,
     "rejected": cmd_rejected,

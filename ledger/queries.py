@@ -51,11 +51,11 @@ def daily(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
           until: dt.date | None = None) -> pl.DataFrame:
     where, params = _range_sql(since, until)
     return cur.sql(
-        f"""SELECT ts::DATE AS date, count(*) AS requests, count_if(is_error) AS errors,
-                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
-                sum(cache_read_tokens) AS cache_read_tokens,
-                sum(cache_write_tokens) AS cache_write_tokens,
-                sum(cost_usd) AS cost_usd, count_if(unpriced) AS unpriced_requests
+        f"""SELECT ts::DATE AS date, count(*) AS requests, count_if(is_error)::BIGINT AS errors,
+                sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+                sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+                sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
+                sum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests
             FROM usage_v WHERE {where} GROUP BY 1 ORDER BY 1""",
         params=params,
     ).pl()
@@ -65,8 +65,8 @@ def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
              until: dt.date | None = None) -> pl.DataFrame:
     where, params = _range_sql(since, until)
     return cur.sql(
-        f"""SELECT model, provider, count(*) AS requests, count_if(is_error) AS errors,
-                sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+        f"""SELECT model, provider, count(*) AS requests, count_if(is_error)::BIGINT AS errors,
+                sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
                 sum(cost_usd) AS cost_usd,
                 quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
                 quantile_cont(latency_ms, 0.95) AS latency_p95_ms
@@ -76,7 +76,7 @@ def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
 
 
 def rejected_count(cur: duckdb.DuckDBPyConnection) -> int:
-    return cur.execute("SELECT count(*) FROM rejected").fetchone()[0]
+    return cur.execute("SELECT count(*) FROM rejected").fetchall()[0][0]
 
 
 def rejected_lines(cur: duckdb.DuckDBPyConnection, limit: int | None = None) -> pl.DataFrame:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import mmap
 import os
 import re
 import shutil
@@ -108,6 +109,12 @@ def _columns_literal() -> str:
     return "{" + ", ".join(f"'{k}': '{v}'" for k, v in USAGE_COLUMNS.items()) + "}"
 
 
+def first(result: duckdb.DuckDBPyConnection) -> tuple | None:
+    """The first row, with the result consumed (DuckDB 2 refuses new work while one is open)."""
+    rows = result.fetchall()
+    return rows[0] if rows else None
+
+
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
@@ -138,6 +145,10 @@ class Store:
                 break
             except duckdb.IOException as exc:
                 text = str(exc)
+                if "not a valid DuckDB database" in text:
+                    raise StoreError(
+                        f"{path} is not a packwatch store; move it away or pass --db"
+                    ) from exc
                 if "lock" not in text.lower():
                     raise StoreError(f"cannot open the store {path}: {text.splitlines()[0]}") from exc
                 if time.monotonic() >= deadline:
@@ -163,10 +174,10 @@ class Store:
     def _migrate(self) -> None:
         has_meta = self.con.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta'"
-        ).fetchone()[0]
+        ).fetchall()[0][0]
         version = 0
         if has_meta:
-            row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = first(self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'"))
             version = int(row[0]) if row else 0
         if version > SCHEMA_VERSION:
             raise StoreError(
@@ -219,11 +230,11 @@ class Store:
         return [Source(*r[:5], bytes(r[5] or b""), *r[6:]) for r in rows]
 
     def add_source(self, kind: str, path: Path, st: os.stat_result, head: bytes) -> Source:
-        row = self.con.execute(
+        row = first(self.con.execute(
             """INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?)
                RETURNING id""",
             [kind, str(path), st.st_dev, st.st_ino, head],
-        ).fetchone()
+        ))
         return Source(row[0], kind, str(path), st.st_dev, st.st_ino, head, 0, 0, 0, True)
 
     def update_source(self, source: Source, **fields: object) -> None:
@@ -286,6 +297,8 @@ class Store:
 
     def _fast(self, path: Path, start: int, end: int, source_id: int) -> int:
         """read_json over the range; raises duckdb.Error when any line is not a clean record."""
+        if _may_hold_long_line(path, start, end, self.settings.max_line_bytes):
+            raise duckdb.InvalidInputException("a line may be over the limit")
         st = os.stat(path)
         whole = start == 0 and end == st.st_size
         target = path if whole else self._copy_range(path, start, end)
@@ -295,7 +308,7 @@ class Store:
                 FROM read_json(?, format = 'newline_delimited', columns = {_columns_literal()},
                                maximum_object_size = {self.settings.max_line_bytes})
                 WHERE CASE WHEN ({REASON_SQL}) IS NULL THEN true ELSE error('bad record') END"""
-            rows = self.con.execute(sql, [str(target)]).fetchone()[0]
+            rows = self.con.execute(sql, [str(target)]).fetchall()[0][0]
         finally:
             if target != path:
                 os.unlink(target)
@@ -369,7 +382,7 @@ class Store:
                     SELECT *, coalesce(pre_reason, {REASON_SQL}) AS reason FROM pw_parsed""")
                 rows = self.con.execute(f"""{USAGE_INSERT}
                     SELECT {source_id}, {PROJECTION_SQL} FROM pw_checked
-                    WHERE reason IS NULL ORDER BY line_offset""").fetchone()[0]
+                    WHERE reason IS NULL ORDER BY line_offset""").fetchall()[0][0]
                 bad = self.con.execute(
                     "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
                     "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset",
@@ -402,7 +415,7 @@ class Store:
     def refresh_prices(self) -> None:
         """Price every (provider, model) seen; start over when prices or overrides changed."""
         fingerprint = self._pricing_fingerprint()
-        row = self.con.execute("SELECT value FROM meta WHERE key = 'pricing'").fetchone()
+        row = first(self.con.execute("SELECT value FROM meta WHERE key = 'pricing'"))
         aliases = {**PROVIDER_ALIASES, **{k.lower(): v for k, v in self.settings.provider_aliases.items()}}
         with self.transaction():
             if row is None or row[0] != fingerprint:
@@ -428,8 +441,24 @@ class Store:
                 self.con.execute("INSERT INTO priced_keys VALUES (?, ?, ?)", [provider, model, bool(rows)])
 
     def meta(self, key: str) -> str | None:
-        row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        row = first(self.con.execute("SELECT value FROM meta WHERE key = ?", [key]))
         return row[0] if row else None
+
+
+def _may_hold_long_line(path: Path, start: int, end: int, limit: int) -> bool:
+    """Whether [start, end) might hold a line longer than ``limit`` bytes, in microseconds.
+
+    Such a line covers at least one whole aligned block of ``limit // 2`` bytes, so a newline in
+    every block rules it out. A block without one only means: go line by line and measure.
+    """
+    half = max(limit // 2, 1)
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        block = (start // half + 1) * half
+        while block + half <= end:
+            if mm.find(b"\n", block, block + half) < 0:
+                return True
+            block += half
+    return False
 
 
 def _excerpt(raw: bytes) -> str:

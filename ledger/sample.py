@@ -1,0 +1,134 @@
+"""A simulated agent pack (Code Puppy's pack-leader and its dogs) writing a real ledger.
+
+It writes through the same ``LedgerWriter`` agents use. Its behaviour follows the seeds: workload
+failover chains (000 §1.1), contexts that grow until compaction (002), 429 bursts on Cerebras,
+response-cache hits, prompt-cache reads on Anthropic, and one slow model.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .agent import LedgerWriter, usage_record
+
+# model -> (ledger provider name as Code Puppy writes it, p50 latency ms, output tokens/s)
+MODELS: dict[str, tuple[str, int, int]] = {
+    "claude-opus-4-5": ("claude_opus", 9000, 45),
+    "claude-sonnet-4-5": ("claude_sonnet", 5200, 70),
+    "claude-haiku-4-5": ("anthropic", 1800, 140),
+    "glm-4.7": ("cerebras", 700, 1200),
+    "gemini-2.5-flash": ("gemini_flash", 1500, 180),
+    "gemini-2.5-pro": ("gemini", 14000, 40),  # the slow one
+}
+
+WORKLOAD_CHAINS: dict[str, list[str]] = {
+    "orchestrator": ["claude-opus-4-5", "claude-sonnet-4-5", "gemini-2.5-pro"],
+    "reasoning": ["claude-sonnet-4-5", "claude-haiku-4-5", "gemini-2.5-flash"],
+    "coding": ["glm-4.7", "claude-haiku-4-5", "gemini-2.5-flash"],
+    "librarian": ["gemini-2.5-flash", "gemini-2.5-pro", "claude-haiku-4-5"],
+}
+
+PACK: dict[str, str] = {
+    "pack-leader": "orchestrator",
+    "shepherd": "reasoning",
+    "watchdog": "reasoning",
+    "husky": "coding",
+    "terrier": "coding",
+    "retriever": "coding",
+    "bloodhound": "librarian",
+}
+
+# How often each agent speaks, relative to the others.
+ACTIVITY = {"pack-leader": 1, "shepherd": 1, "watchdog": 1, "husky": 4, "terrier": 3,
+            "retriever": 2, "bloodhound": 2}
+
+COMPACT_AT = 48_000  # tokens of context before the agent compacts (seed 000 §3.1: cerebras 50k)
+
+
+@dataclass
+class AgentState:
+    name: str
+    workload: str
+    context: int = 6_000
+    session: int = 0
+    chain_pos: int = 0
+    requests: int = field(default=0)
+
+
+class PackSimulator:
+    """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
+
+    def __init__(self, folder: Path, seed: int = 7):
+        self.folder = Path(folder)
+        self.usage = LedgerWriter(self.folder / "usage.jsonl")
+        self.rng = random.Random(seed)
+        self.agents = [AgentState(name, workload) for name, workload in PACK.items()]
+        self.weights = [ACTIVITY[a.name] for a in self.agents]
+
+    def _rate_limited(self, model: str, at: dt.datetime) -> bool:
+        # Cerebras throws 429s in bursts: the first few minutes of every 20.
+        return MODELS[model][0] == "cerebras" and at.minute % 20 < 3 and self.rng.random() < 0.6
+
+    def request(self, at: dt.datetime) -> dict:
+        """One model request by one agent of the pack, at ``at``."""
+        rng = self.rng
+        agent = rng.choices(self.agents, self.weights)[0]
+        chain = WORKLOAD_CHAINS[agent.workload]
+        model = chain[min(agent.chain_pos, len(chain) - 1)]
+        provider, p50, tps = MODELS[model]
+        agent.requests += 1
+        agent.context += rng.randint(800, 4_000)  # file reads, test output, diffs pile up
+        if agent.context > COMPACT_AT:
+            agent.context = rng.randint(5_000, 9_000)
+            agent.session += 1
+        out = rng.randint(80, 2_500)
+        session = f"{agent.name}-{agent.session}"
+        ts = at.isoformat(timespec="milliseconds")
+        if self._rate_limited(model, at):
+            agent.chain_pos = 1  # fail over along the workload chain
+            return usage_record(ts=ts, provider=provider, model=model, input_tokens=agent.context,
+                                output_tokens=0, latency_ms=rng.randint(80, 300), session=session,
+                                agent=agent.name, workload=agent.workload, status=429,
+                                error="429 Too Many Requests")
+        if agent.chain_pos and rng.random() < 0.1:
+            agent.chain_pos = 0  # the primary recovered
+        if rng.random() < 0.12:  # the agent's response cache answered
+            return usage_record(ts=ts, provider=provider, model=model, input_tokens=0,
+                                output_tokens=0, latency_ms=rng.randint(2, 15), session=session,
+                                agent=agent.name, workload=agent.workload, cached=True)
+        cache_read = 0
+        uncached = agent.context
+        if provider.startswith("claude") or provider == "anthropic":
+            cache_read = int(agent.context * rng.uniform(0.5, 0.85))  # prompt cache
+            uncached = agent.context - cache_read
+        latency = int(rng.lognormvariate(0, 0.35) * p50 + out / tps * 1000 * 0.2)
+        error = "500 Internal Server Error" if rng.random() < 0.01 else None
+        return usage_record(ts=ts, provider=provider, model=model, input_tokens=uncached,
+                            output_tokens=out if not error else 0, cache_read=cache_read,
+                            latency_ms=latency, session=session, agent=agent.name,
+                            workload=agent.workload, error=error, status=500 if error else None)
+
+    def backfill(self, start: dt.datetime, end: dt.datetime, per_hour: int = 120) -> int:
+        """Write requests from ``start`` to ``end`` (naive local times), busier in work hours."""
+        written = 0
+        at = start
+        while at < end:
+            busy = 1.0 if 9 <= at.hour < 19 else 0.15
+            gap = self.rng.expovariate(per_hour * busy / 3600)
+            at += dt.timedelta(seconds=gap)
+            if at >= end:
+                break
+            self.usage.append(self.request(at))
+            written += 1
+        return written
+
+
+def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None) -> Path:
+    """A ledger of ``days`` days of pack activity ending at ``now``; returns its path."""
+    now = now or dt.datetime.now().astimezone().replace(tzinfo=None)
+    sim = PackSimulator(folder, seed)
+    sim.backfill(now - dt.timedelta(days=days), now)
+    return sim.usage.path

@@ -1,0 +1,211 @@
+"""End to end through the real ``packwatch`` command, with real writer and collector processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from .conftest import append, line
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def packwatch(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+    proc = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
+        env={**os.environ, **(env or {})}, cwd=ROOT, timeout=120,
+    )
+    if check:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+def common(tmp_path: Path, ledger: Path) -> list[str]:
+    return ["--ledger", str(ledger), "--db", str(tmp_path / "store.duckdb")]
+
+
+def report_json(tmp_path: Path, ledger: Path, *extra: str) -> dict:
+    proc = packwatch("report", *common(tmp_path, ledger), "--format", "json", *extra, check=True,
+                     env={"TZ": "Europe/Paris"})
+    return json.loads(proc.stdout)
+
+
+def test_report_json_has_the_contract_shape(tmp_path, ledger):
+    append(ledger, line(ts="2026-11-19T10:00:00", latency=100)
+           + line(ts="2026-11-20T10:00:00", error="boom", latency=300, cache_read=50)
+           + line(provider="cerebras", model="glm-4.7", ts="2026-11-20T11:00:00")
+           + "garbage\n")
+    rep = report_json(tmp_path, ledger)
+    assert rep["timezone"] == "Europe/Paris"
+    assert rep["rejected_lines"] == 1
+    assert [d["date"] for d in rep["days"]] == ["2026-11-19", "2026-11-20"]
+    day = rep["days"][1]
+    assert set(day) == {"date", "requests", "errors", "input_tokens", "output_tokens",
+                        "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests"}
+    assert (day["requests"], day["errors"], day["cache_read_tokens"], day["unpriced_requests"]) \
+        == (2, 1, 50, 1)
+    sonnet = next(m for m in rep["models"] if m["model"] == "claude-sonnet-4-5")
+    assert set(sonnet) == {"model", "provider", "requests", "errors", "input_tokens",
+                           "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms"}
+    assert sonnet["provider"] == "anthropic"
+    assert sonnet["latency_p50_ms"] == 200.0
+    assert sonnet["cost_usd"] > 0
+
+
+def test_since_until_select_local_days(tmp_path, ledger):
+    # 23:30 UTC on the 19th is already the 20th in Paris.
+    append(ledger, line(ts="2026-11-19T23:30:00Z") + line(ts="2026-11-19T22:30:00Z"))
+    rep = report_json(tmp_path, ledger, "--since", "2026-11-20", "--until", "2026-11-20")
+    assert [(d["date"], d["requests"]) for d in rep["days"]] == [("2026-11-20", 1)]
+
+
+def test_every_format_agrees(tmp_path, ledger):
+    append(ledger, line() + line(provider="codex", model="gpt-5-codex", **{"in": 5000, "out": 700}))
+    rep = report_json(tmp_path, ledger)
+    csv_text = packwatch("report", *common(tmp_path, ledger), "--format", "csv", check=True).stdout
+    header, row = csv_text.strip().splitlines()
+    values = dict(zip(header.split(","), row.split(","), strict=True))
+    assert int(values["requests"]) == rep["days"][0]["requests"]
+    assert float(values["cost_usd"]) == pytest.approx(rep["days"][0]["cost_usd"])
+    md = packwatch("report", *common(tmp_path, ledger), "--format", "md", check=True).stdout
+    assert f"${rep['days'][0]['cost_usd']:.2f}" in md
+    table = packwatch("report", *common(tmp_path, ledger), check=True,
+                      env={"COLUMNS": "200"}).stdout
+    assert "gpt-5-codex" in table and "claude-sonnet-4-5" in table
+
+
+def test_output_never_overwrites_without_force(tmp_path, ledger):
+    append(ledger, line())
+    out = tmp_path / "r.json"
+    out.write_text("keep me")
+    proc = packwatch("report", *common(tmp_path, ledger), "--format", "json", "--output", str(out))
+    assert proc.returncode == 2 and "--force" in proc.stderr
+    assert out.read_text() == "keep me"
+    packwatch("report", *common(tmp_path, ledger), "--format", "json", "--output", str(out),
+              "--force", check=True)
+    assert json.loads(out.read_text())["days"][0]["requests"] == 1
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["report", "--since", "last tuesday"], "not a day"),
+    (["report", "--since", "2026-11-20", "--until", "2026-11-01"], "after --until"),
+    (["report", "--format", "json", "--output", "/nonexistent/dir/r.json"], "cannot write"),
+])
+def test_bad_usage_is_one_line_and_exit_2(tmp_path, ledger, args, needle):
+    append(ledger, line())
+    proc = packwatch(*args, *common(tmp_path, ledger))
+    assert proc.returncode == 2
+    assert needle in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_missing_ledger_says_where_it_looked(tmp_path):
+    proc = packwatch("report", "--ledger", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "s.db"))
+    assert proc.returncode == 2
+    assert "no ledger at" in proc.stderr and "packwatch demo" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_bad_config_is_one_line(tmp_path, ledger):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('timezone = "Mars/Olympus"\n')
+    proc = packwatch("report", "--config", str(cfg), *common(tmp_path, ledger))
+    assert proc.returncode == 2 and "unknown time zone" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_rejected_lists_file_offset_and_reason(tmp_path, ledger):
+    append(ledger, line() + "{oops\n")
+    proc = packwatch("rejected", *common(tmp_path, ledger), "--json", check=True)
+    got = json.loads(proc.stdout)
+    assert got["total"] == 1
+    (row,) = got["lines"]
+    assert (row["file"], row["offset"], row["reason"]) == (str(ledger), len(line()), "not valid JSON")
+
+
+def test_rebuild_recreates_the_store(tmp_path, ledger):
+    append(ledger, line() + line())
+    report_json(tmp_path, ledger)
+    proc = packwatch("rebuild", *common(tmp_path, ledger), check=True)
+    assert "2 new rows" in proc.stdout
+    assert report_json(tmp_path, ledger)["days"][0]["requests"] == 2
+
+
+def test_config_shows_where_each_value_came_from(tmp_path, ledger):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('timezone = "Asia/Tokyo"\nmax_line_bytes = 4096\n')
+    proc = packwatch("config", "--config", str(cfg), "--json", "--db", str(tmp_path / "x.db"),
+                     env={"PACKWATCH_MAX_LINE_BYTES": "8192"}, check=True)
+    got = json.loads(proc.stdout)
+    assert got["timezone"] == {"value": "Asia/Tokyo", "from": f"config file ({cfg})"}
+    assert got["max_line_bytes"]["value"] == 8192
+    assert got["max_line_bytes"]["from"].startswith("environment")
+    assert got["db"]["from"] == "command line"
+
+
+def _start_collector(tmp_path: Path, ledger: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "collect", *common(tmp_path, ledger)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )
+
+
+def _wait_for(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError("timed out")
+
+
+def test_collect_follows_a_live_writer_and_report_works_meanwhile(tmp_path, ledger):
+    ledger.parent.mkdir(parents=True)
+    collector = _start_collector(tmp_path, ledger)
+    try:
+        _wait_for(lambda: (tmp_path / "store.duckdb").exists())
+        n = 400
+        subprocess.run([sys.executable, "-m", "tests.writer", str(ledger), str(n), "0.001"],
+                       cwd=ROOT, check=True, timeout=60)
+        # The collector holds the store: report still answers, from the ledgers themselves.
+        proc = packwatch("report", *common(tmp_path, ledger), "--format", "json", check=True)
+        assert "in use by" in proc.stderr
+        assert json.loads(proc.stdout)["days"][0]["input_tokens"] == sum(range(n))
+    finally:
+        collector.send_signal(signal.SIGINT)
+        out, err = collector.communicate(timeout=30)
+    assert collector.returncode in (0, 130), err
+    assert "Traceback" not in err
+    rep = report_json(tmp_path, ledger)
+    assert rep["days"][0]["requests"] == n
+    assert rep["days"][0]["input_tokens"] == sum(range(n))
+
+
+def test_sigkill_mid_ingest_loses_and_doubles_nothing(tmp_path, ledger):
+    """Kill the collector at several moments of a large cold ingest; the totals stay exact."""
+    n = 120_000
+    ledger.parent.mkdir(parents=True)
+    with open(ledger, "w") as fh:
+        for i in range(n):
+            fh.write(line(**{"in": i}, session=f"s{i % 97}"))
+            if i == n // 2:
+                fh.write("a bad line in the middle\n")
+    for delay in (0.2, 0.5, 0.9, 1.4):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "collect", "--once", *common(tmp_path, ledger)],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    rep = report_json(tmp_path, ledger)
+    assert sum(d["requests"] for d in rep["days"]) == n
+    assert sum(d["input_tokens"] for d in rep["days"]) == sum(range(n))
+    assert rep["rejected_lines"] == 1
