@@ -63,6 +63,10 @@ def build_parser() -> argparse.ArgumentParser:
     rebuild = sub.add_parser("rebuild", help="recreate the store from the ledgers")
     _common(rebuild)
 
+    status = sub.add_parser("status", help="what the panes show, once (exit 0 ok, 10 warning, 11 limit)")
+    _common(status)
+    status.add_argument("--json", action="store_true")
+
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
     _common(demo)
     demo.add_argument("--days", type=int, default=14, help="days of history to simulate")
@@ -300,6 +304,52 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from zoneinfo import ZoneInfo
+
+    from ledger.insights import overview
+
+    store, result = _open_caught_up(settings)
+    try:
+        _report_missing(result)
+        view = overview(store.con, settings, dt.datetime.now(ZoneInfo(settings.timezone)))
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({**view.model_dump(mode="json"), "exit_code": view.status_code}, indent=2))
+        return view.status_code
+    print(status_text(view))
+    return view.status_code
+
+
+def status_text(view: Any) -> str:
+    """A few plain lines for scripts and status bars."""
+    w = {x.minutes: x for x in view.burn.windows}
+    seen = f"last line {view.last_seen:%Y-%m-%d %H:%M:%S}" if view.last_seen else "no data yet"
+    lines = [
+        f"{view.health}{' (' + '; '.join(view.health_reasons) + ')' if view.health_reasons else ''}"
+        f" · {seen}{' · ' + ' '.join(view.modes) if view.modes else ''}",
+        f"burn: {w[5].tokens_per_min:,.0f} / {w[15].tokens_per_min:,.0f} / {w[60].tokens_per_min:,.0f} "
+        f"tokens/min (5/15/60 min) · ${w[60].usd_per_hour:,.2f}/h",
+        f"today: {view.requests_today:,} requests, {view.errors_today:,} errors",
+    ]
+    for p in view.burn.providers:
+        if p.daily_limit:
+            when = f"{p.projected_exhaustion:%H:%M}" if p.projected_exhaustion else "not today"
+            lines.append(f"  {p.provider}: {p.tokens_today:,} / {p.daily_limit:,} tokens "
+                         f"({p.usage_percent:.0f}%), runs out: {when}")
+    for sl in view.spend:
+        budget = f" of ${sl.budget_daily:,.2f}" if sl.budget_daily else ""
+        lines.append(f"spend {sl.scope}: ${sl.cost_today:,.2f}{budget} today, ${sl.cost_month:,.2f} this month"
+                     f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
+    for c in view.circuits:
+        if c.state != "CLOSED":
+            lines.append(f"circuit {c.provider}: {c.state}")
+    for r in view.recommendations[:3]:
+        lines.append(f"[{r.priority}] {r.message}")
+    return "\n".join(lines)
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
@@ -319,6 +369,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "status": cmd_status,
     "demo": cmd_demo,
     "collect": cmd_collect,
     "report": cmd_report,

@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -69,6 +69,27 @@ MIGRATIONS: dict[int, str] = {
             0) AS cost_usd,
         u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
         (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error
+    FROM usage u
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN prices p
+        ON p.provider = coalesce(pa.provider, lower(u.provider_raw), 'unknown')
+        AND p.model = u.model
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;
+    """,
+    # v2: the view also says what the prompt cache saved, for the Cache pane.
+    2: """
+    CREATE OR REPLACE VIEW usage_v AS
+    SELECT u.*,
+        coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
+        coalesce(u.cost_usd_given,
+            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
+            + u.cache_read_tokens * p.cache_read_rate + u.cache_write_tokens * p.cache_write_rate,
+            0) AS cost_usd,
+        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
+        coalesce(u.cache_read_tokens * (p.input_rate - p.cache_read_rate), 0) AS cache_saved_usd,
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
     FROM usage u
     LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
     LEFT JOIN prices p

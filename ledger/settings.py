@@ -59,6 +59,17 @@ class PriceOverride(BaseModel):
     """Prompt-cache writes; defaults to the input price."""
 
 
+class Budget(BaseModel):
+    """Spending limits in USD for one scope (``all`` or a provider)."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    daily_usd: float | None = Field(default=None, ge=0)
+    """Per local day."""
+    monthly_usd: float | None = Field(default=None, ge=0)
+    """Per calendar month."""
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -83,6 +94,12 @@ class Settings(BaseSettings):
     """Extra ledger provider -> priced provider mappings, on top of Code Puppy's own."""
     daily_token_limits: dict[str, int] = Field(default_factory=lambda: {"cerebras": 24_000_000})
     """Tokens per day each provider allows (Cerebras Code Pro: 24M)."""
+    input_budgets: dict[str, int] = Field(default_factory=lambda: {"cerebras": 50_000, "anthropic": 180_000})
+    """Largest prompt (tokens) each provider should get before compaction (seed 000 §3.1)."""
+    budgets: dict[str, Budget] = Field(default_factory=dict)
+    """USD budgets keyed ``all`` or a provider, e.g. ``[budgets.all] daily_usd = 50``."""
+    alert_levels: list[int] = Field(default_factory=lambda: [50, 75, 90, 100])
+    """Budget use (percent) at which spend turns info, warning, critical, exceeded."""
     poll_interval: float = Field(default=0.25, gt=0)
     """Seconds between catch-ups when file events are unavailable."""
 

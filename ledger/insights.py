@@ -1,0 +1,430 @@
+"""The shared vocabulary of DESIGN.md, computed from the store: burn rate, daily use, projected
+exhaustion, cache rates, circuits, rankings, recommendations, spend and health.
+
+One definition each, used by the dashboard and by ``packwatch status``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from .overview import (
+    Action,
+    AlertLevel,
+    BurnRate,
+    CacheStats,
+    Circuit,
+    Health,
+    ModelRank,
+    Overview,
+    ProviderBurn,
+    Recommendation,
+    SpendLine,
+    Window,
+)
+from .settings import Settings
+
+WINDOWS = (5, 15, 60)
+FAILURE_THRESHOLD = 5  # the agents' circuit-breaker defaults (seed 000 §4.1)
+RECOVERY_TIMEOUT = dt.timedelta(seconds=30)
+SUCCESS_THRESHOLD = 3
+WEIGHTS = {"cost": 0.3, "speed": 0.3, "reliability": 0.2, "capability": 0.2}
+SERIES_HOURS = 6
+SERIES_BUCKET_MIN = 10
+
+
+def _rows(cur: duckdb.DuckDBPyConnection, sql: str, params: list) -> list[tuple]:
+    return cur.execute(sql, params).fetchall()
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+def burn_rate(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+              day_start: dt.datetime) -> BurnRate:
+    """Tokens/min and USD/hour over trailing windows; today's use against daily limits."""
+    (row,) = _rows(cur, f"""
+        SELECT {", ".join(
+            f"coalesce(sum(tokens) FILTER (ts > $now - INTERVAL {m} MINUTE), 0)::BIGINT, "
+            f"coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL {m} MINUTE), 0), "
+            f"count(*) FILTER (ts > $now - INTERVAL {m} MINUTE)" for m in WINDOWS)}
+        FROM usage_v WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})
+    windows = [
+        Window(minutes=m, tokens_per_min=row[3 * i] / m, usd_per_hour=row[3 * i + 1] * 60 / m,
+               requests=row[3 * i + 2])
+        for i, m in enumerate(WINDOWS)
+    ]
+    providers = []
+    midnight = day_start + dt.timedelta(days=1)
+    for provider, tokens, cost, last60 in _rows(cur, """
+            SELECT provider, sum(tokens)::BIGINT, sum(cost_usd),
+                   coalesce(sum(tokens) FILTER (ts > $now - INTERVAL 60 MINUTE), 0)::BIGINT
+            FROM usage_v WHERE ts >= $start AND ts <= $now GROUP BY 1 ORDER BY 2 DESC""",
+            {"now": now, "start": day_start}):
+        limit = settings.daily_token_limits.get(provider)
+        burn = ProviderBurn(provider=provider, tokens_today=tokens, cost_today=cost,
+                            daily_limit=limit, tokens_per_min_60=last60 / 60)
+        if limit:
+            burn.usage_percent = 100 * tokens / limit
+            burn.projected_exhaustion = projected_exhaustion(tokens, limit, last60 / 60, now, midnight)
+        providers.append(burn)
+    start = now - dt.timedelta(hours=SERIES_HOURS)
+    series = _rows(cur, f"""
+        SELECT time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts) AS b, sum(tokens)::BIGINT
+        FROM usage_v WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
+        {"now": now, "start": start})
+    return BurnRate(windows=windows, providers=providers,
+                    series=[(b.astimezone(now.tzinfo), int(t)) for b, t in series])
+
+
+def projected_exhaustion(tokens_today: int, limit: int, per_min: float, now: dt.datetime,
+                         midnight: dt.datetime) -> dt.datetime | None:
+    """When the trailing-60-minute rate reaches the daily limit; None when not today."""
+    if tokens_today >= limit:
+        return now
+    if per_min <= 0:
+        return None
+    at = now + dt.timedelta(minutes=(limit - tokens_today) / per_min)
+    return at if at < midnight else None
+
+
+def circuits(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[Circuit]:
+    """Per provider, replay the last hour's outcomes through the agents' breaker rules."""
+    rows = _rows(cur, """
+        SELECT provider, ts, is_error, coalesce(status, 0) = 429 OR error ILIKE '%429%'
+               OR error ILIKE '%rate limit%', error
+        FROM usage_v WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
+        ORDER BY provider, ts""", {"now": now})
+    by_provider: dict[str, list[tuple]] = {}
+    for provider, *rest in rows:
+        by_provider.setdefault(provider, []).append(tuple(rest))
+    recent = now - dt.timedelta(minutes=15)
+    out = []
+    for provider, events in sorted(by_provider.items()):
+        state, since = replay_breaker([(ts, bool(err)) for ts, err, _, _ in events], now)
+        last_error = next((e for _, err, _, e in reversed(events) if err and e), None)
+        out.append(Circuit(
+            provider=provider, state=state, since=since,
+            failures_15m=sum(1 for ts, err, _, _ in events if err and ts > recent),
+            rate_limited_15m=sum(1 for ts, _, rl, _ in events if rl and ts > recent),
+            requests_15m=sum(1 for ts, *_ in events if ts > recent),
+            last_error=last_error,
+        ))
+    return out
+
+
+def replay_breaker(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime,
+                   ) -> tuple[str, dt.datetime | None]:
+    """(state, since) after ``outcomes`` (ts, failed) with failure threshold 5, recovery
+    timeout 30 s and success threshold 3, as the agent's CircuitBreaker would be at ``now``."""
+    state, since, failures, successes = "CLOSED", None, 0, 0
+    for ts, failed in outcomes:
+        if state == "OPEN":
+            if ts - since < RECOVERY_TIMEOUT:
+                continue  # the breaker would not have let this through; it changes nothing
+            state, since, successes = "HALF_OPEN", since + RECOVERY_TIMEOUT, 0
+        if state == "HALF_OPEN":
+            if failed:
+                state, since, failures = "OPEN", ts, 0
+            else:
+                successes += 1
+                if successes >= SUCCESS_THRESHOLD:
+                    state, since, failures = "CLOSED", ts, 0
+            continue
+        failures = failures + 1 if failed else 0
+        if failures >= FAILURE_THRESHOLD:
+            state, since = "OPEN", ts
+    if state == "OPEN" and now - since >= RECOVERY_TIMEOUT:
+        state, since = "HALF_OPEN", since + RECOVERY_TIMEOUT
+    return state, since
+
+
+def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime) -> CacheStats:
+    """Response-cache hit rate (hits ÷ requests) and prompt-cache share (cache_read ÷ (input +
+    cache_read)), and what both saved today."""
+    (row,) = _rows(cur, """
+        SELECT count(*) FILTER (ts >= $start), count_if(cached AND ts >= $start),
+               count(*) FILTER (ts > $now - INTERVAL 60 MINUTE),
+               count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
+               count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE AND ts > $now - INTERVAL 120 MINUTE),
+               count_if(cached AND ts <= $now - INTERVAL 60 MINUTE AND ts > $now - INTERVAL 120 MINUTE),
+               coalesce(sum(cache_read_tokens) FILTER (ts >= $start), 0)::BIGINT,
+               coalesce(sum(input_tokens) FILTER (ts >= $start), 0)::BIGINT,
+               coalesce(sum(cache_saved_usd) FILTER (ts >= $start), 0)
+        FROM usage_v WHERE ts > least($start, $now - INTERVAL 120 MINUTE) AND ts <= $now""",
+        {"now": now, "start": day_start})
+    (req_d, hit_d, req_h, hit_h, req_p, hit_p, cache_read, inp, prompt_saved) = row
+    # A response-cache hit saved what an average uncached request to that model cost today.
+    (saved_tokens, saved_usd) = _rows(cur, """
+        WITH today AS (SELECT * FROM usage_v WHERE ts >= $start AND ts <= $now),
+        avg_cost AS (SELECT model, avg(tokens) AS t, avg(cost_usd) AS c FROM today
+                     WHERE NOT coalesce(cached, false) AND NOT is_error GROUP BY 1)
+        SELECT coalesce(sum(a.t), 0)::BIGINT, coalesce(sum(a.c), 0)
+        FROM today JOIN avg_cost a USING (model) WHERE coalesce(cached, false)""",
+        {"now": now, "start": day_start})[0]
+    return CacheStats(
+        hit_rate_today=_ratio(hit_d, req_d), hit_rate_60m=_ratio(hit_h, req_h),
+        hit_rate_prev_60m=_ratio(hit_p, req_p),
+        prompt_cache_share_today=_ratio(cache_read, inp + cache_read),
+        tokens_saved_today=int(saved_tokens) + int(cache_read),
+        usd_saved_today=float(saved_usd) + float(prompt_saved),
+    )
+
+
+def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) -> list[ModelRank]:
+    """Per model over the last ``hours``: speed, efficiency, reliability and a balanced score.
+
+    Capability has no offline benchmark, so its proxy is the model's output price relative to
+    the priciest model seen: providers charge more for their more capable models.
+    """
+    rows = _rows(cur, """
+        SELECT model, any_value(provider), count(*), 1 - count_if(is_error) / count(*),
+            quantile_cont(latency_ms, 0.5) FILTER (NOT coalesce(cached, false) AND NOT is_error),
+            quantile_cont(latency_ms, 0.95) FILTER (NOT coalesce(cached, false) AND NOT is_error),
+            median(output_tokens * 1000.0 / latency_ms) FILTER (latency_ms > 0 AND output_tokens > 0
+                AND NOT coalesce(cached, false)),
+            CASE WHEN count_if(unpriced) = count(*) OR sum(output_tokens) = 0 THEN NULL
+                 ELSE sum(cost_usd) * 1000.0 / sum(output_tokens) END
+        FROM usage_v WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
+        GROUP BY 1""", {"now": now, "hours": hours})
+    if not rows:
+        return []
+    costs = [r[7] for r in rows if r[7]]
+    p50s = [r[4] for r in rows if r[4]]
+    cheapest, priciest, fastest = min(costs, default=None), max(costs, default=None), min(p50s, default=None)
+    ranks = []
+    for model, provider, n, success, p50, p95, tps, usd1k in rows:
+        cost_s = cheapest / usd1k if usd1k and cheapest else 0.5
+        speed_s = fastest / p50 if p50 and fastest else 0.5
+        capability = usd1k / priciest if usd1k and priciest else 0.5
+        score = (WEIGHTS["cost"] * cost_s + WEIGHTS["speed"] * speed_s
+                 + WEIGHTS["reliability"] * success + WEIGHTS["capability"] * capability)
+        ranks.append(ModelRank(model=model, provider=provider, requests=n, success_rate=success,
+                               latency_p50_ms=p50, latency_p95_ms=p95, output_tokens_per_s=tps,
+                               usd_per_1k_output=usd1k, score=round(score, 4)))
+    return sorted(ranks, key=lambda r: (-r.score, r.model))
+
+
+def alert_level(percent: float | None, levels: list[int]) -> AlertLevel:
+    if percent is None:
+        return "ok"
+    names: list[AlertLevel] = ["info", "warning", "critical", "exceeded"]
+    level: AlertLevel = "ok"
+    for threshold, name in zip(sorted(levels), names, strict=False):
+        if percent >= threshold:
+            level = name
+    return level
+
+
+def spend(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+          day_start: dt.datetime) -> list[SpendLine]:
+    """Cost today and this month, overall and per provider, against the budgets."""
+    month_start = day_start.replace(day=1)
+    rows = _rows(cur, """
+        SELECT coalesce(provider, 'all'), coalesce(sum(cost_usd) FILTER (ts >= $day), 0),
+               coalesce(sum(cost_usd), 0)
+        FROM usage_v WHERE ts >= $month AND ts <= $now GROUP BY ROLLUP (provider)
+        ORDER BY provider IS NOT NULL, 2 DESC""", {"now": now, "day": day_start, "month": month_start})
+    if not rows:
+        rows = [("all", 0.0, 0.0)]
+    lines = []
+    for scope, today, month in rows:
+        budget = settings.budgets.get(scope)
+        daily = budget.daily_usd if budget else None
+        monthly = budget.monthly_usd if budget else None
+        percent = max((p for p in (_pct(today, daily), _pct(month, monthly)) if p is not None), default=None)
+        lines.append(SpendLine(scope=scope, cost_today=today, budget_daily=daily,
+                               percent=percent, level=alert_level(percent, settings.alert_levels),
+                               cost_month=month, budget_monthly=monthly))
+    return lines
+
+
+def _pct(value: float, budget: float | None) -> float | None:
+    return 100 * value / budget if budget else None
+
+
+def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+                    burn: BurnRate, circuit_list: list[Circuit], ranks: list[ModelRank],
+                    spend_lines: list[SpendLine]) -> list[Recommendation]:
+    """Priority-ordered advice, each with the evidence behind it and, where one fits, an action."""
+    recs: list[Recommendation] = []
+    # Spend in the last hour against the same hour of the day over the previous 7 days.
+    (cost_60, base_cost, days) = _rows(cur, """
+        SELECT coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL 60 MINUTE), 0),
+               coalesce(sum(cost_usd) FILTER (ts <= $now - INTERVAL 1 DAY
+                   AND (epoch($now) - epoch(ts)) % 86400 < 3600), 0),
+               least(7, floor(date_diff('second', min(ts), $now) / 86400))::INTEGER
+        FROM usage_v WHERE ts > $now - INTERVAL 7 DAY - INTERVAL 60 MINUTE AND ts <= $now""",
+        {"now": now})[0]
+    if days and base_cost > 0:
+        baseline = base_cost / days
+        if cost_60 > 1.5 * baseline:
+            recs.append(Recommendation(
+                priority="HIGH", category="COST",
+                message=f"Spending rate {100 * (cost_60 / baseline - 1):.0f}% above the 7-day baseline",
+                evidence=f"${cost_60:.2f} in the last hour vs ${baseline:.2f} in the same hour "
+                         f"on average over the previous {days} days"))
+    # Latency regressions.
+    for model, p95_now, p95_base, n in _rows(cur, """
+            SELECT model,
+                quantile_cont(latency_ms, 0.95) FILTER (ts > $now - INTERVAL 60 MINUTE),
+                quantile_cont(latency_ms, 0.95) FILTER (ts <= $now - INTERVAL 60 MINUTE),
+                count(*) FILTER (ts > $now - INTERVAL 60 MINUTE)
+            FROM usage_v WHERE ts > $now - INTERVAL 7 DAY AND ts <= $now
+                AND NOT coalesce(cached, false) AND NOT is_error AND latency_ms > 0
+            GROUP BY 1""", {"now": now}):
+        if n >= 10 and p95_base and p95_now and p95_now > 1.3 * p95_base:
+            recs.append(Recommendation(
+                priority="MEDIUM", category="PERFORMANCE",
+                message=f"{model} p95 latency up {100 * (p95_now / p95_base - 1):.0f}%",
+                evidence=f"p95 {p95_now:,.0f} ms in the last hour vs {p95_base:,.0f} ms over 7 days ({n} requests)"))
+    # Daily token limits projected to run out today.
+    for p in burn.providers:
+        if p.daily_limit and p.usage_percent is not None and p.usage_percent >= 100:
+            recs.append(Recommendation(
+                priority="CRITICAL", category="COST",
+                message=f"{p.provider} daily token limit reached",
+                evidence=f"{p.tokens_today:,} of {p.daily_limit:,} tokens today",
+                action=Action(kind="review_only", value="on", label="switch to review-only")))
+        elif p.projected_exhaustion is not None:
+            recs.append(Recommendation(
+                priority="HIGH", category="COST",
+                message=f"{p.provider} daily limit runs out at {p.projected_exhaustion:%H:%M}",
+                evidence=f"{p.tokens_today:,} of {p.daily_limit:,} tokens used, "
+                         f"{p.tokens_per_min_60:,.0f} tokens/min over the last hour",
+                action=Action(kind="review_only", value="on", label="switch to review-only")))
+    # Context growing toward the provider's input budget: compact.
+    for provider, session, prompt in _rows(cur, """
+            SELECT provider, session, arg_max(input_tokens + cache_read_tokens + cache_write_tokens, ts)
+            FROM usage_v WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
+                AND NOT coalesce(cached, false)
+            GROUP BY 1, 2""", {"now": now}):
+        budget = settings.input_budgets.get(provider)
+        if budget and prompt >= 0.7 * budget:
+            recs.append(Recommendation(
+                priority="HIGH" if prompt >= 0.9 * budget else "MEDIUM", category="CONTEXT",
+                message=f"Session {session} context at {100 * prompt / budget:.0f}% of {provider}'s input budget",
+                evidence=f"last prompt {prompt:,} tokens; budget {budget:,} (compact at 70%)",
+                action=Action(kind="compact", target=session, label="request a compaction")))
+    # Open circuits: route around them.
+    for c in circuit_list:
+        if c.state == "OPEN":
+            recs.append(Recommendation(
+                priority="HIGH", category="RELIABILITY",
+                message=f"{c.provider} circuit is OPEN",
+                evidence=f"{c.failures_15m} failures ({c.rate_limited_15m} rate-limited) in 15 min; "
+                         f"last: {c.last_error or 'n/a'}",
+                action=Action(kind="failover", target=c.provider, label=f"fail over from {c.provider}")))
+    # A cheaper model with the same reliability, for the same workload.
+    recs.extend(_cheaper_alternatives(cur, now, ranks))
+    # Budgets.
+    for s in spend_lines:
+        if s.level in ("critical", "exceeded"):
+            recs.append(Recommendation(
+                priority="CRITICAL" if s.level == "exceeded" else "HIGH", category="COST",
+                message=f"{'Budget exceeded' if s.level == 'exceeded' else 'Budget nearly used'} ({s.scope})",
+                evidence=f"{s.percent:.0f}% of budget: ${s.cost_today:.2f} today, ${s.cost_month:.2f} this month",
+                action=Action(kind="review_only", value="on", label="switch to review-only")))
+    # Unpriced models.
+    for provider, model, n in _rows(cur, """
+            SELECT provider, model, count(*) FROM usage_v WHERE unpriced AND ts > $now - INTERVAL 7 DAY
+            GROUP BY 1, 2 ORDER BY 3 DESC""", {"now": now}):
+        recs.append(Recommendation(
+            priority="LOW", category="PRICING",
+            message=f"{provider}/{model} is unpriced",
+            evidence=f"{n:,} requests in 7 days counted without cost; add [prices.\"{provider}/{model}\"] "
+                     "to the config file"))
+    order = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
+    return sorted(recs, key=lambda r: order[r.priority])
+
+
+def _cheaper_alternatives(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
+                          ranks: list[ModelRank]) -> list[Recommendation]:
+    by_model = {r.model: r for r in ranks}
+    recs = []
+    pairs = _rows(cur, """
+        SELECT workload, list(DISTINCT model) FROM usage_v
+        WHERE ts > $now - INTERVAL 24 HOUR AND ts <= $now AND workload IS NOT NULL GROUP BY 1 ORDER BY 1""",
+        {"now": now})
+    for workload, models in pairs:
+        ranked = [by_model[m] for m in models if m in by_model and by_model[m].usd_per_1k_output]
+        for cur_model in ranked:
+            for alt in ranked:
+                if (alt.usd_per_1k_output < 0.5 * cur_model.usd_per_1k_output
+                        and alt.success_rate >= cur_model.success_rate - 0.01
+                        and cur_model.requests >= 20 and alt.requests >= 20):
+                    recs.append(Recommendation(
+                        priority="MEDIUM", category="COST",
+                        message=f"{alt.model} costs {100 * (1 - alt.usd_per_1k_output / cur_model.usd_per_1k_output):.0f}% "
+                                f"less than {cur_model.model} for {workload} work",
+                        evidence=f"${alt.usd_per_1k_output:.3f} vs ${cur_model.usd_per_1k_output:.3f} per 1k output "
+                                 f"tokens; success {alt.success_rate:.1%} vs {cur_model.success_rate:.1%}",
+                        action=Action(kind="failover", target=cur_model.model, value=alt.model,
+                                      label=f"use {alt.model} instead")))
+                    break
+    return recs
+
+
+def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache: CacheStats,
+           spend_lines: list[SpendLine]) -> tuple[Health, list[str]]:
+    """HEALTHY / DEGRADED / UNHEALTHY from error rate, open circuits, budget use and cache
+    efficiency, as the agents' performance dashboard defines it (seed 000 §2.6)."""
+    bad: list[str] = []
+    worse: list[str] = []
+    rate = _ratio(errors_60, requests_60)
+    if rate is not None and requests_60 >= 5:
+        if rate > 0.10:
+            worse.append(f"error rate {rate:.0%} in the last hour")
+        elif rate > 0.05:
+            bad.append(f"error rate {rate:.0%} in the last hour")
+    open_ = [c.provider for c in circuit_list if c.state == "OPEN"]
+    if open_:
+        (worse if len(open_) * 2 >= max(len(circuit_list), 1) and len(circuit_list) > 1 else bad).append(
+            f"circuit open: {', '.join(open_)}")
+    for s in spend_lines:
+        if s.level == "exceeded":
+            worse.append(f"budget exceeded ({s.scope})")
+        elif s.level == "critical":
+            bad.append(f"budget {s.percent:.0f}% used ({s.scope})")
+    if cache.hit_rate_60m is not None and cache.hit_rate_prev_60m and cache.hit_rate_60m < 0.5 * cache.hit_rate_prev_60m:
+        bad.append(f"cache hit rate fell to {cache.hit_rate_60m:.0%}")
+    if worse:
+        return "UNHEALTHY", worse + bad
+    if bad:
+        return "DEGRADED", bad
+    return "HEALTHY", []
+
+
+def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+             modes: list[str] | None = None) -> Overview:
+    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware)."""
+    now = now.astimezone(ZoneInfo(settings.timezone))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    burn = burn_rate(cur, settings, now, day_start)
+    circuit_list = circuits(cur, now)
+    cache = cache_stats(cur, now, day_start)
+    ranks = rankings(cur, now)
+    spend_lines = spend(cur, settings, now, day_start)
+    (req_today, err_today, unpriced_today, errors_60, req_60, last_seen) = _rows(cur, """
+        SELECT count(*) FILTER (ts >= $start), count_if(is_error AND ts >= $start),
+               count_if(unpriced AND ts >= $start),
+               count_if(is_error AND ts > $now - INTERVAL 60 MINUTE),
+               count(*) FILTER (ts > $now - INTERVAL 60 MINUTE), max(ts)
+        FROM usage_v WHERE ts >= least($start, $now - INTERVAL 60 MINUTE) AND ts <= $now""",
+        {"now": now, "start": day_start})[0]
+    if last_seen is None:
+        last_seen = _rows(cur, "SELECT max(ts) FROM usage", [])[0][0]
+    state, reasons = health(errors_60, req_60, circuit_list, cache, spend_lines)
+    return Overview(
+        now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
+        last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
+        requests_today=req_today, errors_today=err_today, burn=burn, circuits=circuit_list,
+        cache=cache, rankings=ranks,
+        recommendations=recommendations(cur, settings, now, burn, circuit_list, ranks, spend_lines),
+        spend=spend_lines, unpriced_today=unpriced_today,
+        rejected_lines=_rows(cur, "SELECT count(*) FROM rejected", [])[0][0],
+    )
