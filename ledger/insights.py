@@ -357,10 +357,11 @@ def _cheaper_alternatives(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
                 if (alt.usd_per_1k_output < 0.5 * cur_model.usd_per_1k_output
                         and alt.success_rate >= cur_model.success_rate - 0.01
                         and cur_model.requests >= 20 and alt.requests >= 20):
+                    saving = 1 - alt.usd_per_1k_output / cur_model.usd_per_1k_output
                     recs.append(Recommendation(
                         priority="MEDIUM", category="COST",
-                        message=f"{alt.model} costs {100 * (1 - alt.usd_per_1k_output / cur_model.usd_per_1k_output):.0f}% "
-                                f"less than {cur_model.model} for {workload} work",
+                        message=f"{alt.model} costs {100 * saving:.0f}% less than {cur_model.model} "
+                                f"for {workload} work",
                         evidence=f"${alt.usd_per_1k_output:.3f} vs ${cur_model.usd_per_1k_output:.3f} per 1k output "
                                  f"tokens; success {alt.success_rate:.1%} vs {cur_model.success_rate:.1%}",
                         action=Action(kind="failover", target=cur_model.model, value=alt.model,
@@ -390,7 +391,8 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
             worse.append(f"budget exceeded ({s.scope})")
         elif s.level == "critical":
             bad.append(f"budget {s.percent:.0f}% used ({s.scope})")
-    if cache.hit_rate_60m is not None and cache.hit_rate_prev_60m and cache.hit_rate_60m < 0.5 * cache.hit_rate_prev_60m:
+    now_rate, before = cache.hit_rate_60m, cache.hit_rate_prev_60m
+    if now_rate is not None and before and now_rate < 0.5 * before:
         bad.append(f"cache hit rate fell to {cache.hit_rate_60m:.0%}")
     if worse:
         return "UNHEALTHY", worse + bad
