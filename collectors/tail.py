@@ -97,6 +97,7 @@ def read_new(store: Store, source: Source, path: Path) -> Ingested:
 def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
     """One pass: every ledger file brought up to its last complete line."""
     result = CatchUp()
+    mark = store.mark()
     files, result.missing = discover(paths)
     known = {s.path: s for s in store.sources(kind)}
     # Files we were reading that are gone from their path: rotated away, or deleted.
@@ -123,7 +124,7 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
         result.rejected += got.rejected
         result.files += 1
     if result.rows:
-        store.refresh_prices()
+        store.settle(mark)
     return result
 
 

@@ -61,9 +61,12 @@ def burn_rate(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.dateti
     providers = []
     midnight = day_start + dt.timedelta(days=1)
     for provider, tokens, cost, last60 in _rows(cur, """
-            SELECT provider, sum(tokens)::BIGINT, sum(cost_usd),
-                   coalesce(sum(tokens) FILTER (ts > $now - INTERVAL 60 MINUTE), 0)::BIGINT
-            FROM usage_v WHERE ts >= $start AND ts <= $now GROUP BY 1 ORDER BY 2 DESC""",
+            WITH today AS (SELECT provider, sum(tokens) AS t, sum(cost_usd) AS c FROM usage_hourly
+                           WHERE hour >= $start AND hour <= $now GROUP BY 1),
+                 last AS (SELECT provider, sum(tokens) AS t60 FROM usage_lite
+                          WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now GROUP BY 1)
+            SELECT provider, coalesce(t, 0)::BIGINT, coalesce(c, 0), coalesce(t60, 0)::BIGINT
+            FROM today FULL JOIN last USING (provider) ORDER BY 2 DESC, 1""",
             {"now": now, "start": day_start}):
         limit = settings.daily_token_limits.get(provider)
         burn = ProviderBurn(provider=provider, tokens_today=tokens, cost_today=cost,
@@ -75,7 +78,7 @@ def burn_rate(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.dateti
     start = now - dt.timedelta(hours=SERIES_HOURS)
     series = _rows(cur, f"""
         SELECT time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts) AS b, sum(tokens)::BIGINT
-        FROM usage_v WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
+        FROM usage_lite WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
         {"now": now, "start": start})
     return BurnRate(windows=windows, providers=providers,
                     series=[(b.astimezone(now.tzinfo), int(t)) for b, t in series])
@@ -97,7 +100,7 @@ def circuits(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[Circuit]:
     rows = _rows(cur, """
         SELECT provider, ts, is_error, coalesce(status, 0) = 429 OR error ILIKE '%429%'
                OR error ILIKE '%rate limit%', error
-        FROM usage_v WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
+        FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
         ORDER BY provider, ts""", {"now": now})
     by_provider: dict[str, list[tuple]] = {}
     for provider, *rest in rows:
@@ -146,26 +149,25 @@ def replay_breaker(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime,
 def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime) -> CacheStats:
     """Response-cache hit rate (hits ÷ requests) and prompt-cache share (cache_read ÷ (input +
     cache_read)), and what both saved today."""
-    (row,) = _rows(cur, """
-        SELECT count(*) FILTER (ts >= $start), count_if(cached AND ts >= $start),
-               count(*) FILTER (ts > $now - INTERVAL 60 MINUTE),
+    (req_h, hit_h, req_p, hit_p) = _rows(cur, """
+        SELECT count(*) FILTER (ts > $now - INTERVAL 60 MINUTE),
                count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
-               count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE AND ts > $now - INTERVAL 120 MINUTE),
-               count_if(cached AND ts <= $now - INTERVAL 60 MINUTE AND ts > $now - INTERVAL 120 MINUTE),
-               coalesce(sum(cache_read_tokens) FILTER (ts >= $start), 0)::BIGINT,
-               coalesce(sum(input_tokens) FILTER (ts >= $start), 0)::BIGINT,
-               coalesce(sum(cache_saved_usd) FILTER (ts >= $start), 0)
-        FROM usage_v WHERE ts > least($start, $now - INTERVAL 120 MINUTE) AND ts <= $now""",
-        {"now": now, "start": day_start})
-    (req_d, hit_d, req_h, hit_h, req_p, hit_p, cache_read, inp, prompt_saved) = row
-    # A response-cache hit saved what an average uncached request to that model cost today.
-    (saved_tokens, saved_usd) = _rows(cur, """
-        WITH today AS (SELECT * FROM usage_v WHERE ts >= $start AND ts <= $now),
-        avg_cost AS (SELECT model, avg(tokens) AS t, avg(cost_usd) AS c FROM today
-                     WHERE NOT coalesce(cached, false) AND NOT is_error GROUP BY 1)
-        SELECT coalesce(sum(a.t), 0)::BIGINT, coalesce(sum(a.c), 0)
-        FROM today JOIN avg_cost a USING (model) WHERE coalesce(cached, false)""",
-        {"now": now, "start": day_start})[0]
+               count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE),
+               count_if(cached AND ts <= $now - INTERVAL 60 MINUTE)
+        FROM usage WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now""", {"now": now})[0]
+    # A response-cache hit saved what an average served request to that model cost today.
+    (req_d, hit_d, cache_read, inp, prompt_saved, saved_tokens, saved_usd) = _rows(cur, """
+        WITH today AS (SELECT model, sum(requests) AS requests, sum(cached) AS cached,
+                              sum(cache_read_tokens) AS cache_read, sum(input_tokens) AS inp,
+                              sum(cache_saved_usd) AS prompt_saved, sum(served) AS served,
+                              sum(served_tokens) AS served_tokens, sum(served_cost_usd) AS served_cost
+                       FROM usage_hourly WHERE hour >= $start AND hour <= $now GROUP BY 1)
+        SELECT coalesce(sum(requests), 0)::BIGINT, coalesce(sum(cached), 0)::BIGINT,
+               coalesce(sum(cache_read), 0)::BIGINT, coalesce(sum(inp), 0)::BIGINT,
+               coalesce(sum(prompt_saved), 0),
+               coalesce(sum(cached * served_tokens / nullif(served, 0)), 0)::BIGINT,
+               coalesce(sum(cached * served_cost / nullif(served, 0)), 0)
+        FROM today""", {"now": now, "start": day_start})[0]
     return CacheStats(
         hit_rate_today=_ratio(hit_d, req_d), hit_rate_60m=_ratio(hit_h, req_h),
         hit_rate_prev_60m=_ratio(hit_p, req_p),
@@ -181,16 +183,20 @@ def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) 
     Capability has no offline benchmark, so its proxy is the model's output price relative to
     the priciest model seen: providers charge more for their more capable models.
     """
-    rows = _rows(cur, """
+    speed = _rows(cur, """
         SELECT model, any_value(provider), count(*), 1 - count_if(is_error) / count(*),
-            quantile_cont(latency_ms, 0.5) FILTER (NOT coalesce(cached, false) AND NOT is_error),
-            quantile_cont(latency_ms, 0.95) FILTER (NOT coalesce(cached, false) AND NOT is_error),
-            median(output_tokens * 1000.0 / latency_ms) FILTER (latency_ms > 0 AND output_tokens > 0
-                AND NOT coalesce(cached, false)),
-            CASE WHEN count_if(unpriced) = count(*) OR sum(output_tokens) = 0 THEN NULL
-                 ELSE sum(cost_usd) * 1000.0 / sum(output_tokens) END
-        FROM usage_v WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
+            quantile_cont(latency_ms, [0.5, 0.95]) FILTER (NOT is_error),
+            median(output_tokens * 1000.0 / latency_ms) FILTER (latency_ms > 0 AND output_tokens > 0)
+        FROM usage_lite WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
         GROUP BY 1""", {"now": now, "hours": hours})
+    # Cost from the hourly rollup: pricing every raw row of a day would dominate the refresh.
+    usd1k = dict(_rows(cur, """
+        SELECT model, CASE WHEN sum(unpriced) = sum(requests) OR sum(output_tokens) = 0 THEN NULL
+                           ELSE sum(cost_usd) * 1000.0 / sum(output_tokens) END
+        FROM usage_hourly WHERE hour > $now - to_hours($hours) AND hour <= $now GROUP BY 1""",
+        {"now": now, "hours": hours}))
+    rows = [(m, p, n, ok, (q or [None, None])[0], (q or [None, None])[1], tps, usd1k.get(m))
+            for m, p, n, ok, q, tps in speed]
     if not rows:
         return []
     costs = [r[7] for r in rows if r[7]]
@@ -225,9 +231,9 @@ def spend(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
     """Cost today and this month, overall and per provider, against the budgets."""
     month_start = day_start.replace(day=1)
     rows = _rows(cur, """
-        SELECT coalesce(provider, 'all'), coalesce(sum(cost_usd) FILTER (ts >= $day), 0),
+        SELECT coalesce(provider, 'all'), coalesce(sum(cost_usd) FILTER (hour >= $day), 0),
                coalesce(sum(cost_usd), 0)
-        FROM usage_v WHERE ts >= $month AND ts <= $now GROUP BY ROLLUP (provider)
+        FROM usage_hourly WHERE hour >= $month AND hour <= $now GROUP BY ROLLUP (provider)
         ORDER BY provider IS NOT NULL, 2 DESC""", {"now": now, "day": day_start, "month": month_start})
     if not rows:
         rows = [("all", 0.0, 0.0)]
@@ -253,13 +259,13 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
     """Priority-ordered advice, each with the evidence behind it and, where one fits, an action."""
     recs: list[Recommendation] = []
     # Spend in the last hour against the same hour of the day over the previous 7 days.
-    (cost_60, base_cost, days) = _rows(cur, """
-        SELECT coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL 60 MINUTE), 0),
-               coalesce(sum(cost_usd) FILTER (ts <= $now - INTERVAL 1 DAY
-                   AND (epoch($now) - epoch(ts)) % 86400 < 3600), 0),
-               least(7, floor(date_diff('second', min(ts), $now) / 86400))::INTEGER
-        FROM usage_v WHERE ts > $now - INTERVAL 7 DAY - INTERVAL 60 MINUTE AND ts <= $now""",
-        {"now": now})[0]
+    (cost_60,) = _rows(cur, """SELECT coalesce(sum(cost_usd), 0) FROM usage_v
+        WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
+    (base_cost, days) = _rows(cur, """
+        SELECT coalesce(sum(cost_usd) FILTER (hour <= $now - INTERVAL 1 DAY
+                   AND hour(hour) = hour($now - INTERVAL 30 MINUTE)), 0),
+               least(7, floor(date_diff('second', min(hour), $now) / 86400))::INTEGER
+        FROM usage_hourly WHERE hour > $now - INTERVAL 8 DAY AND hour <= $now""", {"now": now})[0]
     if days and base_cost > 0:
         baseline = base_cost / days
         if cost_60 > 1.5 * baseline:
@@ -274,14 +280,16 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                 quantile_cont(latency_ms, 0.95) FILTER (ts > $now - INTERVAL 60 MINUTE),
                 quantile_cont(latency_ms, 0.95) FILTER (ts <= $now - INTERVAL 60 MINUTE),
                 count(*) FILTER (ts > $now - INTERVAL 60 MINUTE)
-            FROM usage_v WHERE ts > $now - INTERVAL 7 DAY AND ts <= $now
-                AND NOT coalesce(cached, false) AND NOT is_error AND latency_ms > 0
+            FROM usage WHERE ts > $now - INTERVAL 24 HOUR AND ts <= $now
+                AND NOT coalesce(cached, false) AND coalesce(error, '') = '' AND coalesce(status, 0) < 400
+                AND latency_ms > 0
             GROUP BY 1""", {"now": now}):
         if n >= 10 and p95_base and p95_now and p95_now > 1.3 * p95_base:
             recs.append(Recommendation(
                 priority="MEDIUM", category="PERFORMANCE",
                 message=f"{model} p95 latency up {100 * (p95_now / p95_base - 1):.0f}%",
-                evidence=f"p95 {p95_now:,.0f} ms in the last hour vs {p95_base:,.0f} ms over 7 days ({n} requests)"))
+                evidence=f"p95 {p95_now:,.0f} ms in the last hour vs {p95_base:,.0f} ms over the 23 before "
+                         f"({n} requests)"))
     # Daily token limits projected to run out today.
     for p in burn.providers:
         if p.daily_limit and p.usage_percent is not None and p.usage_percent >= 100:
@@ -331,8 +339,8 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                 action=Action(kind="review_only", value="on", label="switch to review-only")))
     # Unpriced models.
     for provider, model, n in _rows(cur, """
-            SELECT provider, model, count(*) FROM usage_v WHERE unpriced AND ts > $now - INTERVAL 7 DAY
-            GROUP BY 1, 2 ORDER BY 3 DESC""", {"now": now}):
+            SELECT provider, model, sum(unpriced)::BIGINT FROM usage_hourly
+            WHERE unpriced > 0 AND hour > $now - INTERVAL 7 DAY GROUP BY 1, 2 ORDER BY 3 DESC""", {"now": now}):
         recs.append(Recommendation(
             priority="LOW", category="PRICING",
             message=f"{provider}/{model} is unpriced",
@@ -347,8 +355,8 @@ def _cheaper_alternatives(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
     by_model = {r.model: r for r in ranks}
     recs = []
     pairs = _rows(cur, """
-        SELECT workload, list(DISTINCT model) FROM usage_v
-        WHERE ts > $now - INTERVAL 24 HOUR AND ts <= $now AND workload IS NOT NULL GROUP BY 1 ORDER BY 1""",
+        SELECT workload, list(DISTINCT model ORDER BY model) FROM usage_hourly
+        WHERE hour > $now - INTERVAL 24 HOUR AND hour <= $now AND workload IS NOT NULL GROUP BY 1 ORDER BY 1""",
         {"now": now})
     for workload, models in pairs:
         ranked = [by_model[m] for m in models if m in by_model and by_model[m].usd_per_1k_output]
@@ -411,15 +419,13 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     cache = cache_stats(cur, now, day_start)
     ranks = rankings(cur, now)
     spend_lines = spend(cur, settings, now, day_start)
-    (req_today, err_today, unpriced_today, errors_60, req_60, last_seen) = _rows(cur, """
-        SELECT count(*) FILTER (ts >= $start), count_if(is_error AND ts >= $start),
-               count_if(unpriced AND ts >= $start),
-               count_if(is_error AND ts > $now - INTERVAL 60 MINUTE),
-               count(*) FILTER (ts > $now - INTERVAL 60 MINUTE), max(ts)
-        FROM usage_v WHERE ts >= least($start, $now - INTERVAL 60 MINUTE) AND ts <= $now""",
-        {"now": now, "start": day_start})[0]
-    if last_seen is None:
-        last_seen = _rows(cur, "SELECT max(ts) FROM usage", [])[0][0]
+    (req_today, err_today, unpriced_today) = _rows(cur, """
+        SELECT coalesce(sum(requests), 0)::BIGINT, coalesce(sum(errors), 0)::BIGINT,
+               coalesce(sum(unpriced), 0)::BIGINT
+        FROM usage_hourly WHERE hour >= $start AND hour <= $now""", {"now": now, "start": day_start})[0]
+    (errors_60, req_60) = _rows(cur, """
+        SELECT count_if(is_error), count(*) FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
+    last_seen = _rows(cur, "SELECT max(ts) FROM usage WHERE ts <= $now", {"now": now})[0][0]
     state, reasons = health(errors_60, req_60, circuit_list, cache, spend_lines)
     return Overview(
         now=now, timezone=settings.timezone, health=state, health_reasons=reasons,

@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -97,5 +97,22 @@ MIGRATIONS: dict[int, str] = {
         AND p.model = u.model
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;
+    """,
+    # v3: an hourly rollup (local hours), so month and week panes do not re-price every row.
+    3: """
+    CREATE TABLE usage_hourly (
+        hour TIMESTAMPTZ NOT NULL, provider VARCHAR, model VARCHAR, workload VARCHAR,
+        requests BIGINT, errors BIGINT, cached BIGINT, unpriced BIGINT,
+        input_tokens BIGINT, output_tokens BIGINT, cache_read_tokens BIGINT,
+        cache_write_tokens BIGINT, tokens BIGINT, cost_usd DOUBLE, cache_saved_usd DOUBLE,
+        served BIGINT, served_tokens BIGINT, served_cost_usd DOUBLE  -- uncached, successful
+    );
+    -- The view without prices, for panes that need providers and outcomes but not cost.
+    CREATE VIEW usage_lite AS
+    SELECT u.*, coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
+    FROM usage u LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw);
+    DELETE FROM meta WHERE key = 'pricing';  -- rebuild prices and the rollup on next open
     """,
 }

@@ -7,6 +7,7 @@ double-counts a line.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import mmap
@@ -407,18 +408,49 @@ class Store:
         s = self.settings
         blob = json.dumps(
             [genai_prices_version(), {k: v.model_dump() for k, v in s.prices.items()},
-             s.model_aliases, s.provider_aliases],
+             s.model_aliases, s.provider_aliases, s.timezone],
             sort_keys=True,
         )
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
-    def refresh_prices(self) -> None:
-        """Price every (provider, model) seen; start over when prices or overrides changed."""
+    def mark(self) -> int:
+        """A bookmark: rows inserted after it are new to ``settle``."""
+        return first(self.con.execute("SELECT coalesce(max(rowid), -1) FROM usage"))[0]
+
+    def settle(self, mark: int) -> None:
+        """After an ingest: price new models and roll up the hours the new rows touched."""
+        if self.refresh_prices():
+            return  # prices changed: everything was rolled up again
+        since = first(self.con.execute("SELECT min(ts) FROM usage WHERE rowid > ?", [mark]))[0]
+        if since is not None:
+            self.refresh_rollup(since)
+
+    def refresh_rollup(self, since: dt.datetime | None = None) -> None:
+        """Recompute ``usage_hourly`` for the local hours from ``since`` on (all when None)."""
+        start = "date_trunc('hour', $since::TIMESTAMPTZ)"
+        where, old = ("true", "true") if since is None else (f"ts >= {start}", f"hour >= {start}")
+        params = {} if since is None else {"since": since}
+        with self.transaction():
+            self.con.execute(f"DELETE FROM usage_hourly WHERE {old}", params)
+            self.con.execute(f"""INSERT INTO usage_hourly
+                SELECT date_trunc('hour', ts), provider, model, workload, count(*), count_if(is_error),
+                    count_if(coalesce(cached, false)), count_if(unpriced), sum(input_tokens),
+                    sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(tokens),
+                    sum(cost_usd), sum(cache_saved_usd),
+                    count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error),
+                    coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
+                    coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0)
+                FROM usage_v WHERE {where} GROUP BY ALL""", params)
+
+    def refresh_prices(self) -> bool:
+        """Price every (provider, model) seen; start over when prices, overrides or the time zone
+        changed (then the rollup is rebuilt too, and this returns True)."""
         fingerprint = self._pricing_fingerprint()
         row = first(self.con.execute("SELECT value FROM meta WHERE key = 'pricing'"))
         aliases = {**PROVIDER_ALIASES, **{k.lower(): v for k, v in self.settings.provider_aliases.items()}}
+        reset = row is None or row[0] != fingerprint
         with self.transaction():
-            if row is None or row[0] != fingerprint:
+            if reset:
                 self.con.execute("DELETE FROM prices")
                 self.con.execute("DELETE FROM priced_keys")
                 self.con.execute("DELETE FROM provider_aliases")
@@ -439,6 +471,9 @@ class Store:
                         [tuple(vars(r).values()) for r in rows],
                     )
                 self.con.execute("INSERT INTO priced_keys VALUES (?, ?, ?)", [provider, model, bool(rows)])
+        if reset:
+            self.refresh_rollup()
+        return reset
 
     def meta(self, key: str) -> str | None:
         row = first(self.con.execute("SELECT value FROM meta WHERE key = ?", [key]))
