@@ -424,7 +424,8 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
                coalesce(sum(unpriced), 0)::BIGINT
         FROM usage_hourly WHERE hour >= $start AND hour <= $now""", {"now": now, "start": day_start})[0]
     (errors_60, req_60) = _rows(cur, """
-        SELECT count_if(is_error), count(*) FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
+        SELECT count_if(is_error), count(*) FROM usage_lite
+        WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
     last_seen = _rows(cur, "SELECT max(ts) FROM usage WHERE ts <= $now", {"now": now})[0][0]
     state, reasons = health(errors_60, req_60, circuit_list, cache, spend_lines)
     return Overview(
