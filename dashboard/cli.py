@@ -69,7 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
     _common(demo)
-    demo.add_argument("--days", type=int, default=14, help="days of history to simulate")
+    demo.add_argument("--days", type=int, default=4, help="days of history to simulate")
 
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config)
@@ -353,19 +353,26 @@ def status_text(view: Any) -> str:
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     import tempfile
 
-    from ledger.sample import write_sample
-    from ledger.settings import PriceOverride
+    from ledger.sample import backfilled, start_live
+    from ledger.settings import Budget, PriceOverride
 
     folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
-    ledger = write_sample(folder, days=args.days)
+    sim = backfilled(folder, days=args.days)
+    ledger = sim.usage.path
     demo = settings.model_copy(update={
         "ledgers": [ledger], "db": folder / "demo.duckdb",
+        "budgets": {"all": Budget(daily_usd=80, monthly_usd=1500), "anthropic": Budget(daily_usd=40),
+                    **settings.budgets},
         # Cerebras' pay-as-you-go GLM price; genai-prices lists GLM only under Z.ai.
         "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75),
                    **settings.prices},
     })
     print(f"demo pack ledger: {ledger}", file=sys.stderr)
-    return _run_dashboard(args, demo)
+    stop = start_live(sim)
+    try:
+        return _run_dashboard(args, demo)
+    finally:
+        stop.set()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
@@ -401,10 +408,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run_dashboard(args: argparse.Namespace, settings: Settings) -> int:
-    # The Textual dashboard arrives with its own issue; until then the report is the view.
-    args.since = args.until = args.output = None
-    args.format, args.by, args.force = "table", "day", False
-    return cmd_report(args, settings)
+    if not sys.stdout.isatty():
+        raise UsageError("the dashboard needs a terminal; use `packwatch status` or `report` in scripts")
+    from .app import PackwatchApp
+
+    PackwatchApp(settings).run()
+    return 0
 
 
 if __name__ == "__main__":

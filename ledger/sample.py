@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,8 +62,10 @@ class AgentState:
 class PackSimulator:
     """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
 
-    def __init__(self, folder: Path, seed: int = 7):
+    def __init__(self, folder: Path, seed: int = 7, per_hour: int = 1200):
         self.folder = Path(folder)
+        self.per_hour = per_hour
+        """Requests an hour while the pack is busy (08:00-22:00); a third of that at night."""
         self.usage = LedgerWriter(self.folder / "usage.jsonl")
         self.rng = random.Random(seed)
         self.agents = [AgentState(name, workload) for name, workload in PACK.items()]
@@ -111,14 +114,18 @@ class PackSimulator:
                             latency_ms=latency, session=session, agent=agent.name,
                             workload=agent.workload, error=error, status=500 if error else None)
 
-    def backfill(self, start: dt.datetime, end: dt.datetime, per_hour: int = 120) -> int:
-        """Write requests from ``start`` to ``end`` (naive local times), busier in work hours."""
+    def mean_gap(self, at: dt.datetime) -> float:
+        """Seconds between requests at ``at``: the same pace for history and the live run, so
+        the demo's baselines are honest."""
+        busy = 1.0 if 8 <= at.hour < 22 else 0.3
+        return 3600 / (self.per_hour * busy)
+
+    def backfill(self, start: dt.datetime, end: dt.datetime) -> int:
+        """Write requests from ``start`` to ``end`` (naive local times)."""
         written = 0
         at = start
         while at < end:
-            busy = 1.0 if 9 <= at.hour < 19 else 0.15
-            gap = self.rng.expovariate(per_hour * busy / 3600)
-            at += dt.timedelta(seconds=gap)
+            at += dt.timedelta(seconds=self.rng.expovariate(1 / self.mean_gap(at)))
             if at >= end:
                 break
             self.usage.append(self.request(at))
@@ -126,9 +133,33 @@ class PackSimulator:
         return written
 
 
-def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None) -> Path:
+    def run(self, stop: threading.Event) -> None:
+        """Write requests at the pace of the hour, stamped with the current time, until ``stop``."""
+        while not stop.wait(self.rng.expovariate(1 / self.mean_gap(_local_now()))):
+            self.usage.append(self.request(_local_now()))
+
+
+def _local_now() -> dt.datetime:
+    return dt.datetime.now().astimezone().replace(tzinfo=None)
+
+
+def start_live(sim: PackSimulator) -> threading.Event:
+    """Run ``sim`` in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    threading.Thread(target=sim.run, args=(stop,), name="demo-pack", daemon=True).start()
+    return stop
+
+
+def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
+                 per_hour: int = 200) -> Path:
     """A ledger of ``days`` days of pack activity ending at ``now``; returns its path."""
-    now = now or dt.datetime.now().astimezone().replace(tzinfo=None)
-    sim = PackSimulator(folder, seed)
+    return backfilled(folder, days, seed, now, per_hour).usage.path
+
+
+def backfilled(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
+               per_hour: int = 1200) -> PackSimulator:
+    """A simulator whose ledger already holds ``days`` days of history ending at ``now``."""
+    now = now or _local_now()
+    sim = PackSimulator(folder, seed, per_hour)
     sim.backfill(now - dt.timedelta(days=days), now)
-    return sim.usage.path
+    return sim
