@@ -62,7 +62,7 @@ class AgentState:
 class PackSimulator:
     """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
 
-    def __init__(self, folder: Path, seed: int = 7, per_hour: int = 1200):
+    def __init__(self, folder: Path, seed: int = 7, per_hour: int = 300):
         self.folder = Path(folder)
         self.per_hour = per_hour
         """Requests an hour while the pack is busy (08:00-22:00); a third of that at night."""
@@ -157,7 +157,7 @@ def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime |
 
 
 def backfilled(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
-               per_hour: int = 1200) -> PackSimulator:
+               per_hour: int = 300) -> PackSimulator:
     """A simulator whose ledger already holds ``days`` days of history ending at ``now``."""
     now = now or _local_now()
     sim = PackSimulator(folder, seed, per_hour)

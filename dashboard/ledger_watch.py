@@ -1,0 +1,41 @@
+"""Which file-system changes mean "the ledgers may have new lines"."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatch
+from pathlib import Path
+
+from watchfiles import Change
+
+from collectors.follow import watch_roots
+from collectors.tail import LEDGER_GLOB
+
+
+class LedgerChanges:
+    """A ``watchfiles`` filter plus the folders to watch for a set of configured ledgers.
+
+    The filter matters: the store (and its WAL) may sit in the ledger's folder, and reacting to
+    our own writes would make every refresh trigger the next one.
+    """
+
+    def __init__(self, ledgers: list[Path]) -> None:
+        self.ledgers = [p.absolute() for p in ledgers]
+        self.roots = watch_roots(self.ledgers)
+        # A folder ledger is searched recursively, so it is watched recursively; a file's folder,
+        # or the nearest existing parent of a missing ledger, only needs its own entries.
+        self.recursive = any(p.is_dir() for p in self.ledgers)
+
+    def __call__(self, _change: Change, path: str) -> bool:
+        changed = Path(path)
+        if fnmatch(changed.name, LEDGER_GLOB) or fnmatch(changed.name, LEDGER_GLOB + ".*"):
+            return True
+        for ledger in self.ledgers:
+            if changed == ledger or changed in ledger.parents:  # a ledger, or a folder on its way
+                return True
+            if changed.parent == ledger.parent and changed.name.startswith(ledger.name):  # rotated
+                return True
+        return False
+
+    def stale(self) -> bool:
+        """The folders to watch changed (a missing ledger's folder appeared): restart the watch."""
+        return watch_roots(self.ledgers) != self.roots or any(p.is_dir() for p in self.ledgers) != self.recursive

@@ -1,0 +1,84 @@
+"""The overview: six panes in a grid that reflows with the terminal size."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from dashboard.widgets.burn_rate import BurnRatePane
+from dashboard.widgets.cache import CachePane
+from dashboard.widgets.circuits import CircuitsPane
+from dashboard.widgets.health_bar import HealthBar
+from dashboard.widgets.pane import Pane
+from dashboard.widgets.rankings import RankingsPane
+from dashboard.widgets.recommendations import RecommendationsPane
+from dashboard.widgets.spend import SpendPane
+from ledger.overview import Overview
+
+COMPACT_MAX_WIDTH = 60  # at or below: key numbers only, panes stacked
+WIDE_MIN_SIZE = (110, 32)  # at or above: all six panes on one screen, no scrolling
+
+
+class OverviewScreen(Screen[None]):
+    # There is one real screen so far, so ]/[ move between panes (the next issue adds screens).
+    BINDINGS = [
+        Binding("right_square_bracket", "focus_pane(1)", "Next", key_display="]",
+                tooltip="Focus the next pane", id="next-pane"),
+        Binding("left_square_bracket", "focus_pane(-1)", "Prev", key_display="[",
+                tooltip="Focus the previous pane", id="previous-pane"),
+        Binding("s", "cycle_sort", "Sort", tooltip="Sort the model rankings by the next column", id="sort"),
+    ]
+
+    def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True) -> None:
+        super().__init__(id="overview")
+        self._clock = clock
+        self._live = live
+
+    def compose(self) -> ComposeResult:
+        yield HealthBar(self._clock, live=self._live, id="health-bar")
+        with VerticalScroll(id="panes"):
+            yield BurnRatePane(id="burn")
+            yield SpendPane(id="spend")
+            # Grid cells are placed in this order and a span never wraps to the next row, so this
+            # order must suit every layout in app.tcss.
+            yield CachePane(id="cache")
+            yield CircuitsPane(id="circuits")
+            yield RankingsPane(id="rankings")
+            yield RecommendationsPane(id="recommendations")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "paused", self._show_paused)
+
+    def _show_paused(self, paused: bool) -> None:
+        self.query_one(HealthBar).paused = paused
+
+    def show(self, overview: Overview) -> None:
+        with self.app.batch_update():
+            self.query_one(HealthBar).show(overview)
+            for pane in self.query(Pane):
+                pane.show(overview)
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        self.set_class(width <= COMPACT_MAX_WIDTH, "-compact")
+        self.set_class(width >= WIDE_MIN_SIZE[0] and height >= WIDE_MIN_SIZE[1], "-wide")
+
+    def action_focus_pane(self, step: int) -> None:
+        panes = [pane for pane in self.query(Pane) if pane.display]
+        current = next((i for i, pane in enumerate(panes) if self.focused in (pane, *pane.query("*"))), -1)
+        if current == -1 and step < 0:
+            current = 0
+        target = panes[(current + step) % len(panes)]
+        target.focus_target().focus()
+        target.scroll_visible()
+
+    def action_cycle_sort(self) -> None:
+        self.query_one(RankingsPane).cycle_sort()

@@ -1,0 +1,53 @@
+"""Keyed, diffing updates for DataTables: only changed cells are touched, so a refresh
+never clears a table (no flicker, cursor and scroll position stay where the user left them)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.style import Style
+from rich.text import Text
+from textual.widgets import DataTable
+
+_SAME_AS_TEXT = object()
+
+
+class Cell(Text):
+    """Text that remembers the value it shows, so sorting is numeric, not alphabetical."""
+
+    def __init__(
+        self, text: str, value: Any = _SAME_AS_TEXT, *, style: Style | str = "", justify: str = "left"
+    ) -> None:
+        super().__init__(text, style=style, justify=justify)  # type: ignore[arg-type]
+        self.value = text.lower() if value is _SAME_AS_TEXT else value
+
+    @property
+    def sort_key(self) -> tuple[int, Any]:
+        # Missing values (None) sort after every real one, whichever the direction.
+        return (1, 0) if self.value is None else (0, self.value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Cell) and super().__eq__(other) and self.value == other.value
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def number(text: str, value: float | int | None, style: Style | str = "") -> Cell:
+    return Cell(text, value, style=style, justify="right")
+
+
+def sync_rows(table: DataTable, rows: Mapping[str, Sequence[Cell]]) -> None:
+    """Make ``table`` hold exactly ``rows`` (row key -> cells in column order)."""
+    existing = {key.value for key in table.rows}
+    columns = list(table.columns)
+    with table.app.batch_update():
+        for key in existing - rows.keys():
+            table.remove_row(key)
+        for key, cells in rows.items():
+            if key not in existing:
+                table.add_row(*cells, key=key)
+                continue
+            for column, cell in zip(columns, cells, strict=True):
+                if table.get_cell(key, column) != cell:
+                    table.update_cell(key, column, cell, update_width=True)

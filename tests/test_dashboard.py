@@ -1,0 +1,239 @@
+"""The dashboard: keys do what they say, data arrives, and the screens look as approved."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Label, Static
+
+from dashboard.app import PackwatchApp
+from dashboard.screens.empty import EmptyScreen
+from dashboard.screens.help import HelpModal
+from dashboard.screens.overview import OverviewScreen
+from ledger.agent import LedgerWriter, usage_record
+from ledger.sample import write_sample
+from ledger.settings import Settings, load_settings
+
+TZ = "Europe/Paris"
+NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))
+FIXED = NOW.replace(tzinfo=None)  # naive local time, as the sample writer wants it
+WIDE, MEDIUM, COMPACT = (120, 36), (80, 24), (60, 24)
+
+pytestmark = pytest.mark.anyio  # anyio's pytest plugin runs the async (Pilot) tests
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def frozen_clock() -> dt.datetime:
+    return NOW
+
+
+@pytest.fixture
+def sample_ledger(tmp_path: Path) -> Path:
+    return write_sample(tmp_path / "agent", days=8, seed=7, now=FIXED)
+
+
+@pytest.fixture
+def sample_settings(tmp_path: Path, sample_ledger: Path) -> Settings:
+    return load_settings(ledgers=[sample_ledger], db=tmp_path / "store.duckdb", timezone=TZ)
+
+
+def make_app(settings: Settings, live: bool = False) -> PackwatchApp:
+    return PackwatchApp(settings, clock=frozen_clock, live=live)
+
+
+async def wait_for_overview(pilot: Pilot, app: PackwatchApp, after: int = 0, seconds: float = 10) -> None:
+    """Until an overview newer than the ``after``-th reached the screen (bounded)."""
+    for _ in range(int(seconds / 0.05)):
+        if app.overviews_shown > after:
+            await pilot.pause()
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"no overview after {seconds}s (shown {app.overviews_shown})")
+
+
+def requests_today_in(ledger: Path) -> int:
+    """Counted from the file itself, so the test does not trust the code it checks."""
+    today = 0
+    for line in ledger.read_text().splitlines():
+        ts = dt.datetime.fromisoformat(json.loads(line)["ts"])
+        if ts.date() == FIXED.date() and ts <= FIXED:
+            today += 1
+    return today
+
+
+def header_text(app: PackwatchApp) -> str:
+    return str(app.screen.query_one("#reasons", Label).render())
+
+
+def append_request(ledger: Path) -> None:
+    ts = (FIXED - dt.timedelta(minutes=1)).isoformat()
+    LedgerWriter(ledger).append(usage_record(provider="cerebras", model="glm-4.7", input_tokens=5000,
+                                             output_tokens=700, latency_ms=900, ts=ts))
+
+
+async def test_panes_show_numbers_from_the_ledger(sample_settings: Settings, sample_ledger: Path) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        assert isinstance(app.screen, OverviewScreen)
+        assert f"{requests_today_in(sample_ledger):,} req today" in header_text(app)
+        rankings = app.screen.query_one("#rankings-table", DataTable)
+        assert app.overview is not None
+        assert rankings.row_count == len(app.overview.rankings) >= 3
+        assert app.screen.query_one("#circuits-table", DataTable).row_count >= 3
+
+
+async def test_refresh_now_shows_an_appended_line(sample_settings: Settings, sample_ledger: Path) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        before = requests_today_in(sample_ledger)
+        append_request(sample_ledger)
+        shown = app.overviews_shown
+        await pilot.press("ctrl+r")
+        await wait_for_overview(pilot, app, after=shown)
+        assert f"{before + 1:,} req today" in header_text(app)
+
+
+async def test_a_new_line_arrives_by_itself_when_live(sample_settings: Settings, sample_ledger: Path) -> None:
+    app = make_app(sample_settings, live=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.pause(0.3)  # let the watcher start
+        before = requests_today_in(sample_ledger)
+        append_request(sample_ledger)
+        for _ in range(100):
+            if f"{before + 1:,} req today" in header_text(app):
+                break
+            await pilot.pause(0.05)
+        assert f"{before + 1:,} req today" in header_text(app)
+
+
+async def test_pause_holds_new_data_until_resumed(sample_settings: Settings, sample_ledger: Path) -> None:
+    app = make_app(sample_settings, live=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        before = requests_today_in(sample_ledger)
+        await pilot.press("p")
+        assert "PAUSED" in str(app.screen.query_one("#modes", Label).render())
+        append_request(sample_ledger)
+        await pilot.press("ctrl+r")
+        await pilot.pause(0.5)
+        assert f"{before:,} req today" in header_text(app)
+        shown = app.overviews_shown
+        await pilot.press("p")
+        await wait_for_overview(pilot, app, after=shown)
+        assert f"{before + 1:,} req today" in header_text(app)
+        assert "PAUSED" not in str(app.screen.query_one("#modes", Label).render())
+
+
+async def test_help_opens_and_escape_closes(sample_settings: Settings) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpModal)
+        keys = str(app.screen.query_one("#help-keys", Static).render())
+        for description in ("Pause", "Refresh", "Sort", "Quit"):
+            assert description in keys
+        await pilot.press("escape")
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_s_changes_the_ranking_order(sample_settings: Settings) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        table = app.screen.query_one("#rankings-table", DataTable)
+
+        def models() -> list[str]:
+            return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+        by_score = models()
+        await pilot.press("s")  # score -> model (A to Z)
+        assert models() == sorted(by_score)
+        assert models() != by_score
+        await pilot.press("s", "s")  # -> requests, most first
+        requests = [int(str(table.get_row_at(i)[2]).replace(",", "")) for i in range(table.row_count)]
+        assert requests == sorted(requests, reverse=True)
+
+
+async def test_commands_come_from_the_bindings(sample_settings: Settings) -> None:
+    from dashboard.commands import BindingCommands
+
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        titles = [title for title, *_ in BindingCommands(app.screen)._commands()]
+        for title in ("Help", "Pause", "Refresh", "Quit", "Sort", "Next", "Prev"):
+            assert title in titles
+
+
+async def test_missing_ledger_shows_where_it_looked(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere" / "usage.jsonl"
+    settings = load_settings(ledgers=[missing], db=tmp_path / "store.duckdb", timezone=TZ)
+    app = make_app(settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        assert isinstance(app.screen, EmptyScreen)
+        text = str(app.screen.query_one("#empty-text", Static).render())
+        assert str(missing) in text
+        assert "packwatch demo" in text and "--ledger" in text
+
+
+async def test_an_unopenable_store_is_a_notification(tmp_path: Path, sample_ledger: Path) -> None:
+    not_a_store = tmp_path / "notes.duckdb"
+    not_a_store.write_text("this is not a DuckDB database\n" * 100)
+    settings = load_settings(ledgers=[sample_ledger], db=not_a_store, timezone=TZ)
+    app = make_app(settings)
+    async with app.run_test(size=WIDE) as pilot:
+        for _ in range(100):
+            if app.store_problem:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause()
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any(str(not_a_store) in m for m in messages), messages
+        assert isinstance(app.screen, EmptyScreen)
+        await pilot.press("question_mark")  # still answering keys
+        assert isinstance(app.screen, HelpModal)
+
+
+class TestSnapshots:
+    """One per screen at fixed sizes: frozen clock, seeded ledger, no live triggers."""
+
+    @staticmethod
+    async def _first_overview(pilot: Pilot) -> None:
+        app = pilot.app
+        assert isinstance(app, PackwatchApp)
+        await wait_for_overview(pilot, app)
+        await pilot.pause(0.2)
+
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM, COMPACT], ids=["120x36", "80x24", "60x24"])
+    def test_overview(self, snap_compare, sample_settings: Settings, size: tuple[int, int]) -> None:
+        assert snap_compare(make_app(sample_settings), terminal_size=size, run_before=self._first_overview)
+
+    def test_help(self, snap_compare, sample_settings: Settings) -> None:
+        async def open_help(pilot: Pilot) -> None:
+            await self._first_overview(pilot)
+            await pilot.press("question_mark")
+            await pilot.pause(0.1)
+
+        assert snap_compare(make_app(sample_settings), terminal_size=WIDE, run_before=open_help)
+
+    def test_empty(self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        # Fixed paths, because the screen prints them.
+        monkeypatch.setenv("PACKWATCH_CONFIG", "/nonexistent/packwatch/config.toml")
+        settings = load_settings(ledgers=[Path("/nonexistent/agent/usage.jsonl")], db=tmp_path / "store.duckdb",
+                                 timezone=TZ)
+        assert snap_compare(make_app(settings), terminal_size=MEDIUM, run_before=self._first_overview)

@@ -1,0 +1,75 @@
+"""The real `packwatch demo` in a real terminal (tmux): it starts, shows the panes and moves."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
+]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def tmux(*args: str) -> str:
+    return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
+
+
+def wait_for(session: str, needle: str, timeout: float = 60) -> str:
+    deadline = time.monotonic() + timeout
+    screen = ""
+    while time.monotonic() < deadline:
+        screen = tmux("capture-pane", "-p", "-t", session)
+        if needle in screen:
+            return screen
+        time.sleep(0.3)
+    raise AssertionError(f"{needle!r} never appeared; screen was:\n{screen}")
+
+
+def test_demo_runs_in_a_real_terminal(tmp_path):
+    session = f"pw-e2e-{os.getpid()}"
+    packwatch = Path(sys.executable).with_name("packwatch")
+    env = f"HOME={tmp_path} PACKWATCH_CONFIG={tmp_path}/none.toml"
+    tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+         f"cd {ROOT} && env {env} {packwatch} demo --days 1")
+    try:
+        # A tmux server started without a client may keep 80x24: the layout for that size
+        # stacks the panes in two scrolling columns.
+        first = wait_for(session, "req today")
+        for pane in ("Burn rate", "Spend today", "Circuits"):
+            assert pane in first
+        assert re.search(r"HEALTHY|DEGRADED|UNHEALTHY", first)
+        req = re.compile(r"([\d,]+) req today")
+        before = req.search(first).group(1)
+        # The simulated pack keeps writing: the request count moves on its own.
+        deadline = time.monotonic() + 60
+        while req.search(tmux("capture-pane", "-p", "-t", session)).group(1) == before:
+            assert time.monotonic() < deadline, "the demo never moved"
+            time.sleep(0.5)
+        tmux("send-keys", "-t", session, "?")
+        wait_for(session, "Keys")
+        tmux("send-keys", "-t", session, "Escape")
+        deadline = time.monotonic() + 10
+        while "Keys" in tmux("capture-pane", "-p", "-t", session):
+            assert time.monotonic() < deadline, "escape did not close the help"
+            time.sleep(0.2)
+        tmux("send-keys", "-t", session, "p")
+        wait_for(session, "PAUSED")
+        tmux("send-keys", "-t", session, "q")
+        deadline = time.monotonic() + 15
+        while session in tmux("ls"):
+            screen = tmux("capture-pane", "-p", "-t", session)
+            assert "Traceback" not in screen
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+    finally:
+        tmux("kill-session", "-t", session)
