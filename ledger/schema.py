@@ -5,8 +5,29 @@ from __future__ import annotations
 
 SCHEMA_VERSION = 3
 
+# Provider mapping and cost are applied when read, so a changed override or alias changes the next
+# report without touching the stored rows. One definition; migrations that change it re-create it.
+USAGE_V = """CREATE OR REPLACE VIEW usage_v AS
+    SELECT u.*,
+        coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
+        coalesce(u.cost_usd_given,
+            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
+            + u.cache_read_tokens * p.cache_read_rate + u.cache_write_tokens * p.cache_write_rate,
+            0) AS cost_usd,
+        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
+        coalesce(u.cache_read_tokens * (p.input_rate - p.cache_read_rate), 0) AS cache_saved_usd,
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
+    FROM usage u
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN prices p
+        ON p.provider = coalesce(pa.provider, lower(u.provider_raw), 'unknown')
+        AND p.model = u.model
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;"""
+
 MIGRATIONS: dict[int, str] = {
-    1: """
+    1: f"""
     CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR);
     CREATE SEQUENCE source_ids START 1;
     -- One row per file generation: a rotated file keeps its row, the new file gets a new one.
@@ -58,45 +79,11 @@ MIGRATIONS: dict[int, str] = {
         source VARCHAR
     );
     CREATE TABLE priced_keys (provider VARCHAR, model VARCHAR, known BOOLEAN);
-    -- Provider mapping and cost are applied when read, so a changed override or alias changes
-    -- the next report without touching the stored rows.
-    CREATE VIEW usage_v AS
-    SELECT u.*,
-        coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
-        coalesce(u.cost_usd_given,
-            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
-            + u.cache_read_tokens * p.cache_read_rate + u.cache_write_tokens * p.cache_write_rate,
-            0) AS cost_usd,
-        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
-        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error
-    FROM usage u
-    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
-    LEFT JOIN prices p
-        ON p.provider = coalesce(pa.provider, lower(u.provider_raw), 'unknown')
-        AND p.model = u.model
-        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
-        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;
+    {USAGE_V}
     """,
     # v2: the view also says what the prompt cache saved, for the Cache pane.
-    2: """
-    CREATE OR REPLACE VIEW usage_v AS
-    SELECT u.*,
-        coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
-        coalesce(u.cost_usd_given,
-            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
-            + u.cache_read_tokens * p.cache_read_rate + u.cache_write_tokens * p.cache_write_rate,
-            0) AS cost_usd,
-        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
-        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
-        coalesce(u.cache_read_tokens * (p.input_rate - p.cache_read_rate), 0) AS cache_saved_usd,
-        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
-    FROM usage u
-    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
-    LEFT JOIN prices p
-        ON p.provider = coalesce(pa.provider, lower(u.provider_raw), 'unknown')
-        AND p.model = u.model
-        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
-        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;
+    2: f"""
+    {USAGE_V}
     """,
     # v3: an hourly rollup (local hours), so month and week panes do not re-price every row.
     3: """

@@ -23,6 +23,17 @@ def tmux(*args: str) -> str:
     return subprocess.run(["tmux", *args], capture_output=True, text=True, check=False).stdout
 
 
+def screen_of(session: str) -> str:
+    return tmux("capture-pane", "-p", "-t", session)
+
+
+def until(predicate, timeout: float, message: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.3)
+
+
 def wait_for(session: str, needle: str, timeout: float = 60) -> str:
     deadline = time.monotonic() + timeout
     screen = ""
@@ -50,17 +61,11 @@ def test_demo_runs_in_a_real_terminal(tmp_path):
         req = re.compile(r"([\d,]+) req today")
         before = req.search(first).group(1)
         # The simulated pack keeps writing: the request count moves on its own.
-        deadline = time.monotonic() + 60
-        while req.search(tmux("capture-pane", "-p", "-t", session)).group(1) == before:
-            assert time.monotonic() < deadline, "the demo never moved"
-            time.sleep(0.5)
+        until(lambda: req.search(screen_of(session)).group(1) != before, 60, "the demo never moved")
         tmux("send-keys", "-t", session, "?")
         wait_for(session, "Keys")
         tmux("send-keys", "-t", session, "Escape")
-        deadline = time.monotonic() + 10
-        while "Keys" in tmux("capture-pane", "-p", "-t", session):
-            assert time.monotonic() < deadline, "escape did not close the help"
-            time.sleep(0.2)
+        until(lambda: "Keys" not in screen_of(session), 10, "escape did not close the help")
         tmux("send-keys", "-t", session, "p")
         wait_for(session, "PAUSED")
         tmux("send-keys", "-t", session, "q")
