@@ -15,6 +15,8 @@ from pathlib import Path
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
 
 LEDGER_GLOB = "usage*.jsonl"
+EVENTS_GLOB = "events*.jsonl"
+GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB}
 
 
 @dataclass
@@ -23,9 +25,14 @@ class CatchUp:
 
     rows: int = 0
     rejected: int = 0
+    events: int = 0  # event-log records (``rows`` counts usage records)
     files: int = 0
     missing: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.rows or self.events or self.rejected)
 
 
 def discover(paths: list[Path], pattern: str = LEDGER_GLOB) -> tuple[list[Path], list[Path]]:
@@ -91,14 +98,15 @@ def read_new(store: Store, source: Source, path: Path) -> Ingested:
         end = _complete_end(fd, source.offset, st.st_size)
     finally:
         os.close(fd)
-    return store.ingest_usage(source, path, source.offset, end, head)
+    return store.ingest(source, path, source.offset, end, head)
 
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
-    """One pass: every ledger file brought up to its last complete line."""
+    """One pass: every file of ``kind`` (a ``ledger.store.FORMATS`` key) brought up to its last
+    complete line."""
     result = CatchUp()
     mark = store.mark()
-    files, result.missing = discover(paths)
+    files, result.missing = discover(paths, GLOBS[kind])
     known = {s.path: s for s in store.sources(kind)}
     # Files we were reading that are gone from their path: rotated away, or deleted.
     for src in known.values():
@@ -123,7 +131,7 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
         result.rows += got.rows
         result.rejected += got.rejected
         result.files += 1
-    if result.rows:
+    if result.rows and kind == "usage":
         store.settle(mark)
     return result
 

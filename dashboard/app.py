@@ -19,7 +19,8 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
-from collectors.tail import CatchUp, catch_up
+from collectors.sources import catch_up_all
+from collectors.tail import CatchUp
 from ledger import insights
 from ledger.overview import Overview
 from ledger.settings import Settings, default_config_path
@@ -108,9 +109,8 @@ class PackwatchApp(App[None]):
     def _refresh(self, force: bool) -> None:
         if self.store is None:
             self.store = self._open_store()
-        result = catch_up(self.store, self.settings.ledgers)
-        quiet = not result.rows and not result.rejected
-        if quiet and not force and time.monotonic() - self._last_overview_at < SLOW_REFRESH_SECONDS:
+        result = catch_up_all(self.store, self.settings)
+        if not result.changed and not force and time.monotonic() - self._last_overview_at < SLOW_REFRESH_SECONDS:
             self.post_message(OverviewReady(None, result))
             return
         cursor = self.store.cursor()

@@ -16,7 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from collectors.tail import CatchUp, catch_up, discover
+from collectors.sources import catch_up_all
+from collectors.tail import CatchUp, discover
 from ledger import queries
 from ledger.report import FORMATS, render, totals
 from ledger.settings import Settings, explain, load_settings
@@ -94,6 +95,8 @@ def _warn(message: str) -> None:
 
 def _describe(result: CatchUp) -> str:
     text = f"{result.rows} new rows"
+    if result.events:
+        text += f", {result.events} new events"
     if result.rejected:
         text += f", {result.rejected} rejected lines (see `packwatch rejected`)"
     return text
@@ -114,7 +117,7 @@ def _open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
     except StoreBusy as exc:
         _warn(f"{exc}; reading the ledgers directly this time")
         store = Store.open(settings, memory=True)
-    return store, catch_up(store, settings.ledgers)
+    return store, catch_up_all(store, settings)
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
@@ -123,7 +126,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     store = Store.open(settings)
     try:
         if args.once:
-            result = catch_up(store, settings.ledgers)
+            result = catch_up_all(store, settings)
             _report_missing(result)
             print(_describe(result))
             return 0
@@ -134,7 +137,7 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
         print(f"following {', '.join(map(str, settings.ledgers))} into {settings.db} (Ctrl-C stops)",
               flush=True)
-        follow(store, settings.ledgers, on_batch, poll=max(settings.poll_interval, 1.0))
+        follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))
         return 0
     finally:
         store.close()
@@ -270,7 +273,7 @@ def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
             p.unlink()
     store = Store.open(settings)
     try:
-        result = catch_up(store, settings.ledgers)
+        result = catch_up_all(store, settings)
     finally:
         store.close()
     _report_missing(result)

@@ -8,11 +8,12 @@ from pathlib import Path
 from watchfiles import Change
 
 from collectors.follow import watch_roots
-from collectors.tail import LEDGER_GLOB
+from collectors.tail import GLOBS
 
 
 class LedgerChanges:
-    """A ``watchfiles`` filter plus the folders to watch for a set of configured ledgers.
+    """A ``watchfiles`` filter plus the folders to watch for a set of configured ledgers (and the
+    event logs beside them).
 
     The filter matters: the store (and its WAL) may sit in the ledger's folder, and reacting to
     our own writes would make every refresh trigger the next one.
@@ -27,8 +28,8 @@ class LedgerChanges:
 
     def __call__(self, _change: Change, path: str) -> bool:
         changed = Path(path)
-        if fnmatch(changed.name, LEDGER_GLOB) or fnmatch(changed.name, LEDGER_GLOB + ".*"):
-            return True
+        if any(fnmatch(changed.name, glob) or fnmatch(changed.name, glob + ".*") for glob in GLOBS.values()):
+            return True  # a ledger or an event log, or one of them rotated
         for ledger in self.ledgers:
             if changed == ledger or changed in ledger.parents:  # a ledger, or a folder on its way
                 return True

@@ -58,3 +58,18 @@ def usage_record(
     }
     record.update({k: v for k, v in optional.items() if v is not None})
     return record
+
+
+EVENT_KINDS = ("rate_limited", "failover", "circuit", "compaction", "cache", "blocked", "control_ack", "error")
+
+
+def event_record(
+    kind: str, *, ts: str | None = None, agent: str | None = None, session: str | None = None,
+    provider: str | None = None, model: str | None = None, **detail: Any,
+) -> dict[str, Any]:
+    """An ``events.jsonl`` line (DESIGN.md): the kind's own fields go in ``detail``."""
+    record: dict[str, Any] = {"ts": ts or now_iso(), "kind": kind}
+    optional = {"agent": agent, "session": session, "provider": provider, "model": model}
+    record.update({k: v for k, v in optional.items() if v is not None})
+    record["detail"] = detail
+    return record

@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. One definition; migrations that change it re-create it.
@@ -101,5 +101,21 @@ MIGRATIONS: dict[int, str] = {
         u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
     FROM usage u LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw);
     DELETE FROM meta WHERE key = 'pricing';  -- rebuild prices and the rollup on next open
+    """,
+    # v4: the agent event log (events.jsonl beside the ledger), provider-mapped like usage.
+    4: """
+    CREATE TABLE events (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        kind VARCHAR NOT NULL,
+        agent VARCHAR,
+        session VARCHAR,
+        provider_raw VARCHAR,
+        model VARCHAR,
+        detail JSON
+    );
+    CREATE VIEW events_v AS
+    SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
+    FROM events e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.provider_raw);
     """,
 }

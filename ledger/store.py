@@ -75,17 +75,30 @@ class Ingested:
         return self
 
 
+@dataclass(frozen=True)
+class LineFormat:
+    """How one kind of JSON-lines file becomes rows: the fields DuckDB reads, why a parsed line is
+    not a record (NULL when it is one), and the insert. Both ingest paths share it."""
+
+    columns: dict[str, str]
+    reason_sql: str
+    insert_sql: str
+    projection_sql: str
+
+    def columns_literal(self) -> str:
+        return "{" + ", ".join(f"'{k}': '{v}'" for k, v in self.columns.items()) + "}"
+
+
 # The ledger's fields as DuckDB reads them. Unknown fields are ignored; wrong types send the
 # chunk down the line path, where json_transform turns them into NULL.
-USAGE_COLUMNS = {
-    "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "BIGINT", "out": "BIGINT",
-    "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
-    "error": "VARCHAR", "status": "BIGINT", "cache_read": "BIGINT", "cache_write": "BIGINT",
-    "cost_usd": "DOUBLE", "agent": "VARCHAR", "workload": "VARCHAR", "request_id": "VARCHAR",
-}
-
-# Why a parsed line is not a record; NULL when it is one. Shared by both ingest paths.
-REASON_SQL = """CASE
+USAGE = LineFormat(
+    columns={
+        "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "BIGINT", "out": "BIGINT",
+        "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
+        "error": "VARCHAR", "status": "BIGINT", "cache_read": "BIGINT", "cache_write": "BIGINT",
+        "cost_usd": "DOUBLE", "agent": "VARCHAR", "workload": "VARCHAR", "request_id": "VARCHAR",
+    },
+    reason_sql="""CASE
     WHEN ts IS NULL THEN 'missing or non-string ts'
     WHEN model IS NULL OR trim(model) = '' THEN 'missing model'
     WHEN "in" IS NULL THEN 'missing or non-integer in'
@@ -93,21 +106,32 @@ REASON_SQL = """CASE
     WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
     WHEN "in" < 0 OR "out" < 0 OR coalesce(cache_read, 0) < 0 OR coalesce(cache_write, 0) < 0
         THEN 'negative token count'
-END"""
-
-PROJECTION_SQL = """
+END""",
+    insert_sql="""INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, kind, session, latency_ms, cached, error,
+    status, cost_usd_given, agent, workload, request_id)""",
+    projection_sql="""
     TRY_CAST(ts AS TIMESTAMPTZ), provider, model, "in", "out",
     coalesce(cache_read, 0), coalesce(cache_write, 0), type, session,
     CASE WHEN latency > 0 THEN latency END, cached, NULLIF(error, ''), status, cost_usd,
-    agent, workload, request_id"""
+    agent, workload, request_id""",
+)
 
-USAGE_INSERT = """INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens,
-    output_tokens, cache_read_tokens, cache_write_tokens, kind, session, latency_ms, cached, error,
-    status, cost_usd_given, agent, workload, request_id)"""
+# The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
+EVENTS = LineFormat(
+    columns={"ts": "VARCHAR", "kind": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR",
+             "provider": "VARCHAR", "model": "VARCHAR", "detail": "JSON"},
+    reason_sql="""CASE
+    WHEN ts IS NULL THEN 'missing or non-string ts'
+    WHEN kind IS NULL OR trim(kind) = '' THEN 'missing kind'
+    WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
+    WHEN detail IS NOT NULL AND json_type(detail) <> 'OBJECT' THEN 'detail is not an object'
+END""",
+    insert_sql="INSERT INTO events (source_id, ts, kind, agent, session, provider_raw, model, detail)",
+    projection_sql="TRY_CAST(ts AS TIMESTAMPTZ), kind, agent, session, provider, model, detail",
+)
 
-
-def _columns_literal() -> str:
-    return "{" + ", ".join(f"'{k}': '{v}'" for k, v in USAGE_COLUMNS.items()) + "}"
+FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
 
 
 def first(result: duckdb.DuckDBPyConnection) -> tuple | None:
@@ -249,12 +273,13 @@ class Store:
 
     # -- ingest ------------------------------------------------------------------------------
 
-    def ingest_usage(self, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
+    def ingest(self, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
         """Load the complete lines in ``path[start:end]`` and move the source's offset to ``end``.
 
         ``end`` must sit just after a newline. Large ranges go through DuckDB's ``read_json``
         (vectorised); if that fails, the range is cut into chunks and only chunks holding a bad
-        line are read line by line, so bad lines cost time only where they are.
+        line are read line by line, so bad lines cost time only where they are. The source's kind
+        says which ``LineFormat`` the lines are.
         """
         if end <= start:
             return Ingested()
@@ -262,7 +287,7 @@ class Store:
         if end - start >= FAST_PATH_MIN_BYTES:
             try:
                 with self.transaction():
-                    rows = self._fast(path, start, end, source.id)
+                    rows = self._fast(path, start, end, source)
                     self._advance(source, end, head, rows, 0)
                 return Ingested(rows, 0)
             except duckdb.Error:
@@ -275,14 +300,14 @@ class Store:
         if end - start >= FAST_PATH_MIN_BYTES:
             try:
                 with self.transaction():
-                    rows = self._fast(path, start, end, source.id)
+                    rows = self._fast(path, start, end, source)
                     self._advance(source, end, head, rows, 0)
                 return Ingested(rows, 0)
             except duckdb.Error:
                 pass
         data = _pread(path, start, end)
         with self.transaction():
-            got = self._lines(data, start, source.id)
+            got = self._lines(data, start, source)
             self._advance(source, end, head, got.rows, got.rejected)
         return got
 
@@ -296,7 +321,7 @@ class Store:
         source.lines += rows
         source.rejected += rejected
 
-    def _fast(self, path: Path, start: int, end: int, source_id: int) -> int:
+    def _fast(self, path: Path, start: int, end: int, source: Source) -> int:
         """read_json over the range; raises duckdb.Error when any line is not a clean record."""
         if _may_hold_long_line(path, start, end, self.settings.max_line_bytes):
             raise duckdb.InvalidInputException("a line may be over the limit")
@@ -304,11 +329,12 @@ class Store:
         whole = start == 0 and end == st.st_size
         target = path if whole else self._copy_range(path, start, end)
         try:
-            sql = f"""{USAGE_INSERT}
-                SELECT {source_id}, {PROJECTION_SQL}
-                FROM read_json(?, format = 'newline_delimited', columns = {_columns_literal()},
+            fmt = FORMATS[source.kind]
+            sql = f"""{fmt.insert_sql}
+                SELECT {source.id}, {fmt.projection_sql}
+                FROM read_json(?, format = 'newline_delimited', columns = {fmt.columns_literal()},
                                maximum_object_size = {self.settings.max_line_bytes})
-                WHERE CASE WHEN ({REASON_SQL}) IS NULL THEN true ELSE error('bad record') END"""
+                WHERE CASE WHEN ({fmt.reason_sql}) IS NULL THEN true ELSE error('bad record') END"""
             rows = self.con.execute(sql, [str(target)]).fetchall()[0][0]
         finally:
             if target != path:
@@ -333,8 +359,9 @@ class Store:
                 remaining -= len(block)
         return Path(name)
 
-    def _lines(self, data: bytes, base: int, source_id: int) -> Ingested:
+    def _lines(self, data: bytes, base: int, source: Source) -> Ingested:
         """Line-by-line: every line gets its offset, so a bad one is kept with its reason."""
+        fmt, source_id = FORMATS[source.kind], source.id
         offsets: list[int] = []
         texts: list[str] = []
         rejects: list[tuple[int, int, str, str]] = []
@@ -371,7 +398,7 @@ class Store:
                     ), r AS (
                         SELECT line_offset, line, ok, jtype,
                             CASE WHEN jtype = 'OBJECT'
-                                THEN json_transform(line, '{json.dumps(USAGE_COLUMNS)}') END AS rec
+                                THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
                         FROM t
                     )
                     SELECT line_offset, line, rec.*, CASE
@@ -380,9 +407,9 @@ class Store:
                     END AS pre_reason
                     FROM r""")
                 self.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
-                    SELECT *, coalesce(pre_reason, {REASON_SQL}) AS reason FROM pw_parsed""")
-                rows = self.con.execute(f"""{USAGE_INSERT}
-                    SELECT {source_id}, {PROJECTION_SQL} FROM pw_checked
+                    SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM pw_parsed""")
+                rows = self.con.execute(f"""{fmt.insert_sql}
+                    SELECT {source_id}, {fmt.projection_sql} FROM pw_checked
                     WHERE reason IS NULL ORDER BY line_offset""").fetchall()[0][0]
                 bad = self.con.execute(
                     "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
