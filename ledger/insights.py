@@ -7,6 +7,7 @@ One definition each, used by the dashboard and by ``packwatch status``.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -44,30 +45,89 @@ def _ratio(num: float, den: float) -> float | None:
     return num / den if den else None
 
 
-def burn_rate(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
-              day_start: dt.datetime) -> BurnRate:
+@dataclass
+class Recent:
+    """The last two hours in one pass over the priced rows: every trailing window the panes need.
+
+    Each query has a fixed cost (planning the priced view is about 2 ms), so the windows are
+    FILTER clauses of one query rather than one query each.
+    """
+
+    tokens: dict[int, int]  # window minutes -> tokens
+    cost: dict[int, float]
+    requests: dict[int, int]
+    errors_60: int
+    hits_60: int
+    requests_prev_60: int
+    hits_prev_60: int
+    tokens_60_by_provider: dict[str, int]
+
+
+def recent(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> Recent:
+    windows = ", ".join(
+        f"coalesce(sum(tokens) FILTER (ts > $now - INTERVAL {m} MINUTE), 0)::BIGINT, "
+        f"coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL {m} MINUTE), 0), "
+        f"count(*) FILTER (ts > $now - INTERVAL {m} MINUTE)" for m in WINDOWS)
+    rows = _rows(cur, f"""
+        SELECT provider, {windows},
+            count_if(is_error AND ts > $now - INTERVAL 60 MINUTE),
+            count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
+            count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE),
+            count_if(cached AND ts <= $now - INTERVAL 60 MINUTE)
+        FROM usage_v WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now
+        GROUP BY GROUPING SETS ((provider), ())""", {"now": now})
+    n = len(WINDOWS)
+    total = [v or 0 for v in next((r[1:] for r in rows if r[0] is None), (0,) * (3 * n + 4))]
+    return Recent(
+        tokens={m: int(total[3 * i]) for i, m in enumerate(WINDOWS)},
+        cost={m: float(total[3 * i + 1]) for i, m in enumerate(WINDOWS)},
+        requests={m: int(total[3 * i + 2]) for i, m in enumerate(WINDOWS)},
+        errors_60=int(total[3 * n]), hits_60=int(total[3 * n + 1]),
+        requests_prev_60=int(total[3 * n + 2]), hits_prev_60=int(total[3 * n + 3]),
+        tokens_60_by_provider={r[0]: int(r[3 * (n - 1) + 1]) for r in rows if r[0] is not None},
+    )
+
+
+@dataclass
+class Totals:
+    """One provider's (or, keyed None, every provider's) day and month from the hourly rollup."""
+
+    tokens_today: int = 0
+    cost_today: float = 0.0
+    cost_month: float = 0.0
+    requests_today: int = 0
+    errors_today: int = 0
+    unpriced_today: int = 0
+
+
+def month_totals(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime,
+                 ) -> dict[str | None, Totals]:
+    """Today and this month per provider and in all (key None), in one pass over the rollup."""
+    today = "FILTER (hour >= $day)"
+    rows = _rows(cur, f"""
+        SELECT provider, coalesce(sum(tokens) {today}, 0)::BIGINT, coalesce(sum(cost_usd) {today}, 0),
+            coalesce(sum(cost_usd), 0), coalesce(sum(requests) {today}, 0)::BIGINT,
+            coalesce(sum(errors) {today}, 0)::BIGINT, coalesce(sum(unpriced) {today}, 0)::BIGINT
+        FROM usage_hourly WHERE hour >= $month AND hour <= $now
+        GROUP BY GROUPING SETS ((provider), ())""",
+        {"now": now, "day": day_start, "month": day_start.replace(day=1)})
+    totals = {row[0]: Totals(*row[1:]) for row in rows}
+    totals.setdefault(None, Totals())
+    return totals
+
+
+def burn_rate(settings: Settings, now: dt.datetime, day_start: dt.datetime, last: Recent,
+              totals: dict[str | None, Totals], series: list[tuple[dt.datetime, int]]) -> BurnRate:
     """Tokens/min and USD/hour over trailing windows; today's use against daily limits."""
-    (row,) = _rows(cur, f"""
-        SELECT {", ".join(
-            f"coalesce(sum(tokens) FILTER (ts > $now - INTERVAL {m} MINUTE), 0)::BIGINT, "
-            f"coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL {m} MINUTE), 0), "
-            f"count(*) FILTER (ts > $now - INTERVAL {m} MINUTE)" for m in WINDOWS)}
-        FROM usage_v WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})
-    windows = [
-        Window(minutes=m, tokens_per_min=row[3 * i] / m, usd_per_hour=row[3 * i + 1] * 60 / m,
-               requests=row[3 * i + 2])
-        for i, m in enumerate(WINDOWS)
-    ]
+    windows = [Window(minutes=m, tokens_per_min=last.tokens[m] / m, usd_per_hour=last.cost[m] * 60 / m,
+                      requests=last.requests[m]) for m in WINDOWS]
+    today = {p: t for p, t in totals.items() if p is not None and t.requests_today}
     providers = []
     midnight = day_start + dt.timedelta(days=1)
-    for provider, tokens, cost, last60 in _rows(cur, """
-            WITH today AS (SELECT provider, sum(tokens) AS t, sum(cost_usd) AS c FROM usage_hourly
-                           WHERE hour >= $start AND hour <= $now GROUP BY 1),
-                 last AS (SELECT provider, sum(tokens) AS t60 FROM usage_lite
-                          WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now GROUP BY 1)
-            SELECT provider, coalesce(t, 0)::BIGINT, coalesce(c, 0), coalesce(t60, 0)::BIGINT
-            FROM today FULL JOIN last USING (provider) ORDER BY 2 DESC, 1""",
-            {"now": now, "start": day_start}):
+    for provider in sorted(today.keys() | last.tokens_60_by_provider.keys(),
+                           key=lambda p: (-today.get(p, Totals()).tokens_today, p)):
+        tokens, cost = today.get(provider, Totals()).tokens_today, today.get(provider, Totals()).cost_today
+        last60 = last.tokens_60_by_provider.get(provider, 0)
         limit = settings.daily_token_limits.get(provider)
         burn = ProviderBurn(provider=provider, tokens_today=tokens, cost_today=cost,
                             daily_limit=limit, tokens_per_min_60=last60 / 60)
@@ -75,13 +135,16 @@ def burn_rate(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.dateti
             burn.usage_percent = 100 * tokens / limit
             burn.projected_exhaustion = projected_exhaustion(tokens, limit, last60 / 60, now, midnight)
         providers.append(burn)
-    start = now - dt.timedelta(hours=SERIES_HOURS)
-    series = _rows(cur, f"""
-        SELECT time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts) AS b, sum(tokens)::BIGINT
+    return BurnRate(windows=windows, providers=providers, series=series)
+
+
+def burn_series(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple[dt.datetime, int]]:
+    """Tokens per bucket over the last hours, for the burn chart."""
+    rows = _rows(cur, f"""
+        SELECT epoch(time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts)), sum(tokens)::BIGINT
         FROM usage_lite WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
-        {"now": now, "start": start})
-    return BurnRate(windows=windows, providers=providers,
-                    series=[(b.astimezone(now.tzinfo), int(t)) for b, t in series])
+        {"now": now, "start": now - dt.timedelta(hours=SERIES_HOURS)})
+    return [(dt.datetime.fromtimestamp(b, now.tzinfo), int(t)) for b, t in rows]
 
 
 def projected_exhaustion(tokens_today: int, limit: int, per_min: float, now: dt.datetime,
@@ -146,15 +209,10 @@ def replay_breaker(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime,
     return state, since
 
 
-def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime) -> CacheStats:
+def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime,
+                last: Recent) -> CacheStats:
     """Response-cache hit rate (hits ÷ requests) and prompt-cache share (cache_read ÷ (input +
     cache_read)), and what both saved today."""
-    (req_h, hit_h, req_p, hit_p) = _rows(cur, """
-        SELECT count(*) FILTER (ts > $now - INTERVAL 60 MINUTE),
-               count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
-               count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE),
-               count_if(cached AND ts <= $now - INTERVAL 60 MINUTE)
-        FROM usage WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now""", {"now": now})[0]
     # A response-cache hit saved what an average served request to that model cost today.
     (req_d, hit_d, cache_read, inp, prompt_saved, saved_tokens, saved_usd) = _rows(cur, """
         WITH today AS (SELECT model, sum(requests) AS requests, sum(cached) AS cached,
@@ -169,8 +227,8 @@ def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.
                coalesce(sum(cached * served_cost / nullif(served, 0)), 0)
         FROM today""", {"now": now, "start": day_start})[0]
     return CacheStats(
-        hit_rate_today=_ratio(hit_d, req_d), hit_rate_60m=_ratio(hit_h, req_h),
-        hit_rate_prev_60m=_ratio(hit_p, req_p),
+        hit_rate_today=_ratio(hit_d, req_d), hit_rate_60m=_ratio(last.hits_60, last.requests[60]),
+        hit_rate_prev_60m=_ratio(last.hits_prev_60, last.requests_prev_60),
         prompt_cache_share_today=_ratio(cache_read, inp + cache_read),
         tokens_saved_today=int(saved_tokens) + int(cache_read),
         usd_saved_today=float(saved_usd) + float(prompt_saved),
@@ -183,10 +241,16 @@ def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) 
     Capability has no offline benchmark, so its proxy is the model's output price relative to
     the priciest model seen: providers charge more for their more capable models.
     """
+    # Output tokens/s is output over the time spent producing it (a ratio of sums: a median of
+    # per-request ratios would need a second sort of the whole day). The last hour's p95 rides
+    # along for the latency recommendation, which sets it against the day's.
     speed = _rows(cur, """
         SELECT model, any_value(provider), count(*), 1 - count_if(is_error) / count(*),
             quantile_cont(latency_ms, [0.5, 0.95]) FILTER (NOT is_error),
-            median(output_tokens * 1000.0 / latency_ms) FILTER (latency_ms > 0 AND output_tokens > 0)
+            sum(output_tokens) FILTER (NOT is_error AND latency_ms > 0) * 1000.0
+                / nullif(sum(latency_ms) FILTER (NOT is_error AND output_tokens > 0), 0),
+            quantile_cont(latency_ms, 0.95) FILTER (NOT is_error AND ts > $now - INTERVAL 60 MINUTE),
+            count(latency_ms) FILTER (NOT is_error AND ts > $now - INTERVAL 60 MINUTE)
         FROM usage_lite WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
         GROUP BY 1""", {"now": now, "hours": hours})
     # Cost from the hourly rollup: pricing every raw row of a day would dominate the refresh.
@@ -195,15 +259,15 @@ def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) 
                            ELSE sum(cost_usd) * 1000.0 / sum(output_tokens) END
         FROM usage_hourly WHERE hour > $now - to_hours($hours) AND hour <= $now GROUP BY 1""",
         {"now": now, "hours": hours}))
-    rows = [(m, p, n, ok, (q or [None, None])[0], (q or [None, None])[1], tps, usd1k.get(m))
-            for m, p, n, ok, q, tps in speed]
+    rows = [(m, p, n, ok, (q or [None, None])[0], (q or [None, None])[1], tps, usd1k.get(m), trend)
+            for m, p, n, ok, q, tps, *trend in speed]
     if not rows:
         return []
     costs = [r[7] for r in rows if r[7]]
     p50s = [r[4] for r in rows if r[4]]
     cheapest, priciest, fastest = min(costs, default=None), max(costs, default=None), min(p50s, default=None)
     ranks = []
-    for model, provider, n, success, p50, p95, tps, usd1k in rows:
+    for model, provider, n, success, p50, p95, tps, usd1k, (p95_60, n_60) in rows:
         cost_s = cheapest / usd1k if usd1k and cheapest else 0.5
         speed_s = fastest / p50 if p50 and fastest else 0.5
         capability = usd1k / priciest if usd1k and priciest else 0.5
@@ -211,7 +275,8 @@ def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) 
                  + WEIGHTS["reliability"] * success + WEIGHTS["capability"] * capability)
         ranks.append(ModelRank(model=model, provider=provider, requests=n, success_rate=success,
                                latency_p50_ms=p50, latency_p95_ms=p95, output_tokens_per_s=tps,
-                               usd_per_1k_output=usd1k, score=round(score, 4)))
+                               usd_per_1k_output=usd1k, score=round(score, 4), latency_p95_60m_ms=p95_60,
+                               requests_60m=n_60))
     return sorted(ranks, key=lambda r: (-r.score, r.model))
 
 
@@ -226,17 +291,11 @@ def alert_level(percent: float | None, levels: list[int]) -> AlertLevel:
     return level
 
 
-def spend(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
-          day_start: dt.datetime) -> list[SpendLine]:
+def spend(settings: Settings, totals: dict[str | None, Totals]) -> list[SpendLine]:
     """Cost today and this month, overall and per provider, against the budgets."""
-    month_start = day_start.replace(day=1)
-    rows = _rows(cur, """
-        SELECT coalesce(provider, 'all'), coalesce(sum(cost_usd) FILTER (hour >= $day), 0),
-               coalesce(sum(cost_usd), 0)
-        FROM usage_hourly WHERE hour >= $month AND hour <= $now GROUP BY ROLLUP (provider)
-        ORDER BY provider IS NOT NULL, 2 DESC""", {"now": now, "day": day_start, "month": month_start})
-    if not rows:
-        rows = [("all", 0.0, 0.0)]
+    rows = [("all", totals[None].cost_today, totals[None].cost_month)] + sorted(
+        ((p, t.cost_today, t.cost_month) for p, t in totals.items() if p is not None),
+        key=lambda r: (-r[1], r[0]))
     lines = []
     for scope, today, month in rows:
         budget = settings.budgets.get(scope)
@@ -253,14 +312,13 @@ def _pct(value: float, budget: float | None) -> float | None:
     return 100 * value / budget if budget else None
 
 
-def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime, last: Recent,
                     burn: BurnRate, circuit_list: list[Circuit], ranks: list[ModelRank],
                     spend_lines: list[SpendLine]) -> list[Recommendation]:
     """Priority-ordered advice, each with the evidence behind it and, where one fits, an action."""
     recs: list[Recommendation] = []
     # Spend in the last hour against the same hour of the day over the previous 7 days.
-    (cost_60,) = _rows(cur, """SELECT coalesce(sum(cost_usd), 0) FROM usage_v
-        WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
+    cost_60 = last.cost[60]
     (base_cost, days) = _rows(cur, """
         SELECT coalesce(sum(cost_usd) FILTER (hour <= $now - INTERVAL 1 DAY
                    AND hour(hour) = hour($now - INTERVAL 30 MINUTE)), 0),
@@ -274,21 +332,14 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                 message=f"Spending rate {100 * (cost_60 / baseline - 1):.0f}% above the 7-day baseline",
                 evidence=f"${cost_60:.2f} in the last hour vs ${baseline:.2f} in the same hour "
                          f"on average over the previous {days} days"))
-    # Latency regressions.
-    for model, p95_now, p95_base, n in _rows(cur, """
-            SELECT model,
-                quantile_cont(latency_ms, 0.95) FILTER (ts > $now - INTERVAL 60 MINUTE),
-                quantile_cont(latency_ms, 0.95) FILTER (ts <= $now - INTERVAL 60 MINUTE),
-                count(*) FILTER (ts > $now - INTERVAL 60 MINUTE)
-            FROM usage WHERE ts > $now - INTERVAL 24 HOUR AND ts <= $now
-                AND NOT coalesce(cached, false) AND coalesce(error, '') = '' AND coalesce(status, 0) < 400
-                AND latency_ms > 0
-            GROUP BY 1""", {"now": now}):
+    # Latency regressions: the last hour's p95 against the whole day's.
+    for r in ranks:
+        model, p95_now, p95_base, n = r.model, r.latency_p95_60m_ms, r.latency_p95_ms, r.requests_60m
         if n >= 10 and p95_base and p95_now and p95_now > 1.3 * p95_base:
             recs.append(Recommendation(
                 priority="MEDIUM", category="PERFORMANCE",
                 message=f"{model} p95 latency up {100 * (p95_now / p95_base - 1):.0f}%",
-                evidence=f"p95 {p95_now:,.0f} ms in the last hour vs {p95_base:,.0f} ms over the 23 before "
+                evidence=f"p95 {p95_now:,.0f} ms in the last hour vs {p95_base:,.0f} ms over 24 hours "
                          f"({n} requests)"))
     # Daily token limits projected to run out today.
     for p in burn.providers:
@@ -308,7 +359,7 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
     # Context growing toward the provider's input budget: compact.
     for provider, session, prompt in _rows(cur, """
             SELECT provider, session, arg_max(input_tokens + cache_read_tokens + cache_write_tokens, ts)
-            FROM usage_v WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
+            FROM usage_lite WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
                 AND NOT coalesce(cached, false)
             GROUP BY 1, 2""", {"now": now}):
         budget = settings.input_budgets.get(provider)
@@ -414,26 +465,22 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware)."""
     now = now.astimezone(ZoneInfo(settings.timezone))
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    burn = burn_rate(cur, settings, now, day_start)
+    last = recent(cur, now)
+    totals = month_totals(cur, now, day_start)
+    burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
     circuit_list = circuits(cur, now)
-    cache = cache_stats(cur, now, day_start)
+    cache = cache_stats(cur, now, day_start, last)
     ranks = rankings(cur, now)
-    spend_lines = spend(cur, settings, now, day_start)
-    (req_today, err_today, unpriced_today) = _rows(cur, """
-        SELECT coalesce(sum(requests), 0)::BIGINT, coalesce(sum(errors), 0)::BIGINT,
-               coalesce(sum(unpriced), 0)::BIGINT
-        FROM usage_hourly WHERE hour >= $start AND hour <= $now""", {"now": now, "start": day_start})[0]
-    (errors_60, req_60) = _rows(cur, """
-        SELECT count_if(is_error), count(*) FROM usage_lite
-        WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now""", {"now": now})[0]
-    last_seen = _rows(cur, "SELECT max(ts) FROM usage WHERE ts <= $now", {"now": now})[0][0]
-    state, reasons = health(errors_60, req_60, circuit_list, cache, spend_lines)
+    spend_lines = spend(settings, totals)
+    all_today = totals[None]
+    last_seen, rejected = _rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
+        (SELECT count(*) FROM rejected)""", {"now": now})[0]
+    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines)
     return Overview(
         now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
         last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
-        requests_today=req_today, errors_today=err_today, burn=burn, circuits=circuit_list,
+        requests_today=all_today.requests_today, errors_today=all_today.errors_today, burn=burn, circuits=circuit_list,
         cache=cache, rankings=ranks,
-        recommendations=recommendations(cur, settings, now, burn, circuit_list, ranks, spend_lines),
-        spend=spend_lines, unpriced_today=unpriced_today,
-        rejected_lines=_rows(cur, "SELECT count(*) FROM rejected", [])[0][0],
+        recommendations=recommendations(cur, settings, now, last, burn, circuit_list, ranks, spend_lines),
+        spend=spend_lines, unpriced_today=all_today.unpriced_today, rejected_lines=rejected,
     )

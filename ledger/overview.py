@@ -75,6 +75,8 @@ class ModelRank(BaseModel):
     output_tokens_per_s: float | None
     usd_per_1k_output: float | None
     score: float
+    latency_p95_60m_ms: float | None = None  # the last hour's, against the day's: the trend
+    requests_60m: int = 0
     """Balanced score 0..1 (cost .3, speed .3, reliability .2, capability .2)."""
 
 
