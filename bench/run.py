@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
+import live  # noqa: E402  (bench/live.py, beside this script)
 import polars as pl
 
 from collectors.tail import catch_up
@@ -247,7 +248,16 @@ def main() -> int:
 
         now, peak = rss_mb()
         rows.append(("RSS with 1M rows stored (now / peak)", f"{now:.0f} / {peak:.0f} MB", "", ""))
+        settings = store.settings
         store.close()
+
+        # The dashboard itself, on the same 1M-row store (the store is free now).
+        med, hi = live.summary(live.append_to_screen_ms(settings, ledger))
+        rows.append((f"append -> on screen, live app ({live.APPENDS} appends, median)", f"{med:.0f} ms", "", ""))
+        rows.append(("append -> on screen, live app (p95)", f"{hi:.0f} ms", "< 250 ms", verdict(hi, 250)))
+        idle = live.idle_cpu_percent(ledger, settings.db)
+        rows.append(("dashboard idle CPU, no new data (60 s)", f"{idle:.2f} % of a core", "< 1 %",
+                     verdict(idle, 1)))
 
     print_table(("measure", "value", "target", "ratio/verdict"), rows)
     return 0

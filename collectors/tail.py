@@ -105,7 +105,7 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
     """One pass: every file of ``kind`` (a ``ledger.store.FORMATS`` key) brought up to its last
     complete line."""
     result = CatchUp()
-    mark = store.mark()
+    mark = store.mark() if kind == "usage" else -1
     files, result.missing = discover(paths, GLOBS[kind])
     known = {s.path: s for s in store.sources(kind)}
     # Files we were reading that are gone from their path: rotated away, or deleted.

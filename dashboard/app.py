@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from textual import work
@@ -38,7 +39,7 @@ WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> scr
 
 
 class PackwatchApp(App[None]):
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
     COMMANDS = App.COMMANDS | {BindingCommands}
     BINDINGS = [

@@ -7,6 +7,7 @@ One definition each, used by the dashboard and by ``packwatch status``.
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -462,25 +463,35 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
 
 def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
              modes: list[str] | None = None) -> Overview:
-    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware)."""
+    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware).
+
+    The panes' queries are independent, and DuckDB runs two cursors' queries at once outside the
+    GIL, so the heaviest (rankings' quantiles, the circuit replay) run beside the rest.
+    """
     now = now.astimezone(ZoneInfo(settings.timezone))
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    last = recent(cur, now)
-    totals = month_totals(cur, now, day_start)
-    burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
-    circuit_list = circuits(cur, now)
-    cache = cache_stats(cur, now, day_start, last)
-    ranks = rankings(cur, now)
+    beside = cur.cursor()
+    beside.execute(f"SET TimeZone = '{settings.timezone}'")
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
+            last = recent(cur, now)
+            totals = month_totals(cur, now, day_start)
+            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
+            cache = cache_stats(cur, now, day_start, last)
+            last_seen, rejected = _rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
+                (SELECT count(*) FROM rejected)""", {"now": now})[0]
+            ranks, circuit_list = heavy.result()
+    finally:
+        beside.close()
     spend_lines = spend(settings, totals)
     all_today = totals[None]
-    last_seen, rejected = _rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
-        (SELECT count(*) FROM rejected)""", {"now": now})[0]
     state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines)
     return Overview(
         now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
         last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
-        requests_today=all_today.requests_today, errors_today=all_today.errors_today, burn=burn, circuits=circuit_list,
-        cache=cache, rankings=ranks,
+        requests_today=all_today.requests_today, errors_today=all_today.errors_today, burn=burn,
+        circuits=circuit_list, cache=cache, rankings=ranks,
         recommendations=recommendations(cur, settings, now, last, burn, circuit_list, ranks, spend_lines),
         spend=spend_lines, unpriced_today=all_today.unpriced_today, rejected_lines=rejected,
     )
