@@ -248,3 +248,32 @@ def test_cli_show_warns_about_a_corrupt_file(tmp_path: Path, ledger: Path) -> No
     proc = packwatch("control", "show", "--ledger", str(ledger), "--db", str(tmp_path / "s.duckdb"))
     assert proc.returncode == 0
     assert "corrupt" in proc.stderr and "review-only: off" in proc.stdout
+
+
+def test_the_demo_pack_obeys_the_controls(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from ledger.pack_controls import PackControls
+    from ledger.sample import PackSimulator
+
+    sim = PackSimulator(tmp_path, seed=3)
+    channel = ControlChannel(tmp_path)
+    pack = PackControls(sim)
+    review = channel.set_review_only(True)
+    failover = channel.set_failover("glm-4.7", "claude-haiku-4-5")
+    compact = channel.request_compaction()
+    before = sum(a.context for a in sim.agents)
+    for _ in range(40):
+        assert pack.before_request()
+        record = sim.request(dt.datetime(2026, 11, 20, 10, 0))
+        sim.usage.append(record)
+        pack.after_request(record)
+    events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
+    acks = {e["detail"]["control_id"]: e["detail"]["result"] for e in events if e["kind"] == "control_ack"}
+    assert acks == {review.id: "applied", failover.id: "applied", compact.id: "applied"}
+    (compaction,) = [e for e in events if e["kind"] == "compaction"]
+    assert compaction["detail"]["before_tokens"] == before > compaction["detail"]["after_tokens"]
+    assert any(e["kind"] == "blocked" and e["detail"]["tool"] for e in events)
+    usage = [json.loads(x) for x in (tmp_path / "usage.jsonl").read_text().splitlines()]
+    coding = [u["model"] for u in usage if u.get("workload") == "coding" and not u.get("error")]
+    assert coding and "glm-4.7" not in coding  # the coding dogs moved on along their chain
