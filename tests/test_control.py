@@ -265,7 +265,7 @@ def test_the_demo_pack_obeys_the_controls(tmp_path: Path) -> None:
     before = sum(a.context for a in sim.agents)
     for _ in range(40):
         assert pack.before_request()
-        record = sim.request(dt.datetime(2026, 11, 20, 10, 0))
+        record = sim.request(dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC).replace(tzinfo=None))  # naive, as it wants
         sim.usage.append(record)
         pack.after_request(record)
     events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
