@@ -23,13 +23,15 @@ from watchfiles import awatch
 from collectors.sources import catch_up_all
 from collectors.tail import CatchUp
 from ledger import insights
+from ledger.control import ControlChannel, ControlState, change_statuses, with_controls
 from ledger.overview import Overview
 from ledger.settings import Settings, default_config_path
 from ledger.store import Store, StoreBusy, StoreError
 
 from .commands import BindingCommands
+from .control_keys import CONTROL_BINDINGS, ControlKeys
 from .ledger_watch import LedgerChanges
-from .messages import OverviewReady
+from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
 from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
@@ -38,7 +40,7 @@ SLOW_REFRESH_SECONDS = 15.0  # sliding windows move even when no line arrives; i
 WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> screen well under 250 ms
 
 
-class PackwatchApp(App[None]):
+class PackwatchApp(ControlKeys, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
     COMMANDS = App.COMMANDS | {BindingCommands}
@@ -48,6 +50,7 @@ class PackwatchApp(App[None]):
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
+        *CONTROL_BINDINGS,
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -69,6 +72,8 @@ class PackwatchApp(App[None]):
         self._last_overview_at = float("-inf")
         self._reported_errors: set[str] = set()
         self._changes = LedgerChanges(settings.ledgers)
+        self.control_state = ControlState.model_construct(controls=ControlChannel(settings.control_dir).read().controls)
+        self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
         self.add_mode("overview", lambda: OverviewScreen(self.clock, live=self.live))
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
@@ -111,12 +116,23 @@ class PackwatchApp(App[None]):
         if self.store is None:
             self.store = self._open_store()
         result = catch_up_all(self.store, self.settings)
+        channel = ControlChannel(self.settings.control_dir)
+        state = channel.read()
+        cursor = self.store.cursor()
+        try:
+            self.post_message(ControlsReady(state, change_statuses(cursor, channel)))
+        finally:
+            cursor.close()
+        if state.controls != self.control_state.controls:
+            force = True  # budgets and modes changed: the panes measure against the new ones
         if not result.changed and not force and time.monotonic() - self._last_overview_at < SLOW_REFRESH_SECONDS:
             self.post_message(OverviewReady(None, result))
             return
         cursor = self.store.cursor()
         try:
-            overview = insights.overview(cursor, self.settings, self.clock())
+            modes = ["REVIEW-ONLY"] if state.controls.review_only else []
+            overview = insights.overview(cursor, with_controls(self.settings, state.controls), self.clock(),
+                                         modes=modes)
         finally:
             cursor.close()
         self._last_overview_at = time.monotonic()
@@ -146,6 +162,15 @@ class PackwatchApp(App[None]):
                 self.switch_mode("overview")
             self._overview_screen().show(message.overview)
         self.overviews_shown += 1
+
+    def on_controls_ready(self, message: ControlsReady) -> None:
+        self.control_state = message.state
+        if message.state.warning and message.state.warning != self._control_warning:
+            self.notify(message.state.warning, severity="warning", timeout=10)
+        self._control_warning = message.state.warning
+        base = self.screen_stack[0]
+        if isinstance(base, OverviewScreen):
+            base.show_controls(message.state, message.statuses)
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)

@@ -28,11 +28,14 @@ class UsageError(Exception):
     """Bad usage or input: exit 2."""
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
+    # A nested parser must not reset what an outer one already parsed: its options default to
+    # "not given" (SUPPRESS) and the top-level parser supplies the None defaults.
+    default = {"default": argparse.SUPPRESS} if nested else {}
     p.add_argument("--ledger", action="append", type=Path, metavar="PATH",
-                   help="a usage ledger file or folder (repeatable)")
-    p.add_argument("--db", type=Path, metavar="PATH", help="the DuckDB store")
-    p.add_argument("--config", type=Path, metavar="PATH", help="the TOML config file")
+                   help="a usage ledger file or folder (repeatable)", **default)
+    p.add_argument("--db", type=Path, metavar="PATH", help="the DuckDB store", **default)
+    p.add_argument("--config", type=Path, metavar="PATH", help="the TOML config file", **default)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -72,10 +75,44 @@ def build_parser() -> argparse.ArgumentParser:
     _common(demo)
     demo.add_argument("--days", type=int, default=4, help="days of history to simulate")
 
+    _control_parser(sub)
+
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config)
     config.add_argument("--json", action="store_true")
     return parser
+
+
+def _control_parser(sub: Any) -> None:
+    control = sub.add_parser("control", help="steer the agent: budgets, failover, compaction, review-only")
+    _common(control, nested=True)
+    verbs = control.add_subparsers(dest="control_command", metavar="CONTROL", required=True)
+    review = verbs.add_parser("review-only", help="stop (on) or allow (off) file edits and shell commands")
+    _common(review, nested=True)
+    review.add_argument("state", choices=("on", "off"))
+    budget = verbs.add_parser("budget", help="set USD budgets and daily token limits")
+    _common(budget, nested=True)
+    budget.add_argument("--provider", metavar="P", default="all", help="a provider (default: all)")
+    budget.add_argument("--daily-usd", type=float, metavar="X")
+    budget.add_argument("--monthly-usd", type=float, metavar="X")
+    budget.add_argument("--daily-tokens", type=int, metavar="N")
+    budget.add_argument("--clear", action="store_true", help="remove this scope's limits")
+    failover = verbs.add_parser("failover", help="force a provider or model onto another model")
+    _common(failover, nested=True)
+    failover.add_argument("source", metavar="PROVIDER_OR_MODEL")
+    target = failover.add_mutually_exclusive_group(required=True)
+    target.add_argument("--to", metavar="MODEL")
+    target.add_argument("--clear", action="store_true", help="stop forcing it")
+    compact = verbs.add_parser("compact", help="ask the agent to compact its context")
+    _common(compact, nested=True)
+    compact.add_argument("--session", help="the session to compact (default: the agent's current one)")
+    enforce = verbs.add_parser("enforce", help="what the agent does at a budget level: warn, review-only, block")
+    _common(enforce, nested=True)
+    enforce.add_argument("level", type=int, metavar="PERCENT")
+    enforce.add_argument("policy", choices=("warn", "review-only", "block", "off"))
+    show = verbs.add_parser("show", help="the controls and whether the agent applied the recent changes")
+    _common(show, nested=True)
+    show.add_argument("--json", action="store_true")
 
 
 def _settings(args: argparse.Namespace) -> Settings:
@@ -378,6 +415,78 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         stop.set()
 
 
+def cmd_control(args: argparse.Namespace, settings: Settings) -> int:
+    from ledger.control import ControlChannel, ControlError
+
+    channel = ControlChannel(settings.control_dir)
+    verb = args.control_command
+    if verb == "show":
+        return _control_show(args, settings, channel)
+    try:
+        if verb == "review-only":
+            change = channel.set_review_only(args.state == "on")
+        elif verb == "budget":
+            change = channel.set_budget(args.provider, daily_usd=args.daily_usd, monthly_usd=args.monthly_usd,
+                                        daily_tokens=args.daily_tokens, clear=args.clear)
+        elif verb == "failover":
+            change = channel.set_failover(args.source, None if args.clear else args.to)
+        elif verb == "compact":
+            change = channel.request_compaction(args.session)
+        else:
+            if not 0 < args.level <= 1000:
+                raise UsageError("the level is a percentage of the budget, 1 to 1000")
+            change = channel.set_enforcement(args.level, None if args.policy == "off" else args.policy)
+    except ControlError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"{change.action} {change.key}: {_short(change.old)} -> {_short(change.new)} "
+          f"(id {change.id}, pending until the agent acknowledges it)")
+    return 0
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if v is not None}
+    return json.dumps(value, separators=(",", ":"))
+
+
+def _control_show(args: argparse.Namespace, settings: Settings, channel: Any) -> int:
+    from ledger.control import change_statuses
+
+    state = channel.read()
+    if state.warning:
+        _warn(state.warning)
+    store, result = _open_caught_up(settings)
+    try:
+        statuses = change_statuses(store.cursor(), channel, limit=20)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps({"file": str(channel.path), "warning": state.warning,
+                          "controls": state.controls.model_dump(mode="json"),
+                          "changes": [s.model_dump(mode="json") for s in statuses]}, indent=2))
+        return 0
+    c = state.controls
+    print(f"controls in {channel.path} (revision {c.revision})")
+    print(f"  review-only: {'ON' if c.review_only else 'off'}")
+    for scope, b in sorted(c.budgets.items()):
+        parts = [f"${b.daily_usd:,.2f}/day" if b.daily_usd is not None else "",
+                 f"${b.monthly_usd:,.2f}/month" if b.monthly_usd is not None else "",
+                 f"{b.daily_tokens:,} tokens/day" if b.daily_tokens is not None else ""]
+        print(f"  budget {scope}: {', '.join(p for p in parts if p)}")
+    for source, target in sorted(c.failovers.items()):
+        print(f"  failover: {source} -> {target}")
+    if c.compaction:
+        print(f"  compaction requested {c.compaction.requested_at} (id {c.compaction.id})")
+    print("  enforcement: " + ", ".join(f"{p} at {lvl}%" for lvl, p in c.enforcement.items()))
+    for s in statuses:
+        ch = s.change
+        why = f": {s.reason}" if s.reason else ""
+        print(f"{ch.ts}  {ch.id}  {ch.action:<12} {ch.key:<24} {_short(ch.new):<28} {s.state}{why}")
+    if not statuses:
+        print("no changes yet")
+    return 0
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "status": cmd_status,
     "demo": cmd_demo,
@@ -386,6 +495,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "rejected": cmd_rejected,
     "rebuild": cmd_rebuild,
     "config": cmd_config,
+    "control": cmd_control,
 }
 
 

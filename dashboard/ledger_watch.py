@@ -30,6 +30,8 @@ class LedgerChanges:
         changed = Path(path)
         if any(fnmatch(changed.name, glob) or fnmatch(changed.name, glob + ".*") for glob in GLOBS.values()):
             return True  # a ledger or an event log, or one of them rotated
+        if changed.name == "control.json":
+            return True  # another dashboard or `packwatch control` changed the controls
         for ledger in self.ledgers:
             if changed == ledger or changed in ledger.parents:  # a ledger, or a folder on its way
                 return True

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.message import Message
 
 from collectors.tail import CatchUp
+from ledger.control import ChangeStatus, ControlState
 from ledger.overview import Overview
 
 
@@ -16,3 +17,12 @@ class OverviewReady(Message):
         super().__init__()
         self.overview = overview
         self.catch_up = catch_up
+
+
+class ControlsReady(Message):
+    """control.json as read this refresh, and the recent changes with the agent's acknowledgements."""
+
+    def __init__(self, state: ControlState, statuses: list[ChangeStatus]) -> None:
+        super().__init__()
+        self.state = state
+        self.statuses = statuses

@@ -135,8 +135,15 @@ class PackSimulator:
 
     def run(self, stop: threading.Event) -> None:
         """Write requests at the pace of the hour, stamped with the current time, until ``stop``."""
+        from .pack_controls import PackControls
+
+        controls = PackControls(self)  # the pack obeys control.json like a real agent
         while not stop.wait(self.rng.expovariate(1 / self.mean_gap(_local_now()))):
-            self.usage.append(self.request(_local_now()))
+            if not controls.before_request():
+                continue
+            record = self.request(_local_now())
+            self.usage.append(record)
+            controls.after_request(record)
 
 
 def _local_now() -> dt.datetime:

@@ -237,3 +237,141 @@ class TestSnapshots:
         settings = load_settings(ledgers=[Path("/nonexistent/agent/usage.jsonl")], db=tmp_path / "store.duckdb",
                                  timezone=TZ)
         assert snap_compare(make_app(settings), terminal_size=MEDIUM, run_before=self._first_overview)
+
+
+# -- the control keys ----------------------------------------------------------------------------
+
+def control_file(settings: Settings) -> dict:
+    return json.loads((settings.control_dir / "control.json").read_text())
+
+
+def strip_text(app: PackwatchApp) -> str:
+    return str(app.screen_stack[0].query_one("#controls-strip", Static).render())
+
+
+async def wait_until(pilot: Pilot, condition, seconds: float = 10) -> None:
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def test_r_confirms_then_turns_review_only_on_with_a_banner(sample_settings: Settings) -> None:
+    from dashboard.screens.confirm import ConfirmModal
+    from ledger.follower import ControlFollower
+
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.press("r")
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        assert not (sample_settings.control_dir / "control.json").exists()
+        await pilot.press("r", "y")
+        await wait_until(pilot, lambda: "REVIEW-ONLY" in str(app.screen.query_one("#modes", Label).render()))
+        assert control_file(sample_settings)["review_only"] is True
+        assert "review-only on … pending" in strip_text(app)
+        follower = ControlFollower(sample_settings.control_dir, agent="husky")
+        for change in follower.new_changes():
+            follower.acknowledge(change, "applied")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: "review-only on ✓ applied" in strip_text(app))
+
+
+async def test_b_sets_a_budget_and_refuses_a_bad_value(sample_settings: Settings) -> None:
+    from dashboard.screens.budget import BudgetModal
+
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.press("b")
+        assert isinstance(app.screen, BudgetModal)
+        app.screen.query_one("#daily-usd").value = "-4"
+        await pilot.press("ctrl+s")
+        assert isinstance(app.screen, BudgetModal)
+        assert "0 or more" in str(app.screen.query_one("#budget-error", Static).render())
+        app.screen.query_one("#daily-usd").value = "30"
+        await pilot.pause()
+        assert "of $30.00" in str(app.screen.query_one("#budget-use", Static).render())
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (sample_settings.control_dir / "control.json").exists())
+        assert control_file(sample_settings)["budgets"]["all"]["daily_usd"] == 30
+        await wait_until(pilot, lambda: "budget all $30/day" in strip_text(app))
+
+
+async def test_f_forces_the_next_model_in_the_chain_and_clears_it(sample_settings: Settings) -> None:
+    from dashboard.screens.failover import FailoverModal
+
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.press("f")
+        assert isinstance(app.screen, FailoverModal)
+        app.screen.query_one("#failover-source").value = "glm-4.7"
+        await pilot.pause()
+        assert app.screen.query_one("#failover-target").value == "claude-haiku-4-5"  # next in the coding chain
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: (sample_settings.control_dir / "control.json").exists())
+        assert control_file(sample_settings)["failovers"] == {"glm-4.7": "claude-haiku-4-5"}
+        await wait_until(pilot, lambda: app.control_state.controls.failovers != {})
+        await pilot.press("f")
+        app.screen.query_one("#failover-source").value = "glm-4.7"
+        await pilot.pause()
+        await pilot.click("#clear")
+        await wait_until(pilot, lambda: control_file(sample_settings)["failovers"] == {})
+
+
+async def test_c_requests_a_compaction_after_confirming(sample_settings: Settings) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.press("c", "y")
+        await wait_until(pilot, lambda: (sample_settings.control_dir / "control.json").exists())
+        request = control_file(sample_settings)["compaction"]
+        assert request["id"] and request["requested_at"]
+        await wait_until(pilot, lambda: "compaction … pending" in strip_text(app))
+
+
+async def test_x_applies_the_top_recommendations_action(sample_settings: Settings) -> None:
+    from ledger.control import ControlChannel
+
+    ControlChannel(sample_settings.control_dir).set_budget("all", daily_usd=1)  # forces a budget recommendation
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        assert app.overview is not None
+        top = next(r for r in app.overview.recommendations if r.action is not None)
+        await pilot.press("x")
+        assert top.action.label in str(app.screen.query_one("#confirm-question", Static).render())
+        revision = control_file(sample_settings)["revision"]
+        await pilot.press("y")
+        await wait_until(pilot, lambda: control_file(sample_settings)["revision"] == revision + 1)
+
+
+async def test_a_corrupt_control_file_is_a_notification(sample_settings: Settings) -> None:
+    sample_settings.control_dir.mkdir(parents=True, exist_ok=True)
+    (sample_settings.control_dir / "control.json").write_text("{oops")
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await wait_until(pilot, lambda: any("corrupt" in n.message for n in app._notifications))
+        assert "unreadable" in strip_text(app)
+
+
+class TestControlSnapshots:
+    """Each control modal at 80x24, over the seeded overview."""
+
+    @staticmethod
+    def _open(*keys: str):
+        async def run(pilot: Pilot) -> None:
+            app = pilot.app
+            assert isinstance(app, PackwatchApp)
+            await wait_for_overview(pilot, app)
+            await pilot.press(*keys)
+            await pilot.pause(0.2)
+        return run
+
+    @pytest.mark.parametrize("key", ["b", "f", "c", "r", "x"])
+    def test_modal(self, snap_compare, sample_settings: Settings, key: str) -> None:
+        assert snap_compare(make_app(sample_settings), terminal_size=MEDIUM, run_before=self._open(key))

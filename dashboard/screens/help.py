@@ -39,6 +39,4 @@ class HelpModal(ModalScreen[None]):
             text.append(description)
             if tooltip and tooltip != description:
                 text.append(f" — {tooltip}", style="dim")
-        text.append("\n\nb f c r are kept for the controls (budget, failover, compaction, review-only).",
-                    style="dim")
         return text

@@ -15,11 +15,13 @@ from textual.widgets import Footer
 from dashboard.widgets.burn_rate import BurnRatePane
 from dashboard.widgets.cache import CachePane
 from dashboard.widgets.circuits import CircuitsPane
+from dashboard.widgets.controls_strip import ControlsStrip
 from dashboard.widgets.health_bar import HealthBar
 from dashboard.widgets.pane import Pane
 from dashboard.widgets.rankings import RankingsPane
 from dashboard.widgets.recommendations import RecommendationsPane
 from dashboard.widgets.spend import SpendPane
+from ledger.control import ChangeStatus, ControlState
 from ledger.overview import Overview
 
 COMPACT_MAX_WIDTH = 60  # at or below: key numbers only, panes stacked
@@ -43,6 +45,7 @@ class OverviewScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield HealthBar(self._clock, live=self._live, id="health-bar")
+        yield ControlsStrip(id="controls-strip")
         with VerticalScroll(id="panes"):
             yield BurnRatePane(id="burn")
             yield SpendPane(id="spend")
@@ -65,6 +68,10 @@ class OverviewScreen(Screen[None]):
             self.query_one(HealthBar).show(overview)
             for pane in self.query(Pane):
                 pane.show(overview)
+
+    def show_controls(self, state: ControlState, statuses: list[ChangeStatus]) -> None:
+        self.query_one(ControlsStrip).show(state, statuses)
+        self.query_one(HealthBar).show_review_only(state.controls.review_only)
 
     def on_resize(self, event: events.Resize) -> None:
         width, height = event.size

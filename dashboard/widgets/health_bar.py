@@ -31,6 +31,7 @@ class HealthBar(Horizontal):
         self._live = live
         self._last_seen: dt.datetime | None = None
         self._modes: list[str] = []
+        self._review_only = False
 
     def compose(self) -> ComposeResult:
         yield Label("packwatch", id="health")
@@ -62,11 +63,17 @@ class HealthBar(Horizontal):
         self.query_one("#health", Label).set_classes("-nodata")
         self.query_one("#reasons", Label).update(text)
 
+    def show_review_only(self, on: bool) -> None:
+        """The banner follows control.json at once, before the next overview is computed."""
+        self._review_only = on
+        self._show_modes()
+
     def watch_paused(self) -> None:
         self._show_modes()
 
     def _show_modes(self) -> None:
-        modes = [*self._modes, *(["PAUSED"] if self.paused else [])]
+        modes = [m for m in self._modes if m != "REVIEW-ONLY"]
+        modes = [*(["REVIEW-ONLY"] if self._review_only else []), *modes, *(["PAUSED"] if self.paused else [])]
         label = self.query_one("#modes", Label)
         label.update(" ".join(modes))
         label.display = bool(modes)

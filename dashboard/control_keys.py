@@ -1,0 +1,162 @@
+"""The control keys (b f c r x): each opens a modal or asks to confirm, then changes control.json in a
+thread worker and asks for a refresh so the change shows as pending at once."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from textual import work
+from textual.binding import Binding
+
+from ledger.control import ControlChannel, ControlError
+from ledger.overview import Action
+from ledger.sample import MODELS, WORKLOAD_CHAINS
+
+from .screens.budget import BudgetEdit, BudgetModal, ScopeUse
+from .screens.confirm import ConfirmModal
+from .screens.failover import FailoverChoice, FailoverModal
+
+if TYPE_CHECKING:
+    from .app import PackwatchApp
+
+CONTROL_BINDINGS = [
+    Binding("b", "edit_budgets", "Budgets", tooltip="Edit USD budgets and daily token limits", id="budgets"),
+    Binding("f", "force_failover", "Failover", tooltip="Force a provider or model onto another model, or clear it",
+            id="failover"),
+    Binding("c", "request_compaction", "Compact", tooltip="Ask the agent to compact its context", id="compact"),
+    Binding("r", "toggle_review_only", "Review-only",
+            tooltip="Stop (or allow again) the agent's file edits and shell commands", id="review-only"),
+    Binding("x", "apply_recommendation", "Apply",
+            tooltip="Apply the top recommendation's action", id="apply-recommendation"),
+]
+
+
+class ControlKeys:
+    """Mixed into the app: the actions behind ``CONTROL_BINDINGS``."""
+
+    def _channel(self: PackwatchApp) -> ControlChannel:
+        return ControlChannel(self.settings.control_dir, who="packwatch dashboard")
+
+    def action_toggle_review_only(self: PackwatchApp) -> None:
+        on = not self.control_state.controls.review_only
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_control(lambda ch: ch.set_review_only(on))
+
+        verb = "Turn ON review-only: the agent may read and plan but not edit files or run commands?" if on \
+            else "Turn review-only OFF: the agent may edit files and run commands again?"
+        self.push_screen(ConfirmModal("Review-only", verb), answered)
+
+    def action_request_compaction(self: PackwatchApp) -> None:
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_control(lambda ch: ch.request_compaction())
+
+        self.push_screen(ConfirmModal("Compaction", "Ask the agent to compact its context at its next step?"),
+                         answered)
+
+    def action_edit_budgets(self: PackwatchApp) -> None:
+        self.push_screen(BudgetModal(self._scope_uses()), self._budget_chosen)
+
+    def _budget_chosen(self: PackwatchApp, edit: BudgetEdit | None) -> None:
+        if edit is None:
+            return
+        if edit.daily_usd is None and edit.monthly_usd is None and edit.daily_tokens is None:
+            self.change_control(lambda ch: ch.set_budget(edit.scope, clear=True))
+            return
+        self.change_control(lambda ch: ch.set_budget(edit.scope, daily_usd=edit.daily_usd,
+                                                     monthly_usd=edit.monthly_usd, daily_tokens=edit.daily_tokens))
+
+    def _scope_uses(self: PackwatchApp) -> list[ScopeUse]:
+        overview = self.overview
+        controls = self.control_state.controls
+        spend = {s.scope: s for s in overview.spend} if overview else {}
+        tokens = {p.provider: p.tokens_today for p in overview.burn.providers} if overview else {}
+        scopes = list(dict.fromkeys(["all", *spend, *tokens, *controls.budgets]))
+        uses = []
+        for scope in scopes:
+            line = spend.get(scope)
+            budget = controls.budgets.get(scope)
+            config = self.settings.budgets.get(scope)
+            uses.append(ScopeUse(
+                scope=scope, cost_today=line.cost_today if line else 0.0, cost_month=line.cost_month if line else 0.0,
+                tokens_today=sum(tokens.values()) if scope == "all" else tokens.get(scope, 0),
+                daily_usd=(budget.daily_usd if budget and budget.daily_usd is not None
+                           else config.daily_usd if config else None),
+                monthly_usd=(budget.monthly_usd if budget and budget.monthly_usd is not None
+                             else config.monthly_usd if config else None),
+                daily_tokens=(budget.daily_tokens if budget and budget.daily_tokens is not None
+                              else self.settings.daily_token_limits.get(scope))))
+        return uses
+
+    def action_force_failover(self: PackwatchApp) -> None:
+        chains, providers = self._chains()
+        self.push_screen(FailoverModal(chains, providers, dict(self.control_state.controls.failovers)),
+                         self._failover_chosen)
+
+    def _chains(self: PackwatchApp) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """The demo's workload chains; for a real agent, the models seen in the store, best ranked first."""
+        ranks = self.overview.rankings if self.overview else []
+        if ranks and all(r.model in MODELS for r in ranks):
+            return WORKLOAD_CHAINS, {m: MODELS[m][0] for m in MODELS}
+        models = [r.model for r in ranks] or list(MODELS)
+        providers = {r.model: r.provider for r in ranks} or {m: MODELS[m][0] for m in MODELS}
+        return {"models seen": models}, providers
+
+    def _failover_chosen(self: PackwatchApp, choice: FailoverChoice | None) -> None:
+        if choice is not None:
+            self.change_control(lambda ch: ch.set_failover(choice.source, choice.target))
+
+    def action_apply_recommendation(self: PackwatchApp) -> None:
+        recs = [r for r in (self.overview.recommendations if self.overview else []) if r.action is not None]
+        if not recs:
+            self.notify("no recommendation with an action right now", timeout=3)
+            return
+        rec = recs[0]
+        action = rec.action
+        assert action is not None
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change_control(lambda ch: apply_action(ch, action))
+
+        self.push_screen(ConfirmModal("Apply recommendation", f"{rec.message}\n\n→ {action.label}?"), answered)
+
+    @work(thread=True, group="control", exit_on_error=False)
+    def change_control(self: PackwatchApp, change: Any) -> None:
+        try:
+            done = change(self._channel())
+        except ControlError as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error", timeout=8)
+            return
+        self.call_from_thread(self.notify, f"{done.action} sent (id {done.id}); pending until the agent "
+                                           "acknowledges it", timeout=4)
+        self.call_from_thread(self.request_refresh, force=True)
+
+
+def apply_action(channel: ControlChannel, action: Action) -> Any:
+    """A recommendation's action as the control change it stands for."""
+    if action.kind == "review_only":
+        return channel.set_review_only(str(action.value).lower() not in ("off", "false", "0"))
+    if action.kind == "compact":
+        return channel.request_compaction(action.target)
+    if action.kind == "failover":
+        target = str(action.value) if action.value else _next_in_chain(action.target or "")
+        if not target:
+            raise ControlError(f"no model to fail over to from {action.target}; press f to pick one")
+        return channel.set_failover(action.target or "", target)
+    if action.kind == "budget":
+        return channel.set_budget(action.target or "all", daily_usd=float(action.value or 0))
+    raise ControlError(f"unknown action {action.kind}")
+
+
+def _next_in_chain(source: str) -> str | None:
+    """The first model of a workload chain that is not ``source`` nor on its provider."""
+    for chain in WORKLOAD_CHAINS.values():
+        for i, model in enumerate(chain):
+            if model == source or MODELS[model][0] == source:
+                for other in chain[i + 1:]:
+                    if other != source and MODELS[other][0] != source:
+                        return other
+    return None

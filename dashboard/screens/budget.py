@@ -1,0 +1,136 @@
+"""Edit one scope's budgets: USD per day and month, tokens per day; validated, shown against today's use."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Grid, Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+
+@dataclass(frozen=True)
+class ScopeUse:
+    """Today's use of one scope and the limits in force, for the modal to compare against."""
+
+    scope: str
+    cost_today: float
+    cost_month: float
+    tokens_today: int
+    daily_usd: float | None = None
+    monthly_usd: float | None = None
+    daily_tokens: int | None = None
+
+
+@dataclass(frozen=True)
+class BudgetEdit:
+    scope: str
+    daily_usd: float | None
+    monthly_usd: float | None
+    daily_tokens: int | None
+
+
+def _number(text: str, kind: type) -> float | int | None:
+    text = text.strip().replace(",", "").replace("_", "").lstrip("$")
+    if not text:
+        return None
+    value = kind(text)
+    if value < 0:
+        raise ValueError("negative")
+    return value
+
+
+class BudgetModal(ModalScreen[BudgetEdit | None]):
+    BINDINGS = [
+        Binding("escape", "dismiss(None)", "Cancel", tooltip="Leave the budgets as they are", id="budget-cancel"),
+        Binding("ctrl+s", "save", "Save", tooltip="Send the new budgets to the agent", id="budget-save"),
+    ]
+
+    def __init__(self, uses: list[ScopeUse]) -> None:
+        super().__init__(id="budget")
+        self._uses = {u.scope: u for u in uses} or {"all": ScopeUse("all", 0.0, 0.0, 0)}
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="budget-box"):
+            yield Select([(s, s) for s in self._uses], value=next(iter(self._uses)), allow_blank=False,
+                         id="budget-scope")
+            with Grid(id="budget-fields"):
+                yield Label("USD per day")
+                yield Input(id="daily-usd", placeholder="no limit")
+                yield Label("USD per month")
+                yield Input(id="monthly-usd", placeholder="no limit")
+                yield Label("tokens per day")
+                yield Input(id="daily-tokens", placeholder="no limit")
+            yield Static("", id="budget-use")
+            yield Static("", id="budget-error")
+            with Horizontal(id="budget-buttons"):
+                yield Button("Save (ctrl+s)", id="save", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#budget-box").border_title = "Budgets"
+        self._fill(next(iter(self._uses)))
+
+    def _fill(self, scope: str) -> None:
+        use = self._uses[scope]
+        for field, value in (("daily-usd", use.daily_usd), ("monthly-usd", use.monthly_usd),
+                             ("daily-tokens", use.daily_tokens)):
+            self.query_one(f"#{field}", Input).value = "" if value is None else f"{value:g}"
+        self._compare()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        self._fill(str(event.value))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        self._compare()
+
+    def _read(self) -> BudgetEdit:
+        scope = str(self.query_one("#budget-scope", Select).value)
+        values = []
+        for field, kind, name in (("daily-usd", float, "USD per day"), ("monthly-usd", float, "USD per month"),
+                                  ("daily-tokens", int, "tokens per day")):
+            try:
+                values.append(_number(self.query_one(f"#{field}", Input).value, kind))
+            except ValueError:
+                whole = " whole" if kind is int else ""
+                raise ValueError(f"{name}: a{whole} number of 0 or more, or empty for no limit") from None
+        return BudgetEdit(scope, *values)
+
+    def _compare(self) -> None:
+        error = self.query_one("#budget-error", Static)
+        try:
+            edit = self._read()
+        except ValueError as exc:
+            error.update(str(exc))
+            return
+        error.update("")
+        use = self._uses[edit.scope]
+        rows = [f"today ${use.cost_today:,.2f}" + _of(use.cost_today, edit.daily_usd, money=True),
+                f"this month ${use.cost_month:,.2f}" + _of(use.cost_month, edit.monthly_usd, money=True),
+                f"tokens today {use.tokens_today:,}" + _of(use.tokens_today, edit.daily_tokens, money=False)]
+        self.query_one("#budget-use", Static).update("\n".join(rows))
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.dismiss(None)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        try:
+            self.dismiss(self._read())
+        except ValueError as exc:
+            self.query_one("#budget-error", Static).update(str(exc))
+
+
+def _of(used: float, limit: float | None, *, money: bool) -> str:
+    if limit is None:
+        return " (no limit)"
+    shown = f"${limit:,.2f}" if money else f"{int(limit):,}"
+    percent = f"{100 * used / limit:.0f}%" if limit else "over"
+    return f" of {shown} — {percent}"

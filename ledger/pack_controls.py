@@ -1,0 +1,68 @@
+"""The demo pack obeys the control channel the way a real agent does, so ``packwatch demo`` closes the
+loop: review-only blocks its edits, a forced failover moves it along its workload chain, a compaction
+request shrinks its contexts, budgets are enforced, and every change is acknowledged."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .follower import ControlFollower
+
+if TYPE_CHECKING:
+    from .sample import PackSimulator
+
+EDIT_SHARE = 0.3  # how often a request of the pack would have edited a file or run a command
+
+
+class PackControls:
+    """Consulted by the simulator once per live request."""
+
+    def __init__(self, sim: PackSimulator):
+        self.sim = sim
+        self.follower = ControlFollower(sim.folder, agent="pack-leader")
+
+    def before_request(self) -> bool:
+        """Apply new changes and forced failovers; False when a ``block`` budget stops the request."""
+        from .sample import MODELS, WORKLOAD_CHAINS
+
+        follower = self.follower
+        for change in follower.new_changes():
+            if change.action == "failover":
+                target = follower.controls().failovers.get(change.subject)
+                if target is not None and target not in MODELS:
+                    follower.acknowledge(change, "refused", f"{target} is not a model of the pack")
+                    continue
+            if change.action == "compact":
+                self._compact(change)
+                continue
+            follower.acknowledge(change, "applied")
+        for agent in self.sim.agents:
+            chain = WORKLOAD_CHAINS[agent.workload]
+            model = chain[min(agent.chain_pos, len(chain) - 1)]
+            target = follower.forced_target(model, MODELS[model][0])
+            if target in chain and chain.index(target) != agent.chain_pos:
+                agent.chain_pos = chain.index(target)
+                follower.record_event("failover", agent=agent.name, model=model, to=target,
+                                      reason="forced from packwatch")
+        allowed, why = follower.may_request()
+        if not allowed:
+            follower.record_event("blocked", tool="model_request", reason=why)
+        return allowed
+
+    def after_request(self, record: dict) -> None:
+        """Count the request against the budgets; while review-only, the edit it wanted is blocked."""
+        self.follower._count(record)
+        on, why = self.follower.review_only()
+        if on and self.sim.rng.random() < EDIT_SHARE:
+            tool = self.sim.rng.choice(["replace_in_file", "create_file", "agent_run_shell_command"])
+            self.follower.record_event("blocked", agent=record.get("agent"), model=record.get("model"),
+                                       tool=tool, reason=why)
+
+    def _compact(self, change) -> None:
+        before = sum(a.context for a in self.sim.agents)
+        for agent in self.sim.agents:
+            agent.context = max(4_000, agent.context // 4)
+        after = sum(a.context for a in self.sim.agents)
+        self.follower.record_event("compaction", strategy="summarization", before_tokens=before,
+                                   after_tokens=after, control_id=change.id)
+        self.follower.acknowledge(change, "applied", before_tokens=before, after_tokens=after)
