@@ -21,6 +21,8 @@ class HealthBar(Horizontal):
     HealthBar { height: 1; width: 1fr; }
     HealthBar > Label { height: 1; padding: 0 1; }
     HealthBar > #reasons { width: 1fr; text-overflow: ellipsis; text-wrap: nowrap; }
+    HealthBar > #freshness { width: 19; content-align-horizontal: right; }
+    HealthBar > #clock { width: 10; }
     """
 
     paused: reactive[bool] = reactive(False)
@@ -79,10 +81,17 @@ class HealthBar(Horizontal):
         label.display = bool(modes)
 
     def tick(self) -> None:
+        # Fixed-width labels updated without a layout pass, and only when their text changed:
+        # a relayout of the screen every second was most of the idle dashboard's CPU.
         now = self._clock()
-        freshness = self.query_one("#freshness", Label)
         if self._last_seen is None:
-            freshness.update("no lines yet")
+            fresh = "no lines yet"
         else:
-            freshness.update(f"last line {numbers.ago((now - self._last_seen).total_seconds())} ago")
-        self.query_one("#clock", Label).update(now.strftime("%H:%M:%S"))
+            fresh = f"last line {numbers.ago((now - self._last_seen).total_seconds())} ago"
+        self._set_text("#freshness", fresh)
+        self._set_text("#clock", now.strftime("%H:%M:%S"))
+
+    def _set_text(self, selector: str, text: str) -> None:
+        label = self.query_one(selector, Label)
+        if str(label.content) != text:
+            label.update(text, layout=False)
