@@ -8,9 +8,11 @@ from pathlib import Path
 
 from watchfiles import watch
 
+from ledger.settings import Settings
 from ledger.store import Store
 
-from .tail import CatchUp, catch_up
+from .sources import agent_logs, catch_up_all
+from .tail import CatchUp
 
 
 def watch_roots(paths: list[Path]) -> list[Path]:
@@ -26,7 +28,7 @@ def watch_roots(paths: list[Path]) -> list[Path]:
 
 def follow(
     store: Store,
-    paths: list[Path],
+    settings: Settings,
     on_batch: Callable[[CatchUp], None],
     *,
     poll: float = 1.0,
@@ -35,11 +37,12 @@ def follow(
     """Catch up whenever a watched folder changes, and every ``poll`` seconds regardless
     (file events do not cross network mounts). Each file range commits with its offset, so a
     kill at any moment loses nothing."""
-    on_batch(catch_up(store, paths))
+    on_batch(catch_up_all(store, settings))
+    logs = [root for log in agent_logs(settings) for root in log.roots if root.is_dir()]
     for _changes in watch(
-        *watch_roots(paths), debounce=50, step=50, rust_timeout=int(poll * 1000),
+        *watch_roots([*settings.ledgers, *logs]), debounce=50, step=50, rust_timeout=int(poll * 1000),
         yield_on_timeout=True, raise_interrupt=False, stop_event=stop,
     ):
-        result = catch_up(store, paths)
+        result = catch_up_all(store, settings)
         if result.rows or result.rejected or result.errors:
             on_batch(result)

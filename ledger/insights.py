@@ -7,6 +7,8 @@ One definition each, used by the dashboard and by ``packwatch status``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -25,6 +27,7 @@ from .overview import (
     SpendLine,
     Window,
 )
+from .schema import LEDGER_AGENT
 from .settings import Settings
 
 WINDOWS = (5, 15, 60)
@@ -409,9 +412,39 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
     return "HEALTHY", []
 
 
+@contextmanager
+def agent_scope(cur: duckdb.DuckDBPyConnection, agent: str | None) -> Iterator[None]:
+    """Every query on ``cur`` sees only ``agent``'s rows (``claude-code``, ``codex``, or
+    ``code-puppy`` for the ledgers) while inside; None sees all.
+
+    Temporary views on this cursor alone shadow ``usage`` and ``usage_hourly``; ``usage_v`` and
+    ``usage_lite`` read ``usage`` by name, so they follow. No query needs an agent clause.
+    """
+    if agent is None:
+        yield
+        return
+    (db,) = cur.execute("SELECT current_database()").fetchall()[0]
+    literal = agent.replace("'", "''")
+    for name in ("usage", "usage_hourly"):
+        cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name}
+                        WHERE coalesce(source_agent, '{LEDGER_AGENT}') = '{literal}'""")
+    try:
+        yield
+    finally:
+        for name in ("usage", "usage_hourly"):
+            cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+
+
 def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
-             modes: list[str] | None = None) -> Overview:
-    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware)."""
+             modes: list[str] | None = None, agent: str | None = None) -> Overview:
+    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware);
+    only ``agent``'s rows when one is given."""
+    with agent_scope(cur, agent):
+        return _overview(cur, settings, now, modes)
+
+
+def _overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+              modes: list[str] | None) -> Overview:
     now = now.astimezone(ZoneInfo(settings.timezone))
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     burn = burn_rate(cur, settings, now, day_start)
