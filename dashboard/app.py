@@ -51,7 +51,7 @@ class PackwatchApp(App[None]):
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
         Binding("a", "cycle_agent", "Agent",
-                tooltip="Show one agent's usage (Claude Code, Codex, the Code Puppy ledger), then all again",
+                tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all",
                 id="agent-filter"),
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
     ]
