@@ -71,8 +71,8 @@ def write_claude_logs(root: Path, seed: int = 17) -> int:
         for m in range(rng.randint(15, 40)):
             t += dt.timedelta(seconds=rng.randint(5, 900))
             ids = (f"msg_{s}_{m}", f"req_{s}_{m}")
-            tokens = dict(inp=rng.randint(1, 40), out=rng.randint(1, 3000), cache_write=rng.choice([0, rng.randint(0, 9000)]),
-                          cache_read=rng.randint(0, 90000))
+            tokens = dict(inp=rng.randint(1, 40), out=rng.randint(1, 3000),
+                          cache_write=rng.choice([0, rng.randint(0, 9000)]), cache_read=rng.randint(0, 90000))
             model = rng.choice(MODELS)
             line = claude(*ids, ts=_stamp(t), model=model, session=session, **tokens)
             lines.append(line)
