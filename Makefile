@@ -22,6 +22,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/claude_code.py
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make.py

@@ -11,7 +11,7 @@ from watchfiles import watch
 from ledger.settings import Settings
 from ledger.store import Store
 
-from .sources import catch_up_all
+from .sources import agent_logs, catch_up_all
 from .tail import CatchUp
 
 
@@ -38,8 +38,9 @@ def follow(
     (file events do not cross network mounts). Each file range commits with its offset, so a
     kill at any moment loses nothing."""
     on_batch(catch_up_all(store, settings))
+    logs = [root for log in agent_logs(settings) for root in log.roots if root.is_dir()]
     for _changes in watch(
-        *watch_roots(settings.ledgers), debounce=50, step=50, rust_timeout=int(poll * 1000),
+        *watch_roots([*settings.ledgers, *logs]), debounce=50, step=50, rust_timeout=int(poll * 1000),
         yield_on_timeout=True, raise_interrupt=False, stop_event=stop,
     ):
         result = catch_up_all(store, settings)

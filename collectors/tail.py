@@ -29,6 +29,18 @@ class CatchUp:
     files: int = 0
     missing: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    agent_files: int = 0
+    """Files read from other agents' own logs (Claude Code, Codex)."""
+
+    def __iadd__(self, other: CatchUp) -> CatchUp:
+        self.rows += other.rows
+        self.rejected += other.rejected
+        self.files += other.files
+        self.missing += other.missing
+        self.errors += other.errors
+        self.agent_files += other.agent_files
+        self.events += other.events
+        return self
 
     @property
     def changed(self) -> bool:
@@ -85,20 +97,26 @@ def _find_by_inode(path: Path, dev: int | None, inode: int | None) -> Path | Non
     return None
 
 
-def read_new(store: Store, source: Source, path: Path) -> Ingested:
-    """Ingest whatever complete lines ``path`` holds past ``source.offset``."""
+def pending(store: Store, source: Source, path: Path) -> tuple[int, int, bytes]:
+    """(start, end, head): the complete lines ``path`` holds past ``source.offset``. A file that
+    was truncated or replaced in place starts again at 0 (the rows already counted stay)."""
     fd = os.open(path, os.O_RDONLY)
     try:
         st = os.fstat(fd)
         head = _head(fd)
         known = source.head
         if st.st_size < source.offset or (known and head[: len(known)] != known[: len(head)]):
-            # Truncated, or replaced in place: the rows already counted stay; read it anew.
             store.update_source(source, offset=0)
         end = _complete_end(fd, source.offset, st.st_size)
     finally:
         os.close(fd)
-    return store.ingest(source, path, source.offset, end, head)
+    return source.offset, end, head
+
+
+def read_new(store: Store, source: Source, path: Path) -> Ingested:
+    """Ingest whatever complete lines ``path`` holds past ``source.offset``."""
+    start, end, head = pending(store, source, path)
+    return store.ingest(source, path, start, end, head)
 
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:

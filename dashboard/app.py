@@ -20,17 +20,19 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
-from collectors.sources import catch_up_all
+from collectors import claude_code, codex
+from collectors.sources import agent_logs, catch_up_all
 from collectors.tail import CatchUp
 from ledger import insights
 from ledger.control import ControlChannel, ControlState, change_statuses, with_controls
 from ledger.overview import Overview
+from ledger.schema import LEDGER_AGENT
 from ledger.settings import Settings, default_config_path
 from ledger.store import Store, StoreBusy, StoreError
 
 from .commands import BindingCommands
 from .control_keys import CONTROL_BINDINGS, ControlKeys
-from .ledger_watch import LedgerChanges
+from .ledger_watch import AgentLogChanges, LedgerChanges
 from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
 from .screens.help import HelpModal
@@ -38,6 +40,8 @@ from .screens.overview import OverviewScreen
 
 SLOW_REFRESH_SECONDS = 15.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
 WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> screen well under 250 ms
+AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, LEDGER_AGENT)
+"""What ``a`` cycles through: all agents, then each source alone."""
 
 
 class PackwatchApp(ControlKeys, App[None]):
@@ -49,11 +53,16 @@ class PackwatchApp(ControlKeys, App[None]):
         Binding("p", "toggle_pause", "Pause", tooltip="Stop refreshing until pressed again", id="pause"),
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
+        Binding("a", "cycle_agent", "Agent",
+                tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all",
+                id="agent-filter"),
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
         *CONTROL_BINDINGS,
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
+    agent_filter: reactive[str | None] = reactive(None, init=False)
+    """Only this agent's rows on screen (None: all)."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
                  live: bool = True) -> None:
@@ -86,6 +95,9 @@ class PackwatchApp(ControlKeys, App[None]):
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
             self._watch_ledgers(self._changes)
+            agent_changes = AgentLogChanges([r for log in agent_logs(self.settings) for r in log.roots])
+            if agent_changes.roots:
+                self._watch_agent_logs(agent_changes)
 
     def on_unmount(self) -> None:
         if self.store is not None:
@@ -95,6 +107,9 @@ class PackwatchApp(ControlKeys, App[None]):
         if self._changes.stale():
             self._changes = LedgerChanges(self.settings.ledgers)
             self._watch_ledgers(self._changes)
+            agent_changes = AgentLogChanges([r for log in agent_logs(self.settings) for r in log.roots])
+            if agent_changes.roots:
+                self._watch_agent_logs(agent_changes)
         self.request_refresh()
 
     # -- the refresh chain ---------------------------------------------------------------------
@@ -130,9 +145,11 @@ class PackwatchApp(ControlKeys, App[None]):
             return
         cursor = self.store.cursor()
         try:
+            agent = self.agent_filter
             modes = ["REVIEW-ONLY"] if state.controls.review_only else []
+            modes += [f"agent: {agent}"] if agent else []
             overview = insights.overview(cursor, with_controls(self.settings, state.controls), self.clock(),
-                                         modes=modes)
+                                         modes=modes, agent=agent)
         finally:
             cursor.close()
         self._last_overview_at = time.monotonic()
@@ -174,7 +191,7 @@ class PackwatchApp(ControlKeys, App[None]):
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
-        return overview.last_seen is None and all_missing
+        return overview.last_seen is None and all_missing and not result.agent_files and not self.agent_filter
 
     def _overview_screen(self) -> OverviewScreen:
         base = self.screen_stack[0]  # the mode's own screen, under any open modal
@@ -221,6 +238,12 @@ class PackwatchApp(ControlKeys, App[None]):
                                    debounce=1000, step=WATCH_STEP_MS):
             self.request_refresh()
 
+    @work(exclusive=True, group="watch-agents", exit_on_error=False)
+    async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
+        async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
+                                   step=WATCH_STEP_MS):
+            self.request_refresh()
+
     # -- actions -------------------------------------------------------------------------------
 
     def watch_paused(self, paused: bool) -> None:
@@ -236,6 +259,13 @@ class PackwatchApp(ControlKeys, App[None]):
             self.notify("paused: press p to resume", severity="warning", timeout=2)
             return
         self.store_problem = None
+        self.request_refresh(force=True)
+
+    def action_cycle_agent(self) -> None:
+        self.agent_filter = AGENT_FILTERS[(AGENT_FILTERS.index(self.agent_filter) + 1) % len(AGENT_FILTERS)]
+        self.notify(f"showing {self.agent_filter or 'all agents'}", timeout=2)
+
+    def watch_agent_filter(self) -> None:
         self.request_refresh(force=True)
 
     def action_help(self) -> None:

@@ -16,11 +16,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from collectors.sources import catch_up_all
+from collectors.sources import agent_logs, catch_up_all
 from collectors.tail import CatchUp, discover
 from ledger import queries
 from ledger.report import FORMATS, render, totals
-from ledger.settings import Settings, explain, load_settings
+from ledger.settings import DEFAULT_LEDGER, Settings, explain, load_settings
 from ledger.store import Store, StoreBusy, StoreError
 
 
@@ -141,7 +141,12 @@ def _describe(result: CatchUp) -> str:
 
 def _report_missing(result: CatchUp) -> None:
     for path in result.missing:
-        _warn(f"no ledger at {path}: pass --ledger, or try `packwatch demo`")
+        if result.agent_files and path == DEFAULT_LEDGER.expanduser():
+            continue  # Claude Code or Codex logs were found: no Code Puppy ledger is normal
+        if path.name in ("projects", "sessions"):
+            _warn(f"no agent logs at {path}: fix [sources] in the config file, or set it to auto")
+        else:
+            _warn(f"no ledger at {path}: pass --ledger, or try `packwatch demo`")
     for error in result.errors:
         _warn(f"cannot read {error}")
 
@@ -172,7 +177,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
             _report_missing(result)
             print(f"{dt.datetime.now().astimezone():%H:%M:%S} {_describe(result)}", flush=True)
 
-        print(f"following {', '.join(map(str, settings.ledgers))} into {settings.db} (Ctrl-C stops)",
+        logs = [str(root) for log in agent_logs(settings) for root in log.roots if root.is_dir()]
+        print(f"following {', '.join(map(str, [*settings.ledgers, *logs]))} into {settings.db} (Ctrl-C stops)",
               flush=True)
         follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))
         return 0
@@ -204,7 +210,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         unpriced = queries.unpriced_models(store.con, since, until).to_dicts()
     finally:
         store.close()
-    if result.missing and not data["days"] and not data["rejected_lines"]:
+    if result.missing and not result.agent_files and not data["days"] and not data["rejected_lines"]:
         raise UsageError("nothing to report yet: no ledger found (see above)")
     if args.format == "table":
         if args.output:
@@ -335,6 +341,10 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     console = Console()
     console.print(table)
     console.print(f"{len(files)} ledger file(s) found; missing: {', '.join(map(str, missing)) or 'none'}")
+    for log in agent_logs(settings):
+        found, _ = discover([r for r in log.roots if r.is_dir()], "*.jsonl")
+        roots = ", ".join(f"{r}{'' if r.is_dir() else ' (missing)'}" for r in log.roots)
+        console.print(f"{log.parser.agent}: {len(found)} log file(s) in {roots}", markup=False)
     return 0
 
 

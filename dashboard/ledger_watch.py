@@ -42,3 +42,14 @@ class LedgerChanges:
     def stale(self) -> bool:
         """The folders to watch changed (a missing ledger's folder appeared): restart the watch."""
         return watch_roots(self.ledgers) != self.roots or any(p.is_dir() for p in self.ledgers) != self.recursive
+
+
+class AgentLogChanges:
+    """A ``watchfiles`` filter for other agents' session logs: any ``.jsonl`` under their folders,
+    which are watched recursively (one file per session, in dated or per-project folders)."""
+
+    def __init__(self, roots: list[Path]) -> None:
+        self.roots = [r for r in dict.fromkeys(roots) if r.is_dir()]
+
+    def __call__(self, _change: Change, path: str) -> bool:
+        return path.endswith(".jsonl")

@@ -7,7 +7,9 @@ One definition each, used by the dashboard and by ``packwatch status``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -27,6 +29,7 @@ from .overview import (
     SpendLine,
     Window,
 )
+from .schema import LEDGER_AGENT
 from .settings import Settings
 
 WINDOWS = (5, 15, 60)
@@ -461,9 +464,33 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
     return "HEALTHY", []
 
 
+@contextmanager
+def agent_scope(cur: duckdb.DuckDBPyConnection, agent: str | None) -> Iterator[None]:
+    """Every query on ``cur`` sees only ``agent``'s rows (``claude-code``, ``codex``, or
+    ``code-puppy`` for the ledgers) while inside; None sees all.
+
+    Temporary views on this cursor alone shadow ``usage`` and ``usage_hourly``; ``usage_v`` and
+    ``usage_lite`` read ``usage`` by name, so they follow. No query needs an agent clause.
+    """
+    if agent is None:
+        yield
+        return
+    (db,) = cur.execute("SELECT current_database()").fetchall()[0]
+    literal = agent.replace("'", "''")
+    for name in ("usage", "usage_hourly"):
+        cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name}
+                        WHERE coalesce(source_agent, '{LEDGER_AGENT}') = '{literal}'""")
+    try:
+        yield
+    finally:
+        for name in ("usage", "usage_hourly"):
+            cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+
+
 def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
-             modes: list[str] | None = None) -> Overview:
-    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware).
+             modes: list[str] | None = None, agent: str | None = None) -> Overview:
+    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware);
+    only ``agent``'s rows when one is given.
 
     The panes' queries are independent, and DuckDB runs two cursors' queries at once outside the
     GIL, so the heaviest (rankings' quantiles, the circuit replay) run beside the rest.
@@ -473,7 +500,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     beside = cur.cursor()
     beside.execute(f"SET TimeZone = '{settings.timezone}'")
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        with agent_scope(cur, agent), agent_scope(beside, agent), ThreadPoolExecutor(max_workers=1) as pool:
             heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
             last = recent(cur, now)
             totals = month_totals(cur, now, day_start)
@@ -482,9 +509,10 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             last_seen, rejected = _rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
             ranks, circuit_list = heavy.result()
+            spend_lines = spend(settings, totals)
+            recs = recommendations(cur, settings, now, last, burn, circuit_list, ranks, spend_lines)
     finally:
         beside.close()
-    spend_lines = spend(settings, totals)
     all_today = totals[None]
     state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines)
     return Overview(
@@ -492,6 +520,5 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
         last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
         requests_today=all_today.requests_today, errors_today=all_today.errors_today, burn=burn,
         circuits=circuit_list, cache=cache, rankings=ranks,
-        recommendations=recommendations(cur, settings, now, last, burn, circuit_list, ranks, spend_lines),
-        spend=spend_lines, unpriced_today=all_today.unpriced_today, rejected_lines=rejected,
+        recommendations=recs, spend=spend_lines, unpriced_today=all_today.unpriced_today, rejected_lines=rejected,
     )

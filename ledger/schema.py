@@ -3,7 +3,10 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
+
+# Rows read from a usage ledger have no source_agent; they are shown under this name.
+LEDGER_AGENT = "code-puppy"
 
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. One definition; migrations that change it re-create it.
@@ -117,5 +120,25 @@ MIGRATIONS: dict[int, str] = {
     CREATE VIEW events_v AS
     SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
     FROM events e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.provider_raw);
+    """,
+    # v5: other agents' own logs (Claude Code, Codex). Their columns stay NULL on ledger rows, which
+    # costs the ledger's cold ingest nothing; no index on usage, for the same reason. Copies of one
+    # response are resolved through agent_keys (one row per stored copy), not a unique index.
+    5: """
+    ALTER TABLE usage ADD COLUMN source_agent VARCHAR;   -- NULL: a usage ledger
+    ALTER TABLE usage ADD COLUMN project VARCHAR;        -- the agent's working folder
+    ALTER TABLE usage ADD COLUMN reasoning_tokens BIGINT; -- part of output_tokens, shown apart
+    ALTER TABLE usage ADD COLUMN dedup_key VARCHAR;      -- which response this row is a copy of
+    ALTER TABLE sources ADD COLUMN parser_state VARCHAR; -- JSON a log parser carries across reads
+    CREATE TABLE agent_keys (
+        source_agent VARCHAR NOT NULL,
+        message_id VARCHAR NOT NULL,  -- copies of one response share it
+        request_id VARCHAR NOT NULL,
+        sidechain BOOLEAN NOT NULL,
+        tokens BIGINT NOT NULL,
+        dedup_key VARCHAR NOT NULL    -- the stored row's usage.dedup_key
+    );
+    ALTER TABLE usage_hourly ADD COLUMN source_agent VARCHAR;
+    DELETE FROM meta WHERE key = 'pricing';  -- roll the hours up again, now per agent
     """,
 }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import platformdirs
 from pydantic import BaseModel, Field, field_validator
@@ -70,6 +70,35 @@ class Budget(BaseModel):
     """Per calendar month."""
 
 
+SourceSwitch = bool | Literal["auto"]
+
+
+class Sources(BaseModel):
+    """Other agents' own logs, read beside the ledgers. ``auto``: when their folder exists."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    claude_code: SourceSwitch = "auto"
+    """Claude Code's session logs (``projects/**/*.jsonl``): true, false or auto."""
+    claude_code_dirs: list[Path] = Field(default_factory=list)
+    """Claude Code config folders, each holding ``projects/``; default: ``CLAUDE_CONFIG_DIR``
+    (comma-separated), else ``~/.config/claude`` and ``~/.claude``."""
+    codex: SourceSwitch = "auto"
+    """Codex CLI's session logs (``sessions/YYYY/MM/DD/rollout-*.jsonl``): true, false or auto."""
+    codex_home: Path | None = None
+    """Codex's home folder; default: ``CODEX_HOME``, else ``~/.codex``."""
+
+    @field_validator("claude_code_dirs")
+    @classmethod
+    def _expand_dirs(cls, value: list[Path]) -> list[Path]:
+        return [p.expanduser() for p in value]
+
+    @field_validator("codex_home")
+    @classmethod
+    def _expand_home(cls, value: Path | None) -> Path | None:
+        return value.expanduser() if value is not None else None
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -102,6 +131,8 @@ class Settings(BaseSettings):
     """Budget use (percent) at which spend turns info, warning, critical, exceeded."""
     poll_interval: float = Field(default=0.25, gt=0)
     """Seconds between catch-ups when file events are unavailable."""
+    sources: Sources = Field(default_factory=Sources)
+    """Claude Code and Codex logs, e.g. ``[sources] claude_code = false``, ``codex_home = "~/.codex"``."""
 
     @field_validator("ledgers", mode="before")
     @classmethod

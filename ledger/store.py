@@ -25,7 +25,7 @@ import duckdb
 import polars as pl
 
 from .pricing import PROVIDER_ALIASES, genai_prices_version, rate_rows
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import LEDGER_AGENT, MIGRATIONS, SCHEMA_VERSION
 from .settings import Settings
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
@@ -474,7 +474,8 @@ class Store:
                     sum(cost_usd), sum(cache_saved_usd),
                     count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error),
                     coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
-                    coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0)
+                    coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
+                    coalesce(source_agent, '{LEDGER_AGENT}')
                 FROM usage_v WHERE {where} GROUP BY ALL""", params)
 
     def refresh_prices(self, mark: int | None = None) -> bool:

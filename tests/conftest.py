@@ -17,7 +17,7 @@ TZ = "Europe/Paris"
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own config, ledger or data folder."""
     for key in list(os.environ):
-        if key.startswith("PACKWATCH_"):
+        if key.startswith("PACKWATCH_") or key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
             monkeypatch.delenv(key)
     monkeypatch.setenv("PACKWATCH_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

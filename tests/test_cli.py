@@ -209,3 +209,22 @@ def test_sigkill_mid_ingest_loses_and_doubles_nothing(tmp_path, ledger):
     assert sum(d["requests"] for d in rep["days"]) == n
     assert sum(d["input_tokens"] for d in rep["days"]) == sum(range(n))
     assert rep["rejected_lines"] == 1
+
+
+def test_only_claude_code_installed_needs_no_configuration(tmp_path):
+    """No ledger, no config: `packwatch report` and `status` read ~/.claude/projects by themselves."""
+    from .agent_lines import append as append_log
+    from .agent_lines import claude
+
+    home = Path(os.environ["HOME"])
+    append_log(home / ".claude" / "projects" / "-home-me-app" / "s.jsonl",
+               claude("m1", "r1", ts="2026-11-20T10:00:00.000Z", inp=7, out=70, cache_read=700)
+               + claude("m1", "r1", ts="2026-11-20T10:00:00.500Z", inp=7, out=70, cache_read=700))
+    env = {"TZ": "Europe/Paris"}
+    proc = packwatch("report", "--db", str(tmp_path / "store.duckdb"), "--format", "json", env=env, check=True)
+    assert proc.stderr == ""  # no "no ledger" warning for the absent Code Puppy ledger
+    (day,) = json.loads(proc.stdout)["days"]
+    assert (day["date"], day["requests"], day["input_tokens"], day["output_tokens"], day["cache_read_tokens"]) \
+        == ("2026-11-20", 1, 7, 70, 700)
+    config = packwatch("config", "--db", str(tmp_path / "store.duckdb"), env=env, check=True)
+    assert "claude-code: 1 log file(s)" in config.stdout and "sources" in config.stdout

@@ -174,7 +174,7 @@ async def test_commands_come_from_the_bindings(sample_settings: Settings) -> Non
     async with app.run_test(size=WIDE) as pilot:
         await wait_for_overview(pilot, app)
         titles = [title for title, *_ in BindingCommands(app.screen)._commands()]
-        for title in ("Help", "Pause", "Refresh", "Quit", "Sort", "Next", "Prev"):
+        for title in ("Help", "Pause", "Refresh", "Quit", "Sort", "Next", "Prev", "Agent"):
             assert title in titles
 
 
@@ -207,6 +207,47 @@ async def test_an_unopenable_store_is_a_notification(tmp_path: Path, sample_ledg
         assert isinstance(app.screen, EmptyScreen)
         await pilot.press("question_mark")  # still answering keys
         assert isinstance(app.screen, HelpModal)
+
+
+def write_claude_today(home: Path, responses: int) -> None:
+    """Claude Code's own log under the test's HOME, with ``responses`` responses this morning."""
+    from .agent_lines import append, claude
+
+    morning = NOW.replace(hour=9).astimezone(ZoneInfo("UTC"))
+    for i in range(responses):
+        ts = (morning + dt.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        append(home / ".claude" / "projects" / "-home-me-app" / "s.jsonl", claude(f"m{i}", f"r{i}", ts=ts))
+
+
+async def test_a_filters_by_agent(sample_settings: Settings, sample_ledger: Path, tmp_path: Path) -> None:
+    import os
+
+    write_claude_today(Path(os.environ["HOME"]), 3)
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        ledger_today = requests_today_in(sample_ledger)
+        assert f"{ledger_today + 3:,} req today" in header_text(app)
+        seen = []
+        for _ in range(4):  # all -> claude-code -> codex -> code-puppy -> all
+            shown = app.overviews_shown
+            await pilot.press("a")
+            await wait_for_overview(pilot, app, after=shown)
+            seen.append((str(app.screen.query_one("#modes", Label).render()), header_text(app).split(" req")[0]))
+        assert seen == [("agent: claude-code", "3"), ("agent: codex", "0"),
+                        ("agent: code-puppy", f"{ledger_today:,}"), ("", f"{ledger_today + 3:,}")]
+
+
+async def test_only_claude_code_installed_shows_todays_burn(tmp_path: Path) -> None:
+    import os
+
+    write_claude_today(Path(os.environ["HOME"]), 5)
+    settings = load_settings(db=tmp_path / "store.duckdb", timezone=TZ)  # the default, absent ledger
+    app = make_app(settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        assert isinstance(app.screen, OverviewScreen)
+        assert "5 req today" in header_text(app)
 
 
 class TestSnapshots:

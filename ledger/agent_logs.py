@@ -1,0 +1,275 @@
+"""Usage rows from other agents' own logs (Claude Code, Codex), stored exactly once.
+
+Those agents write one response more than once: Claude Code repeats an assistant message for each
+content block, sometimes before its usage is final, and replays parent messages in sidechain
+logs; Codex repeats token counts. Each parsed row therefore says which response it is a copy of
+(``message_id`` + ``request_id``), and the store keeps one copy per response, the fullest:
+
+- a copy matches a stored one with the same message and request id; a sidechain copy matches any
+  copy of its message (sidechains replay parent messages under new request ids);
+- between two copies, the main-chain one wins over a sidechain one; otherwise the one with more
+  tokens wins, and on a tie the one stored first stays.
+
+A batch of file ranges commits in one transaction: rows, replaced rows' removal, the dedup keys,
+rejected lines, every file's new offset and its parser state — so a crash neither loses nor
+double-counts a line, as for the ledger.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+
+import polars as pl
+
+from .store import Source, Store, first
+
+
+@dataclass(slots=True)
+class AgentRow:
+    """One usage row parsed from an agent's log."""
+
+    source_id: int
+    ts: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    reasoning_tokens: int | None = None
+    provider_raw: str | None = None
+    session: str | None = None
+    project: str | None = None
+    request_id: str | None = None
+    cost_usd: float | None = None
+    kind: str | None = None
+    message_id: str | None = None
+    """Copies of one response share it; None: this row is never a copy of another."""
+    copy_id: str = ""
+    """Tells apart distinct responses under one message id (Claude Code: the request id)."""
+    sidechain: bool = False
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens + self.cache_read_tokens + self.cache_write_tokens
+
+    @property
+    def dedup_key(self) -> str | None:
+        return None if self.message_id is None else f"{self.message_id}\x1f{self.copy_id}"
+
+
+@dataclass(slots=True)
+class StoredCopy:
+    """What agent_keys remembers of a stored row."""
+
+    message_id: str
+    copy_id: str
+    sidechain: bool
+    tokens: int
+    dedup_key: str
+
+
+@dataclass
+class FileRead:
+    """One file range of a batch: where the file's offset moves, and what it held."""
+
+    source: Source
+    end: int
+    head: bytes
+    rows: int = 0
+    rejected: int = 0
+    state: dict | None = None
+
+
+@dataclass
+class AgentBatch:
+    agent: str
+    rows: list[AgentRow] = field(default_factory=list)
+    rejects: list[tuple[int, int, int, str, str]] = field(default_factory=list)
+    """(source_id, line offset, line bytes, reason, excerpt)."""
+    reads: list[FileRead] = field(default_factory=list)
+
+
+@dataclass
+class Committed:
+    rows: int = 0
+    """Rows added (a fuller copy that replaced a stored one counts here too)."""
+    replaced: int = 0
+    rejected: int = 0
+    earliest: dt.datetime | None = None
+    """The earliest time a removed copy held, so its hour is rolled up again."""
+
+
+def supersedes(new: AgentRow | StoredCopy, old: AgentRow | StoredCopy) -> bool:
+    """Whether ``new`` is the better copy of the response ``old`` also holds."""
+    if new.sidechain != old.sidechain:
+        return old.sidechain
+    return new.tokens > old.tokens
+
+
+def _same_response(row: AgentRow, copy: AgentRow | StoredCopy) -> bool:
+    return row.copy_id == copy.copy_id or row.sidechain or copy.sidechain
+
+
+def resolve(rows: list[AgentRow], stored: list[StoredCopy]) -> tuple[list[AgentRow], list[str]]:
+    """(rows to insert, dedup keys of stored rows they replace), keeping one copy per response."""
+    winners: dict[str, list[AgentRow | StoredCopy]] = {}
+    for copy in stored:
+        winners.setdefault(copy.message_id, []).append(copy)
+    keep: list[AgentRow] = []
+    beaten: set[int] = set()  # ids of batch rows a later copy replaced
+    replaced: list[str] = []
+    for row in rows:
+        if row.message_id is None:
+            keep.append(row)
+            continue
+        group = winners.setdefault(row.message_id, [])
+        match = next((i for i, c in enumerate(group) if c.copy_id == row.copy_id), None)
+        if match is None:
+            match = next((i for i, c in enumerate(group) if _same_response(row, c)), None)
+        if match is None:
+            group.append(row)
+            keep.append(row)
+            continue
+        old = group[match]
+        if not supersedes(row, old):
+            continue
+        if isinstance(old, StoredCopy):
+            replaced.append(old.dedup_key)
+        else:
+            beaten.add(id(old))
+        group[match] = row
+        keep.append(row)
+    return [r for r in keep if id(r) not in beaten], replaced
+
+
+def stored_copies(store: Store, agent: str, message_ids: list[str]) -> list[StoredCopy]:
+    """The stored copies of these messages (one hash join, not a lookup per message)."""
+    if not message_ids:
+        return []
+    frame = pl.DataFrame({"message_id": list(dict.fromkeys(message_ids))}, schema={"message_id": pl.String})
+    store.con.register("pw_message_ids", frame)
+    try:
+        rows = store.con.execute(
+            """SELECT k.message_id, k.request_id, k.sidechain, k.tokens, k.dedup_key
+               FROM agent_keys k SEMI JOIN pw_message_ids m USING (message_id)
+               WHERE k.source_agent = ?""", [agent]).fetchall()
+    finally:
+        store.con.unregister("pw_message_ids")
+    return [StoredCopy(*r) for r in rows]
+
+
+def parser_states(store: Store, kind: str) -> dict[int, dict]:
+    """Each active source's parser state, by source id."""
+    rows = store.con.execute(
+        "SELECT id, parser_state FROM sources WHERE kind = ? AND active AND parser_state IS NOT NULL", [kind]
+    ).fetchall()
+    return {i: json.loads(s) for i, s in rows}
+
+
+_ROW_SCHEMA = {
+    "source_id": pl.Int32, "ts": pl.String, "provider_raw": pl.String, "model": pl.String,
+    "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cache_read_tokens": pl.Int64,
+    "cache_write_tokens": pl.Int64, "reasoning_tokens": pl.Int64, "kind": pl.String, "session": pl.String,
+    "project": pl.String, "request_id": pl.String, "cost_usd_given": pl.Float64, "dedup_key": pl.String,
+    "message_id": pl.String, "copy_id": pl.String, "sidechain": pl.Boolean, "tokens": pl.Int64,
+}
+
+
+def _frame(rows: list[AgentRow]) -> pl.DataFrame:
+    cols: dict[str, list] = {name: [] for name in _ROW_SCHEMA}
+    for r in rows:
+        cols["source_id"].append(r.source_id)
+        cols["ts"].append(r.ts)
+        cols["provider_raw"].append(r.provider_raw)
+        cols["model"].append(r.model)
+        cols["input_tokens"].append(r.input_tokens)
+        cols["output_tokens"].append(r.output_tokens)
+        cols["cache_read_tokens"].append(r.cache_read_tokens)
+        cols["cache_write_tokens"].append(r.cache_write_tokens)
+        cols["reasoning_tokens"].append(r.reasoning_tokens)
+        cols["kind"].append(r.kind)
+        cols["session"].append(r.session)
+        cols["project"].append(r.project)
+        cols["request_id"].append(r.request_id)
+        cols["cost_usd_given"].append(r.cost_usd)
+        cols["dedup_key"].append(r.dedup_key)
+        cols["message_id"].append(r.message_id)
+        cols["copy_id"].append(r.copy_id)
+        cols["sidechain"].append(r.sidechain)
+        cols["tokens"].append(r.tokens)
+    return pl.DataFrame(cols, schema=_ROW_SCHEMA)
+
+
+def commit(store: Store, batch: AgentBatch) -> Committed:
+    """Resolve the batch's copies against the store and commit everything in one transaction."""
+    stored = stored_copies(store, batch.agent, [r.message_id for r in batch.rows if r.message_id is not None])
+    rows, replaced = resolve(batch.rows, stored)
+    done = Committed(rows=len(rows), replaced=len(replaced), rejected=len(batch.rejects))
+    con = store.con
+    reads = pl.DataFrame(
+        {"id": [r.source.id for r in batch.reads], "end": [r.end for r in batch.reads],
+         "head": [r.head for r in batch.reads], "lines": [r.rows for r in batch.reads],
+         "rejected": [r.rejected for r in batch.reads],
+         "state": [json.dumps(r.state) if r.state is not None else None for r in batch.reads]},
+        schema={"id": pl.Int32, "end": pl.UInt64, "head": pl.Binary, "lines": pl.UInt64,
+                "rejected": pl.UInt64, "state": pl.String},
+    )
+    con.register("pw_agent_rows", _frame(rows))
+    con.register("pw_agent_reads", reads)
+    try:
+        with store.transaction():
+            if replaced:
+                con.register("pw_replaced", pl.DataFrame({"dedup_key": replaced}, schema={"dedup_key": pl.String}))
+                try:
+                    done.earliest = first(con.execute(
+                        """SELECT min(ts) FROM usage SEMI JOIN pw_replaced USING (dedup_key)
+                           WHERE source_agent = ?""", [batch.agent]))[0]
+                    con.execute("DELETE FROM usage WHERE source_agent = ? AND dedup_key IN "
+                                "(SELECT dedup_key FROM pw_replaced)", [batch.agent])
+                    con.execute("DELETE FROM agent_keys WHERE source_agent = ? AND dedup_key IN "
+                                "(SELECT dedup_key FROM pw_replaced)", [batch.agent])
+                finally:
+                    con.unregister("pw_replaced")
+            if rows:
+                con.execute(
+                    """INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, reasoning_tokens, kind, session, project,
+                           request_id, cost_usd_given, dedup_key, source_agent)
+                       SELECT source_id, ts::TIMESTAMPTZ, provider_raw, model, input_tokens, output_tokens,
+                           cache_read_tokens, cache_write_tokens, reasoning_tokens, kind, session, project,
+                           request_id, cost_usd_given, dedup_key, ? FROM pw_agent_rows""", [batch.agent])
+                con.execute(
+                    """INSERT INTO agent_keys SELECT ?, message_id, copy_id, sidechain, tokens, dedup_key
+                       FROM pw_agent_rows WHERE dedup_key IS NOT NULL""", [batch.agent])
+            if batch.rejects:
+                con.executemany(
+                    "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
+                    batch.rejects)
+            con.execute(
+                """UPDATE sources SET "offset" = r."end", head = r.head, lines = sources.lines + r.lines,
+                       rejected = sources.rejected + r.rejected, parser_state = r.state, updated_at = now()
+                   FROM pw_agent_reads r WHERE sources.id = r.id""")
+    finally:
+        con.unregister("pw_agent_rows")
+        con.unregister("pw_agent_reads")
+    for r in batch.reads:
+        r.source.offset, r.source.head = r.end, r.head
+        r.source.lines += r.rows
+        r.source.rejected += r.rejected
+    return done
+
+
+def add_sources(store: Store, kind: str, files: list[tuple[str, int, int, bytes]]) -> list[Source]:
+    """Sources for many new files in one transaction: (path, dev, inode, head) each."""
+    if not files:
+        return []
+    out = []
+    with store.transaction():
+        for path, dev, inode, head in files:
+            (sid,) = first(store.con.execute(
+                "INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [kind, path, dev, inode, head]))
+            out.append(Source(sid, kind, path, dev, inode, head, 0, 0, 0, True))
+    return out
