@@ -1,10 +1,11 @@
-"""Every source packwatch follows, caught up in one pass: the usage ledgers and, beside each, the
-agent's event log."""
+"""Every source packwatch follows, caught up in one pass: the usage ledgers, the agent's event log
+beside each, and Code Puppy's own errors.log."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ledger import errorlog
 from ledger.settings import Settings
 from ledger.store import Store
 
@@ -17,12 +18,13 @@ def event_paths(ledgers: list[Path]) -> list[Path]:
 
 
 def catch_up_all(store: Store, settings: Settings) -> CatchUp:
-    """Usage first, then events. Only a missing *ledger* is reported: an agent that writes no
-    event log is normal."""
+    """Usage first, then events, then errors.log. Only a missing *ledger* is reported: an agent
+    that writes no event log, or has logged no error yet, is normal."""
     result = catch_up(store, settings.ledgers)
-    events = catch_up(store, event_paths(settings.ledgers), kind="events")
-    result.events += events.rows
-    result.rejected += events.rejected
-    result.files += events.files
-    result.errors += events.errors
+    for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND)):
+        got = catch_up(store, paths, kind=kind)
+        result.events += got.rows
+        result.rejected += got.rejected
+        result.files += got.files
+        result.errors += got.errors
     return result

@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. One definition; migrations that change it re-create it.
@@ -117,5 +117,18 @@ MIGRATIONS: dict[int, str] = {
     CREATE VIEW events_v AS
     SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
     FROM events e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.provider_raw);
+    """,
+    # v5: provider health probes (collectors/probes.py). Messages are scrubbed of keys before
+    # they get here; error_class is NULL for a probe that succeeded.
+    5: """
+    CREATE TABLE probes (
+        ts TIMESTAMPTZ NOT NULL,
+        provider VARCHAR NOT NULL,
+        endpoint VARCHAR,               -- scheme://host/path, never a query string
+        status INTEGER,                 -- HTTP status, NULL when no answer came
+        latency_ms DOUBLE,
+        error_class VARCHAR,            -- timeout refused closed http_4xx auth rate_limited http_5xx other
+        message VARCHAR
+    );
     """,
 }
