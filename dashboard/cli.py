@@ -121,15 +121,33 @@ def _open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors import probes
     from collectors.follow import follow
 
+    targets = probes.plan(settings.probes)
     store = Store.open(settings)
+    stop_probes = None
     try:
         if args.once:
             result = catch_up_all(store, settings)
             _report_missing(result)
             print(_describe(result))
+            if targets:
+                outcomes = probes.probe_once(targets, settings.probes)
+                store.record_probes([r.row() for r in outcomes])
+                print(f"probes: {probes.describe(outcomes)}")
             return 0
+        if targets:
+            print(f"probing {', '.join(t.provider for t in targets)} every {settings.probes.interval:g} s",
+                  flush=True)
+
+            def on_probes(outcomes: list[probes.ProbeResult]) -> None:
+                store.record_probes([r.row() for r in outcomes])
+                failed = [r for r in outcomes if r.error_class]
+                if failed:
+                    print(f"{dt.datetime.now().astimezone():%H:%M:%S} probes: {probes.describe(failed)}", flush=True)
+
+            stop_probes = probes.start_in_thread(targets, settings.probes, on_probes)
 
         def on_batch(result: CatchUp) -> None:
             _report_missing(result)
@@ -140,6 +158,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))
         return 0
     finally:
+        if stop_probes is not None:
+            stop_probes.set()
         store.close()
 
 

@@ -52,9 +52,9 @@ def safe_url(url: str) -> str:
     """Scheme, host and path only: query strings and user info may carry a key."""
     try:
         parts = urlsplit(url)
-    except ValueError:
-        return scrub(url.split("?", 1)[0]) or ""
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+        host = parts.hostname or ""
+        if parts.port:
+            host = f"{host}:{parts.port}"
+    except ValueError:  # a malformed URL (bad port, bad brackets) is still shown, without secrets
+        return scrub(url.split("?", 1)[0].split("#", 1)[0]) or ""
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
