@@ -367,7 +367,7 @@ def status_text(view: Any) -> str:
                      f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
     for c in view.circuits:
         if c.state != "CLOSED":
-            lines.append(f"circuit {c.provider}: {c.state}")
+            lines.append(f"circuit {c.provider}: {c.state}" + (f" ({c.last_error})" if c.last_error else ""))
     for r in view.recommendations[:3]:
         lines.append(f"[{r.priority}] {r.message}")
     return "\n".join(lines)
