@@ -7,6 +7,7 @@ windows move), or ctrl+r; while paused nothing refreshes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
+from collectors import probes
 from collectors.sources import catch_up_all
 from collectors.tail import CatchUp
 from ledger import insights
@@ -30,8 +32,10 @@ from .commands import BindingCommands
 from .ledger_watch import LedgerChanges
 from .messages import OverviewReady
 from .screens.empty import EmptyScreen
+from .screens.events import EventsScreen
 from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
+from .screens.providers import ProvidersScreen
 
 SLOW_REFRESH_SECONDS = 15.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
 WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> screen well under 250 ms
@@ -47,6 +51,12 @@ class PackwatchApp(App[None]):
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
+        Binding("o", "show_mode('overview')", "Overview", tooltip="The six panes", id="show-overview"),
+        Binding("v", "show_mode('providers')", "Providers",
+                tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
+                id="show-providers"),
+        Binding("e", "show_mode('events')", "Events",
+                tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -71,6 +81,9 @@ class PackwatchApp(App[None]):
         config_path = getattr(settings, "_config_path", None) or default_config_path()
         self.add_mode("overview", lambda: OverviewScreen(self.clock, live=self.live))
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
+        self.add_mode("providers", lambda: ProvidersScreen(self.clock))
+        self.add_mode("events", EventsScreen)
+        self._probing = False
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -141,19 +154,19 @@ class PackwatchApp(App[None]):
         if self._nothing_to_show(message.overview, message.catch_up):
             self._show_empty(None)
         else:
-            if self.current_mode != "overview":
+            if self.current_mode == "empty":
                 self.switch_mode("overview")
-            self._overview_screen().show(message.overview)
+            screen = self.screen_stack[0]  # the mode's own screen, under any open modal
+            if isinstance(screen, OverviewScreen):
+                screen.show(message.overview)
+            elif isinstance(screen, ProvidersScreen | EventsScreen):
+                screen.reload()
         self.overviews_shown += 1
+        self._start_probes()
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
         return overview.last_seen is None and all_missing
-
-    def _overview_screen(self) -> OverviewScreen:
-        base = self.screen_stack[0]  # the mode's own screen, under any open modal
-        assert isinstance(base, OverviewScreen)
-        return base
 
     def _show_empty(self, problem: str | None) -> None:
         if self.current_mode != "empty":
@@ -195,7 +208,36 @@ class PackwatchApp(App[None]):
                                    debounce=1000, step=WATCH_STEP_MS):
             self.request_refresh()
 
+    # -- provider health probes ----------------------------------------------------------------
+
+    def _start_probes(self) -> None:
+        """Once the store is open, probe the providers that have a key or an endpoint (live only)."""
+        if self._probing or not self.live or self.store is None:
+            return
+        targets = probes.plan(self.settings.probes)
+        if targets:
+            self._probing = True
+            self._probe(targets, self.store)
+
+    @work(exclusive=True, group="probes", exit_on_error=False)
+    async def _probe(self, targets: list[probes.ProbeTarget], store: Store) -> None:
+        """httpx in the app's event loop never blocks the UI: each probe awaits with a hard deadline,
+        and storing the outcomes runs in a thread."""
+
+        async def record(results: list[probes.ProbeResult]) -> None:
+            await asyncio.to_thread(store.record_probes, [r.row() for r in results])
+            self.request_refresh(force=True)  # circuits and the Providers screen change
+
+        await probes.ProbeRunner(targets, self.settings.probes).run(record)
+
     # -- actions -------------------------------------------------------------------------------
+
+    def action_show_mode(self, mode: str) -> None:
+        if self.current_mode == "empty" and self.overview is None:
+            self.notify("nothing to show yet: no ledger", severity="warning", timeout=3)
+            return
+        if self.current_mode != mode:
+            self.switch_mode(mode)  # each screen brings itself up to date when it resumes
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:

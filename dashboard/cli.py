@@ -379,6 +379,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from ledger.sample import backfilled, start_live
     from ledger.settings import Budget, PriceOverride
 
+    from .demo_providers import DemoProviders
+
     folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
     sim = backfilled(folder, days=args.days)
     ledger = sim.usage.path
@@ -390,12 +392,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75),
                    **settings.prices},
     })
+    providers = DemoProviders()
+    demo = demo.model_copy(update={"probes": providers.probe_settings()})
     print(f"demo pack ledger: {ledger}", file=sys.stderr)
     stop = start_live(sim)
     try:
         return _run_dashboard(args, demo)
     finally:
         stop.set()
+        providers.stop()
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
