@@ -59,10 +59,12 @@ def providers_view(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> Provider
     for provider, at, requests, failures, limited in cur.execute(f"""
             WITH o AS (
                 SELECT provider, ts, 1 AS request, is_error::INT AS failed,
-                       (coalesce(status, 0) = 429 OR error ILIKE '%429%' OR error ILIKE '%rate limit%')::INT AS limited
+                       coalesce(coalesce(status, 0) = 429 OR error ILIKE '%429%' OR error ILIKE '%rate limit%',
+                                false)::INT AS limited
                 FROM usage_lite WHERE ts > $start AND ts <= $now AND NOT coalesce(cached, false)
                 UNION ALL
-                SELECT provider, ts, 0, (error_class IS NOT NULL)::INT, (error_class = 'rate_limited')::INT
+                SELECT provider, ts, 0, (error_class IS NOT NULL)::INT,
+                       coalesce(error_class = 'rate_limited', false)::INT
                 FROM probes WHERE ts > $start AND ts <= $now)
             SELECT provider, time_bucket(INTERVAL {BUCKET_MINUTES} MINUTE, ts, $start) AS b,
                    sum(request)::BIGINT, sum(failed)::BIGINT, sum(limited)::BIGINT

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from dashboard.messages import EventsReady
 from ledger.eventlog import LIMIT, EventFacets, event_facets, event_log
@@ -75,6 +76,11 @@ class EventsScreen(Screen[None]):
     @on(Input.Changed, "#event-search")
     def _filters_changed(self) -> None:
         self.reload()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # a notification, never a crash (the app's rule)
+            self.notify(f"events failed: {type(event.worker.error).__name__}: {event.worker.error}",
+                        severity="error", timeout=10)
 
     def on_events_ready(self, message: EventsReady) -> None:
         if message.facets != self.facets:

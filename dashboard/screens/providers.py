@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
 
 from dashboard import numbers
 from dashboard.messages import ProvidersReady
@@ -67,6 +68,11 @@ class ProvidersScreen(Screen[None]):
         finally:
             cursor.close()
         self.post_message(ProvidersReady(view))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # a notification, never a crash (the app's rule)
+            self.notify(f"providers failed: {type(event.worker.error).__name__}: {event.worker.error}",
+                        severity="error", timeout=10)
 
     def on_providers_ready(self, message: ProvidersReady) -> None:
         self.view = message.view
