@@ -97,9 +97,11 @@ class EventsScreen(Screen[None]):
         with self.app.batch_update():
             table.clear()
             zone = ZoneInfo(self.app.settings.timezone)
+            today = self.app.clock().astimezone(zone).date()
             for i, row in enumerate(message.events.iter_rows(named=True)):
                 ts: dt.datetime = row["ts"].astimezone(zone)
-                table.add_row(f"{ts:%m-%d %H:%M:%S}", row["kind"], row["agent"] or "", row["provider"] or "",
+                when = f"{ts:%H:%M:%S}" if ts.date() == today else f"{ts:%d %b %H:%M}"
+                table.add_row(when, row["kind"], row["agent"] or "", row["provider"] or "",
                               row["model"] or "", row["summary"][:200], key=str(i))
         total = message.facets.total
         count = message.events.height

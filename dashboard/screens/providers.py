@@ -113,7 +113,8 @@ class ProvidersScreen(Screen[None]):
         c = chosen.circuit
         heading = Text(f"{c.provider} ", style="bold")
         heading.append(c.state, style=self.get_component_rich_style(STATE_COMPONENT[c.state]))
-        heading.append(f"  since {numbers.clock(c.since, view.now)} · "
+        heading.append(" ")
+        heading.append(f"since {numbers.clock(c.since, view.now)} · "
                        f"{'from the agent' if c.source == 'agent' else 'from requests and probes'}", style="dim")
         self.query_one("#provider-heading", Static).update(heading)
         self.query_one(StateTimeline).show(chosen.timeline, view.start, view.now)
