@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import duckdb
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -95,8 +96,12 @@ class PackwatchApp(App[None]):
             self._watch_ledgers(self._changes)
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "probes")
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except duckdb.Error:
+                pass  # a refresh thread is mid-statement; the WAL keeps every committed row anyway
 
     def _slow_tick(self) -> None:
         if self._changes.stale():
