@@ -1,10 +1,11 @@
 """Everything packwatch reads, in one pass: the usage ledgers, the agent event log beside each,
-and other agents' own logs (Claude Code, Codex)."""
+Code Puppy's own errors.log, and other agents' own logs (Claude Code, Codex)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from ledger import errorlog
 from ledger.settings import Settings
 from ledger.store import Store
 
@@ -24,14 +25,15 @@ def agent_logs(settings: Settings) -> list[AgentLog]:
 
 
 def catch_up_all(store: Store, settings: Settings) -> CatchUp:
-    """Bring the store up to the last complete line of every ledger, event log and agent log.
-    Only a missing *ledger* is reported: an agent that writes no event log is normal."""
+    """Usage first, then events and errors.log, then other agents' logs. Only a missing *ledger*
+    is reported: an agent that writes no event log, or has logged no error yet, is normal."""
     result = catch_up(store, settings.ledgers)
-    events = catch_up(store, event_paths(settings.ledgers), kind="events")
-    result.events += events.rows
-    result.rejected += events.rejected
-    result.files += events.files
-    result.errors += events.errors
+    for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND)):
+        got = catch_up(store, paths, kind=kind)
+        result.events += got.rows
+        result.rejected += got.rejected
+        result.files += got.files
+        result.errors += got.errors
     for log in agent_logs(settings):
         result += catch_up_log(store, log)
     return result

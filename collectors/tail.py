@@ -16,7 +16,8 @@ from ledger.store import HEAD_BYTES, Ingested, Source, Store
 
 LEDGER_GLOB = "usage*.jsonl"
 EVENTS_GLOB = "events*.jsonl"
-GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB}
+ERROR_LOG_GLOB = "errors.log"
+GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB}
 
 
 @dataclass

@@ -7,12 +7,14 @@ windows move), or ctrl+r; while paused nothing refreshes.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import time
 from collections.abc import Callable
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 from textual import work
 from textual.app import App
 from textual.binding import Binding
@@ -20,7 +22,7 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
-from collectors import claude_code, codex
+from collectors import claude_code, codex, probes
 from collectors.sources import agent_logs, catch_up_all
 from collectors.tail import CatchUp
 from ledger import insights
@@ -35,8 +37,10 @@ from .control_keys import CONTROL_BINDINGS, ControlKeys
 from .ledger_watch import AgentLogChanges, LedgerChanges
 from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
+from .screens.events import EventsScreen
 from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
+from .screens.providers import ProvidersScreen
 
 SLOW_REFRESH_SECONDS = 15.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
 WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> screen well under 250 ms
@@ -58,6 +62,12 @@ class PackwatchApp(ControlKeys, App[None]):
                 id="agent-filter"),
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
         *CONTROL_BINDINGS,
+        Binding("o", "show_mode('overview')", "Overview", tooltip="The six panes", id="show-overview"),
+        Binding("v", "show_mode('providers')", "Providers",
+                tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
+                id="show-providers"),
+        Binding("e", "show_mode('events')", "Events",
+                tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -86,6 +96,9 @@ class PackwatchApp(ControlKeys, App[None]):
         config_path = getattr(settings, "_config_path", None) or default_config_path()
         self.add_mode("overview", lambda: OverviewScreen(self.clock, live=self.live))
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
+        self.add_mode("providers", lambda: ProvidersScreen(self.clock))
+        self.add_mode("events", EventsScreen)
+        self._probing = False
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -100,8 +113,12 @@ class PackwatchApp(ControlKeys, App[None]):
                 self._watch_agent_logs(agent_changes)
 
     def on_unmount(self) -> None:
+        self.workers.cancel_group(self, "probes")
         if self.store is not None:
-            self.store.close()
+            try:
+                self.store.close()
+            except duckdb.Error:
+                pass  # a refresh thread is mid-statement; the WAL keeps every committed row anyway
 
     def _slow_tick(self) -> None:
         if self._changes.stale():
@@ -175,10 +192,15 @@ class PackwatchApp(ControlKeys, App[None]):
         if self._nothing_to_show(message.overview, message.catch_up):
             self._show_empty(None)
         else:
-            if self.current_mode != "overview":
+            if self.current_mode == "empty":
                 self.switch_mode("overview")
-            self._overview_screen().show(message.overview)
+            screen = self.screen_stack[0]  # the mode's own screen, under any open modal
+            if isinstance(screen, OverviewScreen):
+                screen.show(message.overview)
+            elif isinstance(screen, ProvidersScreen | EventsScreen):
+                screen.reload()
         self.overviews_shown += 1
+        self._start_probes()
 
     def on_controls_ready(self, message: ControlsReady) -> None:
         self.control_state = message.state
@@ -192,11 +214,6 @@ class PackwatchApp(ControlKeys, App[None]):
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
         return overview.last_seen is None and all_missing and not result.agent_files and not self.agent_filter
-
-    def _overview_screen(self) -> OverviewScreen:
-        base = self.screen_stack[0]  # the mode's own screen, under any open modal
-        assert isinstance(base, OverviewScreen)
-        return base
 
     def _show_empty(self, problem: str | None) -> None:
         if self.current_mode != "empty":
@@ -244,7 +261,36 @@ class PackwatchApp(ControlKeys, App[None]):
                                    step=WATCH_STEP_MS):
             self.request_refresh()
 
+    # -- provider health probes ----------------------------------------------------------------
+
+    def _start_probes(self) -> None:
+        """Once the store is open, probe the providers that have a key or an endpoint (live only)."""
+        if self._probing or not self.live or self.store is None:
+            return
+        targets = probes.plan(self.settings.probes)
+        if targets:
+            self._probing = True
+            self._probe(targets, self.store)
+
+    @work(exclusive=True, group="probes", exit_on_error=False)
+    async def _probe(self, targets: list[probes.ProbeTarget], store: Store) -> None:
+        """httpx in the app's event loop never blocks the UI: each probe awaits with a hard deadline,
+        and storing the outcomes runs in a thread."""
+
+        async def record(results: list[probes.ProbeResult]) -> None:
+            await asyncio.to_thread(store.record_probes, [r.row() for r in results])
+            self.request_refresh(force=True)  # circuits and the Providers screen change
+
+        await probes.ProbeRunner(targets, self.settings.probes).run(record)
+
     # -- actions -------------------------------------------------------------------------------
+
+    def action_show_mode(self, mode: str) -> None:
+        if self.current_mode == "empty" and self.overview is None:
+            self.notify("nothing to show yet: no ledger", severity="warning", timeout=3)
+            return
+        if self.current_mode != mode:
+            self.switch_mode(mode)  # each screen brings itself up to date when it resumes
 
     def watch_paused(self, paused: bool) -> None:
         if not paused:

@@ -163,15 +163,33 @@ def _open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from collectors import probes
     from collectors.follow import follow
 
+    targets = probes.plan(settings.probes)
     store = Store.open(settings)
+    stop_probes = None
     try:
         if args.once:
             result = catch_up_all(store, settings)
             _report_missing(result)
             print(_describe(result))
+            if targets:
+                outcomes = probes.probe_once(targets, settings.probes)
+                store.record_probes([r.row() for r in outcomes])
+                print(f"probes: {probes.describe(outcomes)}")
             return 0
+        if targets:
+            print(f"probing {', '.join(t.provider for t in targets)} every {settings.probes.interval:g} s",
+                  flush=True)
+
+            def on_probes(outcomes: list[probes.ProbeResult]) -> None:
+                store.record_probes([r.row() for r in outcomes])
+                failed = [r for r in outcomes if r.error_class]
+                if failed:
+                    print(f"{dt.datetime.now().astimezone():%H:%M:%S} probes: {probes.describe(failed)}", flush=True)
+
+            stop_probes = probes.start_in_thread(targets, settings.probes, on_probes)
 
         def on_batch(result: CatchUp) -> None:
             _report_missing(result)
@@ -183,6 +201,8 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))
         return 0
     finally:
+        if stop_probes is not None:
+            stop_probes.set()
         store.close()
 
 
@@ -394,7 +414,7 @@ def status_text(view: Any) -> str:
                      f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
     for c in view.circuits:
         if c.state != "CLOSED":
-            lines.append(f"circuit {c.provider}: {c.state}")
+            lines.append(f"circuit {c.provider}: {c.state}" + (f" ({c.last_error})" if c.last_error else ""))
     for r in view.recommendations[:3]:
         lines.append(f"[{r.priority}] {r.message}")
     return "\n".join(lines)
@@ -405,6 +425,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
 
     from ledger.sample import backfilled, start_live
     from ledger.settings import Budget, PriceOverride
+
+    from .demo_providers import DemoProviders
 
     folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
     sim = backfilled(folder, days=args.days)
@@ -417,12 +439,15 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75),
                    **settings.prices},
     })
+    providers = DemoProviders()
+    demo = demo.model_copy(update={"probes": providers.probe_settings()})
     print(f"demo pack ledger: {ledger}", file=sys.stderr)
     stop = start_live(sim)
     try:
         return _run_dashboard(args, demo)
     finally:
         stop.set()
+        providers.stop()
 
 
 def cmd_control(args: argparse.Namespace, settings: Settings) -> int:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import polars as pl
 from textual.message import Message
 
 from collectors.tail import CatchUp
 from ledger.control import ChangeStatus, ControlState
+from ledger.eventlog import EventFacets
 from ledger.overview import Overview
+from ledger.providers import ProvidersView
 
 
 class OverviewReady(Message):
@@ -26,3 +29,18 @@ class ControlsReady(Message):
         super().__init__()
         self.state = state
         self.statuses = statuses
+class ProvidersReady(Message):
+    """The Providers screen's data, computed in a thread worker."""
+
+    def __init__(self, view: ProvidersView) -> None:
+        super().__init__()
+        self.view = view
+
+
+class EventsReady(Message):
+    """One page of the event log for the current filters, and the values each filter can take."""
+
+    def __init__(self, events: pl.DataFrame, facets: EventFacets) -> None:
+        super().__init__()
+        self.events = events
+        self.facets = facets

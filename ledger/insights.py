@@ -163,54 +163,110 @@ def projected_exhaustion(tokens_today: int, limit: int, per_min: float, now: dt.
 
 
 def circuits(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[Circuit]:
-    """Per provider, replay the last hour's outcomes through the agents' breaker rules."""
+    """Per provider: CLOSED / OPEN / HALF_OPEN over the last hour (see ``circuit_timelines``)."""
+    return [circuit for circuit, _ in circuit_timelines(cur, now).values()]
+
+
+Transition = tuple[dt.datetime | None, str]  # (when, state entered); None = before the window
+
+
+def circuit_timelines(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, tuple[Circuit, list[Transition]]]:
+    """Per provider, its circuit and the states it went through in the last hour.
+
+    The agent's own ``circuit`` events win where there are any (the latest event's ``to``, since
+    its ts). Otherwise requests and probes are replayed, in time order, through the agents'
+    breaker rules. The last failure's reason (error text, 429, probe error class) comes along.
+    """
     rows = _rows(cur, """
-        SELECT provider, ts, is_error, coalesce(status, 0) = 429 OR error ILIKE '%429%'
-               OR error ILIKE '%rate limit%', error
+        SELECT provider, ts, is_error,
+               coalesce(status, 0) = 429 OR error ILIKE '%429%' OR error ILIKE '%rate limit%',
+               CASE WHEN is_error THEN coalesce(NULLIF(error, ''), 'HTTP ' || status) END, false
         FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
-        ORDER BY provider, ts""", {"now": now})
+        UNION ALL
+        SELECT provider, ts, error_class IS NOT NULL, error_class = 'rate_limited',
+               CASE WHEN error_class IS NOT NULL THEN 'probe ' || error_class || coalesce(': ' || message, '') END,
+               true
+        FROM probes WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now
+        ORDER BY 1, 2""", {"now": now})
     by_provider: dict[str, list[tuple]] = {}
     for provider, *rest in rows:
         by_provider.setdefault(provider, []).append(tuple(rest))
+    agent: dict[str, list[tuple]] = {}
+    for provider, ts, to, reason in _rows(cur, """
+            SELECT coalesce(e.provider, pa.provider, lower(e.detail->>'provider')), e.ts,
+                   upper(e.detail->>'to'), e.detail->>'reason'
+            FROM events_v e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.detail->>'provider')
+            WHERE e.kind = 'circuit' AND e.ts > $now - INTERVAL 60 MINUTE AND e.ts <= $now
+                AND upper(e.detail->>'to') IN ('CLOSED', 'OPEN', 'HALF_OPEN')
+            ORDER BY 1, 2""", {"now": now}):
+        if provider:
+            agent.setdefault(provider, []).append((ts, to, reason))
     recent = now - dt.timedelta(minutes=15)
-    out = []
-    for provider, events in sorted(by_provider.items()):
-        state, since = replay_breaker([(ts, bool(err)) for ts, err, _, _ in events], now)
-        last_error = next((e for _, err, _, e in reversed(events) if err and e), None)
-        out.append(Circuit(
-            provider=provider, state=state, since=since,
-            failures_15m=sum(1 for ts, err, _, _ in events if err and ts > recent),
-            rate_limited_15m=sum(1 for ts, _, rl, _ in events if rl and ts > recent),
-            requests_15m=sum(1 for ts, *_ in events if ts > recent),
-            last_error=last_error,
-        ))
+    out = {}
+    for provider in sorted(by_provider.keys() | agent.keys()):
+        events = by_provider.get(provider, [])
+        if provider in agent:
+            timeline: list[Transition] = [(None, "CLOSED"), *((ts, to) for ts, to, _ in agent[provider])]
+            source = "agent"
+        else:
+            timeline = breaker_transitions([(ts, bool(err)) for ts, err, *_ in events], now)
+            source = "derived"
+        since, state = timeline[-1]
+        last_error = next((r for _, err, _, r, _ in reversed(events) if err and r), None)
+        if last_error is None and provider in agent:
+            last_error = next((r for _, _, r in reversed(agent[provider]) if r), None)
+        requests = [e for e in events if not e[4] and e[0] > recent]
+        probes = [e for e in events if e[4] and e[0] > recent]
+        out[provider] = (Circuit(
+            provider=provider, state=state, since=since, source=source,
+            failures_15m=sum(1 for ts, err, *_ in events if err and ts > recent),
+            rate_limited_15m=sum(1 for ts, _, rl, *_ in events if rl and ts > recent),
+            requests_15m=len(requests), probes_15m=len(probes), last_error=last_error,
+        ), timeline)
     return out
 
 
 def replay_breaker(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime,
                    ) -> tuple[str, dt.datetime | None]:
-    """(state, since) after ``outcomes`` (ts, failed) with failure threshold 5, recovery
-    timeout 30 s and success threshold 3, as the agent's CircuitBreaker would be at ``now``."""
+    """(state, since) after ``outcomes`` (ts, failed), as the agent's CircuitBreaker would be at
+    ``now``."""
+    since, state = breaker_transitions(outcomes, now)[-1]
+    return state, since
+
+
+def breaker_transitions(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime) -> list[Transition]:
+    """The states a breaker with failure threshold 5, recovery timeout 30 s and success threshold 3
+    goes through on ``outcomes`` (ts, failed) up to ``now``, starting CLOSED."""
+    transitions: list[Transition] = [(None, "CLOSED")]
     state, since, failures, successes = "CLOSED", None, 0, 0
+
+    def enter(new: str, at: dt.datetime) -> None:
+        nonlocal state, since
+        state, since = new, at
+        transitions.append((at, new))
+
     for ts, failed in outcomes:
         if state == "OPEN":
             if ts - since < RECOVERY_TIMEOUT:
                 continue  # the breaker would not have let this through; it changes nothing
-            state, since, successes = "HALF_OPEN", since + RECOVERY_TIMEOUT, 0
+            enter("HALF_OPEN", since + RECOVERY_TIMEOUT)
+            successes = 0
         if state == "HALF_OPEN":
             if failed:
-                state, since, failures = "OPEN", ts, 0
+                enter("OPEN", ts)
+                failures = 0
             else:
                 successes += 1
                 if successes >= SUCCESS_THRESHOLD:
-                    state, since, failures = "CLOSED", ts, 0
+                    enter("CLOSED", ts)
+                    failures = 0
             continue
         failures = failures + 1 if failed else 0
         if failures >= FAILURE_THRESHOLD:
-            state, since = "OPEN", ts
+            enter("OPEN", ts)
     if state == "OPEN" and now - since >= RECOVERY_TIMEOUT:
-        state, since = "HALF_OPEN", since + RECOVERY_TIMEOUT
-    return state, since
+        enter("HALF_OPEN", since + RECOVERY_TIMEOUT)
+    return transitions
 
 
 def cache_stats(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime,

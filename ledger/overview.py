@@ -52,8 +52,11 @@ class Circuit(BaseModel):
     failures_15m: int
     rate_limited_15m: int
     requests_15m: int
+    probes_15m: int = 0
     last_error: str | None = None
+    """The last failure's reason: error text, a 429, or ``probe <class>: <answer>``."""
     source: Literal["agent", "derived"] = "derived"
+    """``agent``: from the agent's own circuit events; ``derived``: replayed from requests and probes."""
 
 
 class CacheStats(BaseModel):

@@ -13,7 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .agent import LedgerWriter, usage_record
+from .agent import LedgerWriter, event_record, usage_record
 
 # model -> (ledger provider name as Code Puppy writes it, p50 latency ms, output tokens/s)
 MODELS: dict[str, tuple[str, int, int]] = {
@@ -59,6 +59,61 @@ class AgentState:
     requests: int = field(default=0)
 
 
+class PackEvents:
+    """The pack's ``events.jsonl``: 429s, failovers, the agents' circuit breakers (seed 000 §4.1:
+    5 failures open, 30 s to half-open, 3 successes close), cache hits and misses, errors."""
+
+    def __init__(self, writer: LedgerWriter):
+        self.writer = writer
+        self.breakers: dict[str, list] = {}  # provider -> [state, since, failures, successes]
+
+    def rate_limited(self, ts: str, agent: str, provider: str, model: str, fallback: str) -> None:
+        # The client retries a 429 twice (1 s, then 2 s later) before failing over: three failures.
+        at = dt.datetime.fromisoformat(ts)
+        for attempt, delay in enumerate((0, 1, 3), start=1):
+            when = (at + dt.timedelta(seconds=delay)).isoformat(timespec="milliseconds")
+            self.writer.append(event_record("rate_limited", ts=when, agent=agent, provider=provider, model=model,
+                                            status=429, attempt=attempt))
+            self._breaker(when, agent, provider, failed=True, reason="429 Too Many Requests")
+        self.writer.append(event_record("failover", ts=when, agent=agent, provider=provider, model=model,
+                                        **{"from": model, "to": fallback, "reason": "429 Too Many Requests"}))
+
+    def outcome(self, ts: str, agent: str, provider: str, model: str, *, cached: bool) -> None:
+        self.writer.append(event_record("cache", ts=ts, agent=agent, provider=provider, model=model,
+                                        result="hit" if cached else "miss", key="response"))
+        if not cached:
+            self._breaker(ts, agent, provider, failed=False)
+
+    def error(self, ts: str, agent: str, provider: str, model: str, message: str) -> None:
+        self.writer.append(event_record("error", ts=ts, agent=agent, provider=provider, model=model,
+                                        message=message))
+
+    def _breaker(self, ts: str, agent: str, provider: str, *, failed: bool, reason: str | None = None) -> None:
+        if provider != "cerebras":
+            return  # only the Cerebras client runs a breaker in this pack; the rest are derived
+        at = dt.datetime.fromisoformat(ts)
+        b = self.breakers.setdefault(provider, ["CLOSED", at, 0, 0])
+
+        def move(to: str, when: dt.datetime) -> None:
+            self.writer.append(event_record("circuit", ts=when.isoformat(timespec="milliseconds"), agent=agent,
+                                            provider=provider, reason=reason, **{"from": b[0], "to": to}))
+            b[0], b[1], b[2], b[3] = to, when, 0, 0
+
+        if b[0] == "OPEN" and at - b[1] >= dt.timedelta(seconds=30):
+            move("HALF_OPEN", at)
+        if b[0] == "HALF_OPEN":
+            if failed:
+                move("OPEN", at)
+            else:
+                b[3] += 1
+                if b[3] >= 3:
+                    move("CLOSED", at)
+        elif b[0] == "CLOSED":
+            b[2] = b[2] + 1 if failed else 0
+            if b[2] >= 5:
+                move("OPEN", at)
+
+
 class PackSimulator:
     """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
 
@@ -67,13 +122,14 @@ class PackSimulator:
         self.per_hour = per_hour
         """Requests an hour while the pack is busy (08:00-22:00); a third of that at night."""
         self.usage = LedgerWriter(self.folder / "usage.jsonl")
+        self.events = PackEvents(LedgerWriter(self.folder / "events.jsonl"))
         self.rng = random.Random(seed)
         self.agents = [AgentState(name, workload) for name, workload in PACK.items()]
         self.weights = [ACTIVITY[a.name] for a in self.agents]
 
     def _rate_limited(self, model: str, at: dt.datetime) -> bool:
         # Cerebras throws 429s in bursts: the first few minutes of every 20.
-        return MODELS[model][0] == "cerebras" and at.minute % 20 < 3 and self.rng.random() < 0.6
+        return MODELS[model][0] == "cerebras" and at.minute % 20 < 3 and self.rng.random() < 0.9
 
     def request(self, at: dt.datetime) -> dict:
         """One model request by one agent of the pack, at ``at``."""
@@ -92,13 +148,16 @@ class PackSimulator:
         ts = at.isoformat(timespec="milliseconds")
         if self._rate_limited(model, at):
             agent.chain_pos = 1  # fail over along the workload chain
+            self.events.rate_limited(ts, agent.name, provider, model, chain[1])
             return usage_record(ts=ts, provider=provider, model=model, input_tokens=agent.context,
                                 output_tokens=0, latency_ms=rng.randint(80, 300), session=session,
                                 agent=agent.name, workload=agent.workload, status=429,
                                 error="429 Too Many Requests")
         if agent.chain_pos and rng.random() < 0.1:
             agent.chain_pos = 0  # the primary recovered
-        if rng.random() < 0.12:  # the agent's response cache answered
+        hit = rng.random() < 0.12  # the agent's response cache answered
+        self.events.outcome(ts, agent.name, provider, model, cached=hit)
+        if hit:
             return usage_record(ts=ts, provider=provider, model=model, input_tokens=0,
                                 output_tokens=0, latency_ms=rng.randint(2, 15), session=session,
                                 agent=agent.name, workload=agent.workload, cached=True)
@@ -109,6 +168,8 @@ class PackSimulator:
             uncached = agent.context - cache_read
         latency = int(rng.lognormvariate(0, 0.35) * p50 + out / tps * 1000 * 0.2)
         error = "500 Internal Server Error" if rng.random() < 0.01 else None
+        if error:
+            self.events.error(ts, agent.name, provider, model, error)
         return usage_record(ts=ts, provider=provider, model=model, input_tokens=uncached,
                             output_tokens=out if not error else 0, cache_read=cache_read,
                             latency_ms=latency, session=session, agent=agent.name,

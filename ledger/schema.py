@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Rows read from a usage ledger have no source_agent; they are shown under this name.
 LEDGER_AGENT = "code-puppy"
@@ -140,5 +140,18 @@ MIGRATIONS: dict[int, str] = {
     );
     ALTER TABLE usage_hourly ADD COLUMN source_agent VARCHAR;
     DELETE FROM meta WHERE key = 'pricing';  -- roll the hours up again, now per agent
+    """,
+    # v6: provider health probes (collectors/probes.py). Messages are scrubbed of keys before
+    # they get here; error_class is NULL for a probe that succeeded.
+    6: """
+    CREATE TABLE probes (
+        ts TIMESTAMPTZ NOT NULL,
+        provider VARCHAR NOT NULL,
+        endpoint VARCHAR,               -- scheme://host/path, never a query string
+        status INTEGER,                 -- HTTP status, NULL when no answer came
+        latency_ms DOUBLE,
+        error_class VARCHAR,            -- timeout refused closed http_4xx auth rate_limited http_5xx other
+        message VARCHAR
+    );
     """,
 }

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     EnvSettingsSource,
@@ -22,8 +22,18 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from .secrets import KEY_ENV_VARS
+
 APP = "packwatch"
 DEFAULT_LEDGER = Path("~/.code_puppy/.codepuppy/usage.jsonl")
+
+
+def default_error_log() -> Path:
+    """Where Code Puppy writes errors.log: its state folder, which honours XDG_STATE_HOME only when
+    that is set (code_puppy/config.py), else ``~/.code_puppy``."""
+    state = os.environ.get("XDG_STATE_HOME")
+    base = Path(state) / "code_puppy" if state else Path("~/.code_puppy")
+    return base / "logs" / "errors.log"
 
 
 def default_config_path() -> Path:
@@ -97,6 +107,39 @@ class Sources(BaseModel):
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+class ProbeEndpoint(BaseModel):
+    """One provider's health probe. Setting ``url`` alone (no key) probes without credentials."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    url: str | None = None
+    """The URL to GET; default: the provider's model-list endpoint."""
+    api_key: SecretStr | None = None
+    """The key to send; default: the provider's environment variable (e.g. OPENAI_API_KEY)."""
+    auth: Literal["bearer", "x-api-key", "x-goog-api-key", "none"] | None = None
+    """How the key is sent; default: the provider's own scheme."""
+    enabled: bool = True
+    """False: never probe this provider, even with a key in the environment."""
+
+
+class ProbeSettings(BaseModel):
+    """Provider health probes. Nothing is probed without a key or an explicit endpoint."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    interval: float = Field(default=60.0, ge=1)
+    """Seconds between probes of a healthy provider."""
+    timeout: float = Field(default=10.0, gt=0)
+    """Seconds a probe may take in all (connect, send, answer) before it counts as a timeout."""
+    concurrency: int = Field(default=4, ge=1)
+    """Probes in flight at once."""
+    max_backoff: float = Field(default=900.0, ge=1)
+    """While a provider fails, the gap between its probes doubles up to this many seconds."""
+    keys_from_environment: bool = True
+    """Take keys from OPENAI_API_KEY, ANTHROPIC_API_KEY, GEMINI_API_KEY/GOOGLE_API_KEY,
+    CEREBRAS_API_KEY and OPENROUTER_API_KEY."""
+    endpoints: dict[str, ProbeEndpoint] = Field(default_factory=dict)
+    """Per provider (openai, anthropic, google, cerebras, openrouter, or any name with a url)."""
 
 
 class Settings(BaseSettings):
@@ -133,6 +176,12 @@ class Settings(BaseSettings):
     """Seconds between catch-ups when file events are unavailable."""
     sources: Sources = Field(default_factory=Sources)
     """Claude Code and Codex logs, e.g. ``[sources] claude_code = false``, ``codex_home = "~/.codex"``."""
+    error_log: Path = Field(default_factory=default_error_log)
+    """Code Puppy's errors.log (rotated to errors.log.1); its errors become ``error`` events. A
+    missing file is normal."""
+    probes: ProbeSettings = Field(default_factory=ProbeSettings)
+    """Provider health probes: ``[probes]`` interval, timeout, concurrency, max_backoff and
+    ``[probes.endpoints.<provider>]`` url, api_key, auth, enabled."""
 
     @field_validator("ledgers", mode="before")
     @classmethod
@@ -148,9 +197,9 @@ class Settings(BaseSettings):
     def _expand_ledgers(cls, value: list[Path]) -> list[Path]:
         return [p.expanduser() for p in value]
 
-    @field_validator("db")
+    @field_validator("db", "error_log")
     @classmethod
-    def _expand_db(cls, value: Path) -> Path:
+    def _expand_path(cls, value: Path) -> Path:
         return value.expanduser()
 
     @field_validator("timezone")
@@ -163,6 +212,13 @@ class Settings(BaseSettings):
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r} (use an IANA name like Europe/Paris)") from exc
         return value
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every API key packwatch knows of, so ``ledger.secrets.scrub`` can mask it anywhere."""
+        keys = [e.api_key.get_secret_value() for e in self.probes.endpoints.values() if e.api_key]
+        if self.probes.keys_from_environment:
+            keys += [os.environ.get(name, "") for names in KEY_ENV_VARS.values() for name in names]
+        return tuple(k for k in keys if k)
 
     @property
     def control_dir(self) -> Path:

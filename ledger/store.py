@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from . import errorlog
 from .pricing import PROVIDER_ALIASES, genai_prices_version, rate_rows
 from .schema import LEDGER_AGENT, MIGRATIONS, SCHEMA_VERSION
 from .settings import Settings
@@ -286,6 +287,8 @@ class Store:
         """
         if end <= start:
             return Ingested()
+        if source.kind == errorlog.KIND:
+            return self._ingest_error_log(source, path, start, end, head)
         total = Ingested()
         if end - start >= FAST_PATH_MIN_BYTES:
             try:
@@ -313,6 +316,45 @@ class Store:
             got = self._lines(data, start, source)
             self._advance(source, end, head, got.rows, got.rejected)
         return got
+
+    def _ingest_error_log(self, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
+        """Code Puppy's errors.log: whole blocks become ``error`` events; the offset moves only
+        past the last complete block, in the same transaction as its rows."""
+        parsed = errorlog.parse(_pread(path, start, end), start, self.settings.secrets())
+        if parsed.end == start:
+            return Ingested()
+        with self.transaction():
+            if parsed.blocks:
+                self.con.executemany(
+                    """INSERT INTO events (source_id, ts, kind, agent, model, detail)
+                       VALUES (?, CAST(? AS TIMESTAMPTZ), 'error', ?, ?, ?)""",
+                    [(source.id, b.ts, errorlog.AGENT, b.model,
+                      json.dumps({"error_type": b.error_type, "message": b.message, "context": b.context,
+                                  "origin": "errors.log"}))
+                     for b in parsed.blocks],
+                )
+            if parsed.rejects:
+                self.con.executemany(
+                    "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
+                    [(source.id, *r) for r in parsed.rejects],
+                )
+            self._advance(source, parsed.end, head, len(parsed.blocks), len(parsed.rejects))
+        return Ingested(len(parsed.blocks), len(parsed.rejects))
+
+    # -- probes ------------------------------------------------------------------------------
+
+    def record_probes(self, probes: list[tuple]) -> None:
+        """Store probe outcomes (ts, provider, endpoint, status, latency_ms, error_class, message),
+        already scrubbed by the prober; safe from any thread."""
+        if not probes:
+            return
+        cur = self.cursor()
+        try:
+            cur.executemany(
+                """INSERT INTO probes (ts, provider, endpoint, status, latency_ms, error_class, message)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)""", probes)
+        finally:
+            cur.close()
 
     def _advance(self, source: Source, end: int, head: bytes, rows: int, rejected: int) -> None:
         self.con.execute(

@@ -288,11 +288,38 @@ def control_file(settings: Settings) -> dict:
 
 def strip_text(app: PackwatchApp) -> str:
     return str(app.screen_stack[0].query_one("#controls-strip", Static).render())
+# -- the Providers and Events screens (issue 4) ----------------------------------------------------
+
+def seed_probes(settings: Settings) -> None:
+    """A deterministic last hour of probes: anthropic healthy, openrouter down then recovering."""
+    from ledger.store import Store
+
+    rows = []
+    for i in range(40):
+        at = NOW - dt.timedelta(minutes=60) + dt.timedelta(seconds=90 * i + 30)
+        rows.append((at, "anthropic", "http://127.0.0.1/anthropic/v1/models", 200, 180.0 + (i * 37) % 120,
+                     None, None))
+        down = 20 <= i < 32
+        rows.append((at, "openrouter", "http://127.0.0.1/openrouter/v1/models", 500 if down else 200,
+                     90.0 + (i * 53) % 200, "http_5xx" if down else None,
+                     "500 Internal Server Error: Upstream provider unavailable" if down else None))
+    store = Store.open(settings)
+    try:
+        store.record_probes(rows)
+    finally:
+        store.close()
+
+
+@pytest.fixture
+def probed_settings(sample_settings: Settings) -> Settings:
+    seed_probes(sample_settings)
+    return sample_settings
 
 
 async def wait_until(pilot: Pilot, condition, seconds: float = 10) -> None:
     for _ in range(int(seconds / 0.05)):
         if condition():
+            await pilot.pause()
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not reached")
@@ -416,3 +443,89 @@ class TestControlSnapshots:
     @pytest.mark.parametrize("key", ["b", "f", "c", "r", "x"])
     def test_modal(self, snap_compare, sample_settings: Settings, key: str) -> None:
         assert snap_compare(make_app(sample_settings), terminal_size=MEDIUM, run_before=self._open(key))
+
+
+async def open_providers(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, PackwatchApp)
+    await wait_for_overview(pilot, app)
+    await pilot.press("v")
+    await wait_until(pilot, lambda: getattr(app.screen, "view", None) is not None)
+    await pilot.pause(0.2)
+
+
+async def open_events(pilot: Pilot) -> None:
+    app = pilot.app
+    assert isinstance(app, PackwatchApp)
+    await wait_for_overview(pilot, app)
+    await pilot.press("e")
+    await wait_until(pilot, lambda: getattr(app.screen, "shown", 0) > 0)
+    await pilot.pause(0.2)
+
+
+async def test_providers_screen_shows_each_providers_circuit(probed_settings: Settings) -> None:
+    from dashboard.screens.providers import ProvidersScreen
+
+    app = make_app(probed_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_providers(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProvidersScreen)
+        table = screen.query_one("#providers-table", DataTable)
+        providers = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert {"anthropic", "openrouter", "cerebras", "google"} <= set(providers)
+        sources = {str(table.get_row_at(i)[0]): str(table.get_row_at(i)[3]) for i in range(table.row_count)}
+        assert sources["cerebras"] == "agent" and sources["openrouter"] == "derived"
+        table.focus()
+        for _ in range(providers.index("openrouter")):
+            await pilot.press("down")
+        await pilot.pause()
+        assert "openrouter" in str(screen.query_one("#provider-heading", Static).render())
+        last = str(screen.query_one("#provider-last-error", Static).render())
+        assert "probe http_5xx: 500 Internal Server Error" in last
+        await pilot.press("o")
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_events_screen_filters_and_searches(probed_settings: Settings) -> None:
+    from textual.widgets import Input, Select
+
+    from dashboard.screens.events import EventsScreen
+
+    app = make_app(probed_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_events(pilot)
+        screen = app.screen
+        assert isinstance(screen, EventsScreen)
+        table = screen.query_one("#events-table", DataTable)
+
+        def column(index: int) -> set[str]:
+            return {str(table.get_row_at(i)[index]) for i in range(table.row_count)}
+
+        assert {"cache", "rate_limited", "circuit"} <= column(1)
+        shown = screen.shown
+        screen.query_one("#filter-kind", Select).value = "circuit"
+        await wait_until(pilot, lambda: screen.shown > shown)
+        assert column(1) == {"circuit"} and table.row_count > 0
+        shown = screen.shown
+        await pilot.press("slash")
+        await pilot.press(*"husky")
+        await wait_until(pilot, lambda: screen.shown > shown and screen.query_one(Input).value == "husky")
+        await wait_until(pilot, lambda: column(2) == {"husky"})
+        assert column(1) == {"circuit"}
+        shown = screen.shown
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: screen.shown > shown and len(column(1)) > 1)
+        assert screen.query_one(Input).value == "" and screen.query_one("#filter-kind", Select).value == Select.NULL
+
+
+class TestIssue4Snapshots:
+    """The two screens at 80x24 and 120x36: frozen clock, seeded ledger, events and probes."""
+
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
+    def test_providers(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
+        assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_providers)
+
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
+    def test_events(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
+        assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_events)

@@ -60,6 +60,11 @@ class OverviewScreen(Screen[None]):
     def on_mount(self) -> None:
         self.watch(self.app, "paused", self._show_paused)
 
+    def on_screen_resume(self) -> None:
+        overview = getattr(self.app, "overview", None)
+        if overview is not None:  # back from another screen: show what arrived meanwhile
+            self.show(overview)
+
     def _show_paused(self, paused: bool) -> None:
         self.query_one(HealthBar).paused = paused
 
