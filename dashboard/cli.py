@@ -29,8 +29,10 @@ class UsageError(Exception):
 
 
 def _common(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
-    # A nested parser must not reset what an outer one already parsed: its options default to
-    # "not given" (SUPPRESS) and the top-level parser supplies the None defaults.
+    # A subcommand's parser must not reset what the top-level one already parsed (argparse copies
+    # every default of a subparser over the outer namespace): its options default to "not given"
+    # (SUPPRESS) and the top-level parser supplies the None defaults. So `packwatch --ledger X report`
+    # and `packwatch report --ledger X` mean the same; given in both places, the later one wins.
     default = {"default": argparse.SUPPRESS} if nested else {}
     p.add_argument("--ledger", action="append", type=Path, metavar="PATH",
                    help="a usage ledger file or folder (repeatable)", **default)
@@ -46,11 +48,11 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     collect = sub.add_parser("collect", help="follow the ledgers into the store (headless)")
-    _common(collect)
+    _common(collect, nested=True)
     collect.add_argument("--once", action="store_true", help="catch up once and exit")
 
     report = sub.add_parser("report", help="per-day and per-model totals")
-    _common(report)
+    _common(report, nested=True)
     report.add_argument("--since", metavar="DAY", help="first day: YYYY-MM-DD, today, yesterday, 7d")
     report.add_argument("--until", metavar="DAY", help="last day, inclusive")
     report.add_argument("--format", choices=FORMATS, default="table")
@@ -60,25 +62,25 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--force", action="store_true", help="overwrite an existing --output file")
 
     rejected = sub.add_parser("rejected", help="ledger lines that were not valid records")
-    _common(rejected)
+    _common(rejected, nested=True)
     rejected.add_argument("--json", action="store_true")
     rejected.add_argument("--limit", type=int, default=200)
 
     rebuild = sub.add_parser("rebuild", help="recreate the store from the ledgers")
-    _common(rebuild)
+    _common(rebuild, nested=True)
 
     status = sub.add_parser("status", help="what the panes show, once (exit 0 ok, 10 warning, 11 limit)")
-    _common(status)
+    _common(status, nested=True)
     status.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
-    _common(demo)
+    _common(demo, nested=True)
     demo.add_argument("--days", type=int, default=4, help="days of history to simulate")
 
     _control_parser(sub)
 
     config = sub.add_parser("config", help="the effective settings and where each came from")
-    _common(config)
+    _common(config, nested=True)
     config.add_argument("--json", action="store_true")
     return parser
 

@@ -106,6 +106,25 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, ledger, args, needle):
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
+def test_options_before_the_subcommand_are_kept(tmp_path, ledger):
+    append(ledger, line(ts="2026-11-20T10:00:00") + line(ts="2026-11-20T11:00:00"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('timezone = "Asia/Tokyo"\n')
+    # The subcommand's own --ledger/--db/--config defaults used to reset these to None.
+    proc = packwatch("--ledger", str(ledger), "--db", str(tmp_path / "store.duckdb"), "--config", str(cfg),
+                     "report", "--format", "json", check=True)
+    rep = json.loads(proc.stdout)
+    assert rep["timezone"] == "Asia/Tokyo"
+    assert sum(d["requests"] for d in rep["days"]) == 2
+    assert (tmp_path / "store.duckdb").exists()
+    # Given after the subcommand too, the later one wins.
+    other = tmp_path / "other.jsonl"
+    append(other, line(ts="2026-11-20T12:00:00"))
+    proc = packwatch("--ledger", str(ledger), "report", "--ledger", str(other), "--db", str(tmp_path / "o.duckdb"),
+                     "--format", "json", check=True)
+    assert sum(d["requests"] for d in json.loads(proc.stdout)["days"]) == 1
+
+
 def test_missing_ledger_says_where_it_looked(tmp_path):
     proc = packwatch("report", "--ledger", str(tmp_path / "nope.jsonl"), "--db", str(tmp_path / "s.db"))
     assert proc.returncode == 2
