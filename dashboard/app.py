@@ -52,23 +52,32 @@ class PackwatchApp(ControlKeys, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
     COMMANDS = App.COMMANDS | {BindingCommands}
+    # The footer keeps to what fits in 120 columns: moving, help, pause, refresh, the controls, quit.
+    # Every other key is in the help (?) and the palette (ctrl+p) all the same.
     BINDINGS = [
+        Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
+                tooltip="The next screen: overview, providers, events", id="next-screen"),
+        Binding("left_square_bracket", "cycle_screen(-1)", "Prev", key_display="[",
+                tooltip="The previous screen", id="previous-screen"),
         Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key", id="help"),
         Binding("p", "toggle_pause", "Pause", tooltip="Stop refreshing until pressed again", id="pause"),
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
-        Binding("a", "cycle_agent", "Agent",
+        *CONTROL_BINDINGS,
+        Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
+        Binding("a", "cycle_agent", "Agent", show=False,
                 tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all",
                 id="agent-filter"),
-        Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
-        *CONTROL_BINDINGS,
-        Binding("o", "show_mode('overview')", "Overview", tooltip="The six panes", id="show-overview"),
-        Binding("v", "show_mode('providers')", "Providers",
+        Binding("o", "show_mode('overview')", "Overview", show=False, tooltip="The six panes",
+                id="show-overview"),
+        Binding("v", "show_mode('providers')", "Providers", show=False,
                 tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
                 id="show-providers"),
-        Binding("e", "show_mode('events')", "Events",
+        Binding("e", "show_mode('events')", "Events", show=False,
                 tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
     ]
+    SCREENS_IN_ORDER = ("overview", "providers", "events")
+    """What ]/[ step through."""
 
     paused: reactive[bool] = reactive(False, init=False)
     agent_filter: reactive[str | None] = reactive(None, init=False)
@@ -284,6 +293,11 @@ class PackwatchApp(ControlKeys, App[None]):
         await probes.ProbeRunner(targets, self.settings.probes).run(record)
 
     # -- actions -------------------------------------------------------------------------------
+
+    def action_cycle_screen(self, step: int) -> None:
+        order = self.SCREENS_IN_ORDER
+        current = order.index(self.current_mode) if self.current_mode in order else 0
+        self.action_show_mode(order[(current + step) % len(order)])
 
     def action_show_mode(self, mode: str) -> None:
         if self.current_mode == "empty" and self.overview is None:

@@ -26,7 +26,7 @@ CONTROL_BINDINGS = [
     Binding("c", "request_compaction", "Compact", tooltip="Ask the agent to compact its context", id="compact"),
     Binding("r", "toggle_review_only", "Review-only",
             tooltip="Stop (or allow again) the agent's file edits and shell commands", id="review-only"),
-    Binding("x", "apply_recommendation", "Apply",
+    Binding("x", "apply_recommendation", "Apply", show=False,
             tooltip="Apply the top recommendation's action", id="apply-recommendation"),
 ]
 

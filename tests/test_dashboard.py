@@ -167,6 +167,31 @@ async def test_s_changes_the_ranking_order(sample_settings: Settings) -> None:
         assert requests == sorted(requests, reverse=True)
 
 
+async def test_brackets_step_through_the_screens_and_tab_through_the_panes(sample_settings: Settings) -> None:
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        seen = []
+        for _ in range(3):
+            await pilot.press("right_square_bracket")
+            seen.append(app.current_mode)
+        await pilot.press("left_square_bracket")
+        seen.append(app.current_mode)
+        assert seen == ["providers", "events", "overview", "events"]
+        def focused_pane() -> str | None:
+            node = app.focused
+            while node is not None and node.id not in ("burn", "spend", "cache", "circuits"):
+                node = node.parent
+            return node.id if node is not None else None
+
+        await pilot.press("o", "tab")
+        assert focused_pane() == "burn"
+        await pilot.press("tab")
+        assert focused_pane() == "spend"
+        await pilot.press("shift+tab")
+        assert focused_pane() == "burn"
+
+
 async def test_commands_come_from_the_bindings(sample_settings: Settings) -> None:
     from dashboard.commands import BindingCommands
 
@@ -174,7 +199,7 @@ async def test_commands_come_from_the_bindings(sample_settings: Settings) -> Non
     async with app.run_test(size=WIDE) as pilot:
         await wait_for_overview(pilot, app)
         titles = [title for title, *_ in BindingCommands(app.screen)._commands()]
-        for title in ("Help", "Pause", "Refresh", "Quit", "Sort", "Next", "Prev", "Agent"):
+        for title in ("Help", "Pause", "Refresh", "Quit", "Sort", "Next", "Prev", "Agent", "Next pane", "Apply"):
             assert title in titles
 
 

@@ -29,13 +29,13 @@ WIDE_MIN_SIZE = (110, 32)  # at or above: all six panes on one screen, no scroll
 
 
 class OverviewScreen(Screen[None]):
-    # There is one real screen so far, so ]/[ move between panes (the next issue adds screens).
+    # ]/[ move between screens (app bindings); tab and shift+tab between these panes.
     BINDINGS = [
-        Binding("right_square_bracket", "focus_pane(1)", "Next", key_display="]",
-                tooltip="Focus the next pane", id="next-pane"),
-        Binding("left_square_bracket", "focus_pane(-1)", "Prev", key_display="[",
-                tooltip="Focus the previous pane", id="previous-pane"),
-        Binding("s", "cycle_sort", "Sort", tooltip="Sort the model rankings by the next column", id="sort"),
+        Binding("tab", "focus_pane(1)", "Next pane", show=False, tooltip="Focus the next pane", id="next-pane"),
+        Binding("shift+tab", "focus_pane(-1)", "Previous pane", show=False, tooltip="Focus the previous pane",
+                id="previous-pane"),
+        Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort the model rankings by the next column",
+                id="sort"),
     ]
 
     def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True) -> None:
