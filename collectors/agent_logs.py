@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 
@@ -90,6 +91,22 @@ def decode_error(raw: bytes) -> str | None:
     except msgspec.DecodeError as exc:
         return "not UTF-8 text" if "utf-8" in str(exc).lower() else "not valid JSON"
     return None if isinstance(value, dict) else "not a JSON object"
+
+
+def decoded(decoder: msgspec.json.Decoder, data: bytes, base: int, rejects: list[Reject],
+            problem: Callable[[bytes], str | None]) -> Iterator[tuple[int, bytes, Any]]:
+    """(offset, line, record) for each line of ``data`` that decodes. A line that does not is rejected
+    with its reason, unless ``problem`` says it is a line of another kind (None): ignored."""
+    for offset, raw in lines(data, base):
+        try:
+            yield offset, raw, decoder.decode(raw)
+        except msgspec.ValidationError:
+            # A field of another shape than we read: a line of another kind, or a broken record.
+            reason = decode_error(raw) or problem(raw)
+            if reason:
+                rejects.append(reject(offset, raw, reason))
+        except msgspec.DecodeError:
+            rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
 
 
 def _read(path: Path, start: int, end: int) -> bytes:

@@ -24,7 +24,7 @@ import msgspec
 from ledger.agent_logs import AgentRow
 from ledger.settings import Settings
 
-from .agent_logs import AgentLog, Parsed, decode_error, lines, reject
+from .agent_logs import AgentLog, Parsed, decoded, reject
 
 AGENT = "claude-code"
 SYNTHETIC_MODEL = "<synthetic>"
@@ -96,18 +96,7 @@ class ClaudeCodeParser:
     def parse(self, data: bytes, base: int, path: Path, source_id: int, state: dict | None) -> Parsed:
         out = Parsed()
         folder = project_of(path)
-        for offset, raw in lines(data, base):
-            try:
-                rec = _DECODER.decode(raw)
-            except msgspec.ValidationError:
-                # A field of another shape than we read: a line of another kind, or a broken response.
-                out_reason = decode_error(raw) or _generic_problem(raw)
-                if out_reason:
-                    out.rejects.append(reject(offset, raw, out_reason))
-                continue
-            except msgspec.DecodeError:
-                out.rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
-                continue
+        for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
             message = rec.message
             if message is None or message.usage is None:
                 continue  # not an API response: user turns, summaries, and types added later

@@ -29,7 +29,7 @@ import msgspec
 from ledger.agent_logs import AgentRow
 from ledger.settings import Settings
 
-from .agent_logs import AgentLog, Parsed, decode_error, lines, reject
+from .agent_logs import AgentLog, Parsed, decoded, reject
 
 AGENT = "codex"
 FALLBACK_MODEL = "gpt-5"  # what ccusage assumes for old logs that never name a model
@@ -100,17 +100,7 @@ class CodexParser:
         st = dict(state or {"session": session_of(path), "project": None, "model": None,
                             "provider": None, "total": None})
         out = Parsed(state=st)
-        for offset, raw in lines(data, base):
-            try:
-                rec = _DECODER.decode(raw)
-            except msgspec.ValidationError:
-                reason = decode_error(raw) or _generic_problem(raw)
-                if reason:
-                    out.rejects.append(reject(offset, raw, reason))
-                continue
-            except msgspec.DecodeError:
-                out.rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
-                continue
+        for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
             p = rec.payload
             if p is None:
                 continue

@@ -177,20 +177,23 @@ def circuit_timelines(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[
     its ts). Otherwise requests and probes are replayed, in time order, through the agents'
     breaker rules. The last failure's reason (error text, 429, probe error class) comes along.
     """
+    # Epoch seconds, not TIMESTAMPTZ: DuckDB hands each of those to Python through pytz, which
+    # costs more than the rest of the circuit pane at a busy hour's few thousand requests.
     rows = _rows(cur, """
-        SELECT provider, ts, is_error,
+        SELECT provider, epoch(ts), is_error,
                coalesce(status, 0) = 429 OR error ILIKE '%429%' OR error ILIKE '%rate limit%',
                CASE WHEN is_error THEN coalesce(NULLIF(error, ''), 'HTTP ' || status) END, false
         FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
         UNION ALL
-        SELECT provider, ts, error_class IS NOT NULL, error_class = 'rate_limited',
+        SELECT provider, epoch(ts), error_class IS NOT NULL, error_class = 'rate_limited',
                CASE WHEN error_class IS NOT NULL THEN 'probe ' || error_class || coalesce(': ' || message, '') END,
                true
         FROM probes WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now
         ORDER BY 1, 2""", {"now": now})
     by_provider: dict[str, list[tuple]] = {}
-    for provider, *rest in rows:
-        by_provider.setdefault(provider, []).append(tuple(rest))
+    zone = now.tzinfo
+    for provider, epoch, *rest in rows:
+        by_provider.setdefault(provider, []).append((dt.datetime.fromtimestamp(epoch, zone), *rest))
     agent: dict[str, list[tuple]] = {}
     for provider, ts, to, reason in _rows(cur, """
             SELECT coalesce(e.provider, pa.provider, lower(e.detail->>'provider')), e.ts,
