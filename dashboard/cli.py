@@ -435,7 +435,8 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     ledger = sim.usage.path
     demo = settings.model_copy(update={
         "ledgers": [ledger], "db": folder / "demo.duckdb",
-        "budgets": {"all": Budget(daily_usd=80, monthly_usd=1500), "anthropic": Budget(daily_usd=40),
+        # Budgets the simulated pack reaches by the evening, so the alert levels show their colours.
+        "budgets": {"all": Budget(daily_usd=250, monthly_usd=6000), "anthropic": Budget(daily_usd=90),
                     **settings.budgets},
         # Cerebras' pay-as-you-go GLM price; genai-prices lists GLM only under Z.ai.
         "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75),
