@@ -209,3 +209,20 @@ def test_sigkill_mid_ingest_loses_and_doubles_nothing(tmp_path, ledger):
     assert sum(d["requests"] for d in rep["days"]) == n
     assert sum(d["input_tokens"] for d in rep["days"]) == sum(range(n))
     assert rep["rejected_lines"] == 1
+
+
+def test_report_writes_html_and_parquet_files(tmp_path, ledger):
+    append(ledger, line() + line(provider="cerebras", model="glm-4.7", session="s2", agent="husky"))
+    html = tmp_path / "r.html"
+    packwatch("report", *common(tmp_path, ledger), "--format", "html", "--output", str(html), check=True)
+    text = html.read_text()
+    assert text.startswith("<!doctype html>") and "<svg" in text and "UNPRICED" in text
+    assert "<script" not in text and "http://" not in text and "https://" not in text  # nothing to fetch
+    pq = tmp_path / "r.parquet"
+    packwatch("report", *common(tmp_path, ledger), "--format", "parquet", "--by", "session", "--output",
+              str(pq), check=True)
+    import polars as pl
+
+    assert sorted(pl.read_parquet(pq)["session"].to_list()) == ["s1", "s2"]
+    proc = packwatch("report", *common(tmp_path, ledger), "--format", "parquet")
+    assert proc.returncode == 2 and "--output" in proc.stderr
