@@ -49,6 +49,8 @@ class PackwatchApp(App[None]):
     ]
 
     paused: reactive[bool] = reactive(False, init=False)
+    data_version: reactive[int] = reactive(0, init=False)
+    """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
                  live: bool = True) -> None:
@@ -145,6 +147,7 @@ class PackwatchApp(App[None]):
                 self.switch_mode("overview")
             self._overview_screen().show(message.overview)
         self.overviews_shown += 1
+        self.data_version += 1
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
