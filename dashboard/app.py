@@ -82,6 +82,8 @@ class PackwatchApp(ControlKeys, App[None]):
     paused: reactive[bool] = reactive(False, init=False)
     agent_filter: reactive[str | None] = reactive(None, init=False)
     """Only this agent's rows on screen (None: all)."""
+    data_version: reactive[int] = reactive(0, init=False)
+    """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
                  live: bool = True) -> None:
@@ -219,6 +221,7 @@ class PackwatchApp(ControlKeys, App[None]):
         base = self.screen_stack[0]
         if isinstance(base, OverviewScreen):
             base.show_controls(message.state, message.statuses)
+        self.data_version += 1
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)

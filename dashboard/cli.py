@@ -8,18 +8,19 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 
 from collectors.sources import agent_logs, catch_up_all
 from collectors.tail import CatchUp, discover
 from ledger import queries
-from ledger.report import FORMATS, render, totals
+from ledger.export import ExportError, check_target, write_report
+from ledger.report import FORMATS, GROUPINGS, build_report, render, table_renderables
 from ledger.settings import DEFAULT_LEDGER, Settings, explain, load_settings
 from ledger.store import Store, StoreBusy, StoreError
 
@@ -56,8 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--since", metavar="DAY", help="first day: YYYY-MM-DD, today, yesterday, 7d")
     report.add_argument("--until", metavar="DAY", help="last day, inclusive")
     report.add_argument("--format", choices=FORMATS, default="table")
-    report.add_argument("--by", choices=("day", "model"), default="day",
-                        help="which table a CSV holds (default: day)")
+    report.add_argument("--by", choices=GROUPINGS, default="day",
+                        help="which table a CSV or Parquet file holds (default: day)")
     report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
     report.add_argument("--force", action="store_true", help="overwrite an existing --output file")
 
@@ -209,8 +210,6 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _today(settings: Settings) -> dt.date:
-    from zoneinfo import ZoneInfo
-
     return dt.datetime.now(ZoneInfo(settings.timezone)).date()
 
 
@@ -223,89 +222,35 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from None
     if since and until and since > until:
         raise UsageError(f"--since {since} is after --until {until}")
-    if args.output and args.output.exists() and not args.force:
-        raise UsageError(f"{args.output} exists; pass --force to overwrite it")
+    if args.format == "parquet" and not args.output:
+        raise UsageError("parquet is a binary format: pass --output FILE.parquet")
+    if args.output:
+        try:
+            check_target(args.output, force=args.force)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
     store, result = _open_caught_up(settings)
     try:
         _report_missing(result)
-        data = queries.report(store.con, settings.timezone, since, until)
-        unpriced = queries.unpriced_models(store.con, since, until).to_dicts()
+        data = build_report(store.con, settings, since, until, by=args.by,
+                            now=dt.datetime.now(ZoneInfo(settings.timezone)))
     finally:
         store.close()
     if result.missing and not result.agent_files and not data["days"] and not data["rejected_lines"]:
         raise UsageError("nothing to report yet: no ledger found (see above)")
-    if args.format == "table":
-        if args.output:
-            raise UsageError("--format table prints to the terminal; use json, csv or md with --output")
-        _print_table({**data, "unpriced": unpriced})
-        return 0
-    text = render(data, args.format, args.by)
     if args.output:
-        _write_new(args.output, text, force=args.force)
-        print(f"wrote {args.output}", file=sys.stderr)
+        try:
+            size = write_report(data, args.format, args.output, by=args.by, force=args.force)
+        except ExportError as exc:
+            raise UsageError(str(exc)) from None
+        print(f"wrote {args.output} ({size:,} bytes)", file=sys.stderr)
+    elif args.format == "table":
+        from rich.console import Console
+
+        Console().print(*table_renderables(data))
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(render(data, args.format, args.by))
     return 0
-
-
-def _write_new(path: Path, text: str, *, force: bool) -> None:
-    """Write via a temporary file so no partial report is ever left behind."""
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        tmp.write_text(text)
-        if path.exists() and not force:
-            raise UsageError(f"{path} exists; pass --force to overwrite it")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
-def _print_table(data: dict) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    console = Console()
-    days = Table(title=f"Per day ({data['timezone']})", title_justify="left")
-    for col in ("date", "requests", "errors", "input", "output", "cache read", "cache write",
-                "cost USD", "unpriced"):
-        days.add_column(col, justify="left" if col == "date" else "right")
-    for d in data["days"]:
-        days.add_row(d["date"], f"{d['requests']:,}", f"{d['errors']:,}", f"{d['input_tokens']:,}",
-                     f"{d['output_tokens']:,}", f"{d['cache_read_tokens']:,}",
-                     f"{d['cache_write_tokens']:,}", f"{d['cost_usd']:,.2f}",
-                     f"{d['unpriced_requests']:,}")
-    t = totals(data)
-    if data["days"]:
-        days.add_section()
-        days.add_row("total", f"{t['requests']:,}", f"{t['errors']:,}", f"{t['input_tokens']:,}",
-                     f"{t['output_tokens']:,}", f"{t['cache_read_tokens']:,}",
-                     f"{t['cache_write_tokens']:,}", f"{t['cost_usd']:,.2f}",
-                     f"{t['unpriced_requests']:,}", style="bold")
-    console.print(days)
-    models = Table(title="Per model", title_justify="left")
-    for col in ("model", "provider", "requests", "errors", "input", "output", "cost USD",
-                "p50 ms", "p95 ms"):
-        models.add_column(col, justify="left" if col in ("model", "provider") else "right")
-    unpriced = {(u["provider"], u["model"]): u["requests"] for u in data.get("unpriced", [])}
-    for m in data["models"]:
-        cost = "unpriced" if unpriced.get((m["provider"], m["model"])) == m["requests"] \
-            else f"{m['cost_usd']:,.2f}"
-        models.add_row(m["model"], m["provider"], f"{m['requests']:,}", f"{m['errors']:,}",
-                       f"{m['input_tokens']:,}", f"{m['output_tokens']:,}", cost,
-                       _ms(m["latency_p50_ms"]), _ms(m["latency_p95_ms"]))
-    console.print(models)
-    notes = [f"{data['rejected_lines']:,} rejected ledger lines"]
-    if t.get("unpriced_requests"):
-        notes.append(f"{t['unpriced_requests']:,} unpriced requests: add a [prices] override "
-                     "to the config file for their models")
-    console.print("; ".join(notes) + ".", style="dim", markup=False)
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
 
 
 def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
@@ -377,8 +322,6 @@ def _jsonable(value: Any) -> Any:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from zoneinfo import ZoneInfo
-
     from ledger.insights import overview
 
     store, result = _open_caught_up(settings)

@@ -10,6 +10,7 @@ from ledger.control import ChangeStatus, ControlState
 from ledger.eventlog import EventFacets
 from ledger.overview import Overview
 from ledger.providers import ProvidersView
+from ledger.spend import DayBreakdown, SpendReview
 
 
 class OverviewReady(Message):
@@ -29,6 +30,8 @@ class ControlsReady(Message):
         super().__init__()
         self.state = state
         self.statuses = statuses
+
+
 class ProvidersReady(Message):
     """The Providers screen's data, computed in a thread worker."""
 
@@ -44,3 +47,19 @@ class EventsReady(Message):
         super().__init__()
         self.events = events
         self.facets = facets
+
+
+class SpendReviewReady(Message):
+    """The Spend screen's numbers for its range (``ledger.spend.review``)."""
+
+    def __init__(self, review: SpendReview) -> None:
+        super().__init__()
+        self.review = review
+
+
+class DayBreakdownReady(Message):
+    """One day's spend by provider, model, agent and session."""
+
+    def __init__(self, breakdown: DayBreakdown) -> None:
+        super().__init__()
+        self.breakdown = breakdown

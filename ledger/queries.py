@@ -17,6 +17,13 @@ MODEL_COLUMNS = [
     "latency_p50_ms", "latency_p95_ms",
 ]
 
+GROUP_COLUMNS = [
+    "requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+    "cost_usd", "unpriced_requests",
+]
+SESSION_COLUMNS = ["session", "agent", *GROUP_COLUMNS, "first_seen", "last_seen"]
+GROUP_KEYS = {"provider": ["provider"], "agent": ["agent"], "session": ["session"]}
+
 _RELATIVE = re.compile(r"^(\d+)d$")
 
 
@@ -73,6 +80,27 @@ def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
             FROM usage_v WHERE {where} GROUP BY 1, 2 ORDER BY cost_usd DESC, requests DESC, 1, 2""",
         params=params,
     ).pl()
+
+
+def grouped(cur: duckdb.DuckDBPyConnection, by: str, since: dt.date | None = None,
+            until: dt.date | None = None) -> pl.DataFrame:
+    """Totals per provider, agent or session (sessions also say their agent and first/last request),
+    most expensive first."""
+    if by not in GROUP_KEYS:
+        raise ValueError(f"cannot group by {by!r}")
+    where, params = _range_sql(since, until)
+    extra = (", any_value(agent) AS agent" if by == "session" else "")
+    seen = (", min(ts) AS first_seen, max(ts) AS last_seen" if by == "session" else "")
+    frame = cur.sql(
+        f"""SELECT {by}{extra}, count(*) AS requests, count_if(is_error)::BIGINT AS errors,
+                sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
+                sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
+                sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
+                sum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests{seen}
+            FROM usage_v WHERE {where} GROUP BY 1 ORDER BY cost_usd DESC, requests DESC, 1 NULLS LAST""",
+        params=params,
+    ).pl()
+    return frame
 
 
 def rejected_count(cur: duckdb.DuckDBPyConnection) -> int:

@@ -13,18 +13,21 @@ from zoneinfo import ZoneInfo
 
 from dashboard.app import PackwatchApp
 from ledger.sample import write_sample
-from ledger.settings import load_settings
+from ledger.settings import Budget, load_settings
 
 HERE = Path(__file__).parent
 TZ = "Europe/Paris"
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))  # the snapshot tests' frozen afternoon
 FIXED = NOW.replace(tzinfo=None)  # naive local time, as the sample writer wants it
-SHOTS = {"overview-120x36.svg": (120, 36), "overview-80x24.svg": (80, 24), "compact-60x24.svg": (60, 24)}
+SHOTS = {"overview-120x36.svg": (120, 36), "overview-80x24.svg": (80, 24), "compact-60x24.svg": (60, 24),
+         "spend-120x36.svg": (120, 36)}
+# screenshots/report.png (the HTML report in Chromium) is written by tests/test_report_browser.py.
 
 
 async def shoot(folder: Path, name: str, size: tuple[int, int]) -> None:
     ledger = write_sample(folder / "agent", days=8, seed=7, now=FIXED)
-    settings = load_settings(ledgers=[ledger], db=folder / f"{name}.duckdb", timezone=TZ)
+    settings = load_settings(ledgers=[ledger], db=folder / f"{name}.duckdb", timezone=TZ).model_copy(
+        update={"budgets": {"all": Budget(daily_usd=40, monthly_usd=900)}})
     app = PackwatchApp(settings, clock=lambda: NOW, live=False)
     async with app.run_test(size=size) as pilot:
         for _ in range(200):
@@ -34,8 +37,27 @@ async def shoot(folder: Path, name: str, size: tuple[int, int]) -> None:
         else:
             raise SystemExit(f"{name}: the first overview never arrived")
         await pilot.pause(0.2)
+        if name.startswith("spend"):
+            await show_yesterday(pilot)
         app.save_screenshot(name, path=str(HERE))
     print(f"wrote {HERE / name}")
+
+
+async def show_yesterday(pilot) -> None:
+    """$ opens the Spend screen, down and enter pick yesterday: the README's three keys."""
+    await pilot.press("dollar_sign")
+    screen = pilot.app.screen
+    for _ in range(200):
+        if getattr(screen, "reviews_shown", 0):
+            break
+        await pilot.pause(0.05)
+    await pilot.press("down", "enter")
+    pane = screen.query_one("#spend-breakdown")
+    for _ in range(200):
+        if str(pane.border_title).startswith("Thu 19 Nov"):
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.3)
 
 
 async def main() -> None:

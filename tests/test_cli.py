@@ -247,3 +247,18 @@ def test_only_claude_code_installed_needs_no_configuration(tmp_path):
         == ("2026-11-20", 1, 7, 70, 700)
     config = packwatch("config", "--db", str(tmp_path / "store.duckdb"), env=env, check=True)
     assert "claude-code: 1 log file(s)" in config.stdout and "sources" in config.stdout
+def test_report_writes_html_and_parquet_files(tmp_path, ledger):
+    append(ledger, line() + line(provider="cerebras", model="glm-4.7", session="s2", agent="husky"))
+    html = tmp_path / "r.html"
+    packwatch("report", *common(tmp_path, ledger), "--format", "html", "--output", str(html), check=True)
+    text = html.read_text()
+    assert text.startswith("<!doctype html>") and "<svg" in text and "UNPRICED" in text
+    assert "<script" not in text and "http://" not in text and "https://" not in text  # nothing to fetch
+    pq = tmp_path / "r.parquet"
+    packwatch("report", *common(tmp_path, ledger), "--format", "parquet", "--by", "session", "--output",
+              str(pq), check=True)
+    import polars as pl
+
+    assert sorted(pl.read_parquet(pq)["session"].to_list()) == ["s1", "s2"]
+    proc = packwatch("report", *common(tmp_path, ledger), "--format", "parquet")
+    assert proc.returncode == 2 and "--output" in proc.stderr

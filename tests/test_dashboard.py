@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Label, Static
+from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dashboard.app import PackwatchApp
 from dashboard.screens.empty import EmptyScreen
+from dashboard.screens.export import ExportModal
 from dashboard.screens.help import HelpModal
 from dashboard.screens.overview import OverviewScreen
+from dashboard.screens.spend import SpendScreen
+from dashboard.widgets.day_breakdown import DayBreakdownPane
 from ledger.agent import LedgerWriter, usage_record
 from ledger.sample import write_sample
-from ledger.settings import Settings, load_settings
+from ledger.settings import Budget, Settings, load_settings
 
 TZ = "Europe/Paris"
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))
@@ -273,6 +277,166 @@ async def test_only_claude_code_installed_shows_todays_burn(tmp_path: Path) -> N
         await wait_for_overview(pilot, app)
         assert isinstance(app.screen, OverviewScreen)
         assert "5 req today" in header_text(app)
+@pytest.fixture
+def spend_settings(sample_settings: Settings) -> Settings:
+    return sample_settings.model_copy(update={"budgets": {"all": Budget(daily_usd=40, monthly_usd=900)}})
+
+
+async def open_spend(pilot: Pilot, app: PackwatchApp) -> SpendScreen:
+    await wait_for_overview(pilot, app)
+    await pilot.press("dollar_sign")
+    screen = app.screen
+    assert isinstance(screen, SpendScreen)
+    for _ in range(200):
+        if screen.reviews_shown and screen.breakdowns_shown:
+            break
+        await pilot.pause(0.05)
+    await pilot.pause()
+    return screen
+
+
+async def wait_for_day(pilot: Pilot, screen: SpendScreen, label: str) -> DayBreakdownPane:
+    pane = screen.query_one(DayBreakdownPane)
+    for _ in range(200):
+        if str(pane.border_title).startswith(label):
+            return pane
+        await pilot.pause(0.05)
+    raise AssertionError(f"the breakdown never showed {label} (shows {pane.border_title})")
+
+
+def rendered(widget: Static) -> str:
+    """What a Static holding a Rich renderable (a table) shows, as plain text."""
+    from rich.console import Console
+
+    console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+    console.print(widget.content)
+    return console.export_text()
+
+
+def ledger_cost_by_provider(store_settings: Settings, day: dt.date) -> dict[str, int]:
+    """Requests per raw provider on ``day``, counted from the ledger file itself."""
+    counts: dict[str, int] = {}
+    for line in store_settings.ledgers[0].read_text().splitlines():
+        record = json.loads(line)
+        if dt.datetime.fromisoformat(record["ts"]).date() == day:
+            counts[record["provider"]] = counts.get(record["provider"], 0) + 1
+    return counts
+
+
+async def test_yesterday_in_three_keys(spend_settings: Settings) -> None:
+    """$ opens Spend, down moves to yesterday, enter shows its breakdown."""
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_spend(pilot, app)
+        await wait_for_day(pilot, screen, "Fri 20 Nov 2026")  # today first
+        await pilot.press("down", "enter")
+        pane = await wait_for_day(pilot, screen, "Thu 19 Nov 2026")
+        text = rendered(pane.query_one("#breakdown-tables", Static))
+        raw = ledger_cost_by_provider(spend_settings, dt.date(2026, 11, 19))
+        assert f"{raw['cerebras']:,}" in text  # cerebras requests, counted from the ledger
+        day = next(d for d in screen.review.days if d.date == dt.date(2026, 11, 19))
+        assert day.requests == sum(raw.values())
+        assert f"${day.cost_usd:,.2f}" in str(pane.border_title)
+        await pilot.press("escape")
+        assert isinstance(app.screen, OverviewScreen)
+
+
+async def test_d_switches_between_30_and_90_days(spend_settings: Settings) -> None:
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        screen = await open_spend(pilot, app)
+        assert len(screen.review.days) == 30
+        shown = screen.reviews_shown
+        await pilot.press("d")
+        for _ in range(200):
+            if screen.reviews_shown > shown:
+                break
+            await pilot.pause(0.05)
+        assert len(screen.review.days) == 90
+        assert screen.query_one("#spend-days", DataTable).row_count == 90
+
+
+def names_in(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+async def open_export(pilot: Pilot, app: PackwatchApp, target: Path) -> ExportModal:
+    await open_spend(pilot, app)
+    await pilot.press("e")
+    modal = app.screen
+    assert isinstance(modal, ExportModal)
+    modal.query_one("#export-path", Input).value = str(target)
+    await pilot.pause()
+    return modal
+
+
+async def test_export_writes_the_report(spend_settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "out" / "spend.md"
+    target.parent.mkdir()
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        modal = await open_export(pilot, app, target)
+        modal.query_one("#export-format", Select).value = "md"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpendScreen), "the modal to close")
+        review = app.screen.review
+    text = target.read_text()
+    assert text.startswith("# packwatch report")
+    total = sum(d.cost_usd for d in review.days)
+    assert f"${total:,.2f}" in text  # the same 30 days the screen shows
+    assert names_in(target.parent) == [target.name]
+
+
+async def test_export_asks_before_overwriting(spend_settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "spend.html"
+    target.write_text("keep me")
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        modal = await open_export(pilot, app, target)
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert target.read_text() == "keep me"
+        assert "exists" in str(modal.query_one("#export-status", Static).render())
+        assert isinstance(app.screen, ExportModal)
+        await pilot.press("ctrl+s")  # the confirm
+        await wait_until(pilot, lambda: isinstance(app.screen, SpendScreen), "the modal to close")
+    assert target.read_text().startswith("<!doctype html>")
+
+
+async def test_export_cancel_leaves_no_file(spend_settings: Settings, tmp_path: Path) -> None:
+    target = tmp_path / "exports" / "spend.json"
+    target.parent.mkdir()
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_export(pilot, app, target)
+        await pilot.press("escape")
+        assert isinstance(app.screen, SpendScreen)
+        await pilot.press("e")
+        modal = app.screen
+        modal.query_one("#export-path", Input).value = str(target)
+        modal.query_one("#export-format", Select).value = "json"
+        await pilot.pause()
+        # ctrl+s and escape in one tick: the worker thread starts only after this handler returns,
+        # so the cancel is certain to land while the export runs (no race with a fast machine).
+        modal.action_export()
+        assert modal._cancel is not None
+        modal.action_cancel()
+        await wait_until(pilot, lambda: modal._cancel is None, "the export to end")
+        assert "cancelled" in str(modal.query_one("#export-status", Static).render())
+        assert isinstance(app.screen, ExportModal)
+    assert names_in(target.parent) == []  # no report, no temporary file
+
+
+async def test_export_bad_path_is_one_line(spend_settings: Settings, tmp_path: Path) -> None:
+    app = make_app(spend_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        modal = await open_export(pilot, app, tmp_path / "missing" / "r.html")
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.2)
+        status = str(modal.query_one("#export-status", Static).render())
+        assert "cannot write" in status and "\n" not in status
+        assert isinstance(app.screen, ExportModal)
 
 
 class TestSnapshots:
@@ -341,13 +505,14 @@ def probed_settings(sample_settings: Settings) -> Settings:
     return sample_settings
 
 
-async def wait_until(pilot: Pilot, condition, seconds: float = 10) -> None:
+async def wait_until(pilot: Pilot, condition, what: str = "the condition", seconds: float = 10) -> None:
+    """Until ``condition()`` holds (bounded), then one more pause so the screen catches up."""
     for _ in range(int(seconds / 0.05)):
         if condition():
             await pilot.pause()
             return
         await pilot.pause(0.05)
-    raise AssertionError("condition not reached")
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_r_confirms_then_turns_review_only_on_with_a_banner(sample_settings: Settings) -> None:
@@ -554,3 +719,24 @@ class TestIssue4Snapshots:
     @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
     def test_events(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
         assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_events)
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
+    def test_spend(self, snap_compare, spend_settings: Settings, size: tuple[int, int]) -> None:
+        async def to_yesterday(pilot: Pilot) -> None:
+            screen = await open_spend(pilot, pilot.app)
+            await pilot.press("down", "enter")
+            await wait_for_day(pilot, screen, "Thu 19 Nov 2026")
+            await pilot.pause(0.2)
+
+        assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=to_yesterday)
+
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
+    def test_export_modal(self, snap_compare, spend_settings: Settings, size: tuple[int, int],
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.chdir("/")  # the suggested path is printed
+
+        async def open_modal(pilot: Pilot) -> None:
+            await open_spend(pilot, pilot.app)
+            await pilot.press("e")
+            await pilot.pause(0.2)
+
+        assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=open_modal)

@@ -36,6 +36,8 @@ class OverviewScreen(Screen[None]):
                 id="previous-pane"),
         Binding("s", "cycle_sort", "Sort", show=False, tooltip="Sort the model rankings by the next column",
                 id="sort"),
+        Binding("dollar_sign", "open_spend", "Spend", key_display="$",
+                tooltip="Daily spend review: 30/90 days, a day's breakdown, forecast, export", id="spend"),
     ]
 
     def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True) -> None:
@@ -91,6 +93,11 @@ class OverviewScreen(Screen[None]):
         target = panes[(current + step) % len(panes)]
         target.focus_target().focus()
         target.scroll_visible()
+
+    def action_open_spend(self) -> None:
+        from dashboard.screens.spend import SpendScreen
+
+        self.app.push_screen(SpendScreen(self._clock))
 
     def action_cycle_sort(self) -> None:
         self.query_one(RankingsPane).cycle_sort()
