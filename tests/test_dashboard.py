@@ -477,6 +477,8 @@ def control_file(settings: Settings) -> dict:
 
 def strip_text(app: PackwatchApp) -> str:
     return str(app.screen_stack[0].query_one("#controls-strip", Static).render())
+
+
 # -- the Providers and Events screens (issue 4) ----------------------------------------------------
 
 def seed_probes(settings: Settings) -> None:
@@ -709,7 +711,7 @@ async def test_events_screen_filters_and_searches(probed_settings: Settings) -> 
         assert screen.query_one(Input).value == "" and screen.query_one("#filter-kind", Select).value == Select.NULL
 
 
-class TestIssue4Snapshots:
+class TestProviderEventSnapshots:
     """The two screens at 80x24 and 120x36: frozen clock, seeded ledger, events and probes."""
 
     @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
@@ -719,6 +721,11 @@ class TestIssue4Snapshots:
     @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
     def test_events(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
         assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_events)
+
+
+class TestSpendSnapshots:
+    """The Spend screen on yesterday, and the export modal, at 80x24 and 120x36."""
+
     @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
     def test_spend(self, snap_compare, spend_settings: Settings, size: tuple[int, int]) -> None:
         async def to_yesterday(pilot: Pilot) -> None:
