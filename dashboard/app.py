@@ -34,7 +34,7 @@ from ledger.store import Store, StoreBusy, StoreError
 
 from .commands import BindingCommands
 from .control_keys import CONTROL_BINDINGS, ControlKeys
-from .ledger_watch import AgentLogChanges, LedgerChanges
+from .ledger_watch import SourceChanges
 from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
 from .screens.events import EventsScreen
@@ -42,8 +42,8 @@ from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
 from .screens.providers import ProvidersScreen
 
-SLOW_REFRESH_SECONDS = 15.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
-WATCH_STEP_MS = 50  # how long a burst of writes may settle: keeps append -> screen well under 250 ms
+SLOW_REFRESH_SECONDS = 30.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
+WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
 AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, LEDGER_AGENT)
 """What ``a`` cycles through: all agents, then each source alone."""
 
@@ -101,7 +101,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self._pending: bool | None = None  # a refresh asked for while one ran; True = forced
         self._last_overview_at = float("-inf")
         self._reported_errors: set[str] = set()
-        self._changes = LedgerChanges(settings.ledgers)
+        self._changes = SourceChanges(settings.ledgers, self._agent_roots())
         self.control_state = ControlState.model_construct(controls=ControlChannel(settings.control_dir).read().controls)
         self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
@@ -118,10 +118,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self.request_refresh(force=True)
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
-            self._watch_ledgers(self._changes)
-            agent_changes = AgentLogChanges([r for log in agent_logs(self.settings) for r in log.roots])
-            if agent_changes.roots:
-                self._watch_agent_logs(agent_changes)
+            self._watch_sources(self._changes)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "probes")
@@ -132,12 +129,9 @@ class PackwatchApp(ControlKeys, App[None]):
                 pass  # a refresh thread is mid-statement; the WAL keeps every committed row anyway
 
     def _slow_tick(self) -> None:
-        if self._changes.stale():
-            self._changes = LedgerChanges(self.settings.ledgers)
-            self._watch_ledgers(self._changes)
-            agent_changes = AgentLogChanges([r for log in agent_logs(self.settings) for r in log.roots])
-            if agent_changes.roots:
-                self._watch_agent_logs(agent_changes)
+        if self._changes.stale(self._agent_roots()):
+            self._changes = SourceChanges(self.settings.ledgers, self._agent_roots())
+            self._watch_sources(self._changes)
         self.request_refresh()
 
     # -- the refresh chain ---------------------------------------------------------------------
@@ -261,16 +255,13 @@ class PackwatchApp(ControlKeys, App[None]):
 
     # -- following the ledgers -----------------------------------------------------------------
 
+    def _agent_roots(self) -> list[Path]:
+        return [root for log in agent_logs(self.settings) for root in log.roots]
+
     @work(exclusive=True, group="watch", exit_on_error=False)
-    async def _watch_ledgers(self, changes: LedgerChanges) -> None:
+    async def _watch_sources(self, changes: SourceChanges) -> None:
         async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=changes.recursive,
                                    debounce=1000, step=WATCH_STEP_MS):
-            self.request_refresh()
-
-    @work(exclusive=True, group="watch-agents", exit_on_error=False)
-    async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
-        async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
-                                   step=WATCH_STEP_MS):
             self.request_refresh()
 
     # -- provider health probes ----------------------------------------------------------------

@@ -22,7 +22,7 @@ class HealthBar(Horizontal):
     HealthBar > Label { height: 1; padding: 0 1; }
     HealthBar > #reasons { width: 1fr; text-overflow: ellipsis; text-wrap: nowrap; }
     HealthBar > #freshness { width: 19; content-align-horizontal: right; }
-    HealthBar > #clock { width: 10; }
+    HealthBar > #clock { width: 7; }
     """
 
     paused: reactive[bool] = reactive(False)
@@ -89,7 +89,7 @@ class HealthBar(Horizontal):
         else:
             fresh = f"last line {numbers.ago((now - self._last_seen).total_seconds())} ago"
         self._set_text("#freshness", fresh)
-        self._set_text("#clock", now.strftime("%H:%M:%S"))
+        self._set_text("#clock", now.strftime("%H:%M"))  # seconds would repaint it every second
 
     def _set_text(self, selector: str, text: str) -> None:
         label = self.query_one(selector, Label)
