@@ -3,8 +3,8 @@
 - append -> screen: the real app (headless, real clock, live file watch) on the benchmark store;
   a writer appends one line, and the clock runs until the overview holding it was handed to the
   widgets. Textual paints that on its next frame (at most 1/60 s later), which is not counted.
-- idle CPU: the real ``packwatch`` in a pseudo-terminal on a ledger nobody writes to; the
-  process's CPU time (all threads) over a quiet minute, as a share of one core.
+- idle CPU and memory: the real ``packwatch`` in a pseudo-terminal on a ledger nobody writes to;
+  the process's CPU time (all threads) over a quiet minute, as a share of one core, and its RSS.
 """
 
 from __future__ import annotations
@@ -67,8 +67,16 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def idle_cpu_percent(ledger: Path, db: Path, warmup: float = 10.0, window: float = 60.0) -> float:
-    """The dashboard's CPU use with no new data, in % of one core (Linux: reads /proc)."""
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def idle_dashboard(ledger: Path, db: Path, warmup: float = 10.0, window: float = 60.0) -> tuple[float, float]:
+    """The dashboard's CPU use with no new data, in % of one core, and its resident memory in MB
+    at the end (Linux: reads /proc)."""
     pid, fd = pty.fork()
     if pid == 0:  # the child: the real CLI, as a user starts it
         os.environ.update(TERM="xterm-256color", COLUMNS="120", LINES="36")
@@ -89,7 +97,7 @@ def idle_cpu_percent(ledger: Path, db: Path, warmup: float = 10.0, window: float
         drain(warmup)
         start = _cpu_seconds(pid)
         drain(window)
-        return 100 * (_cpu_seconds(pid) - start) / window
+        return 100 * (_cpu_seconds(pid) - start) / window, _rss_mb(pid)
     finally:
         os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)

@@ -247,7 +247,7 @@ def main() -> int:
                      f"{statistics.median(visible):.1f} ms", "", ""))
 
         now, peak = rss_mb()
-        rows.append(("RSS with 1M rows stored (now / peak)", f"{now:.0f} / {peak:.0f} MB", "", ""))
+        rows.append(("RSS of this bench process (now / peak)", f"{now:.0f} / {peak:.0f} MB", "", ""))
         settings = store.settings
         store.close()
 
@@ -255,9 +255,10 @@ def main() -> int:
         med, hi = live.summary(live.append_to_screen_ms(settings, ledger))
         rows.append((f"append -> on screen, live app ({live.APPENDS} appends, median)", f"{med:.0f} ms", "", ""))
         rows.append(("append -> on screen, live app (p95)", f"{hi:.0f} ms", "< 250 ms", verdict(hi, 250)))
-        idle = live.idle_cpu_percent(ledger, settings.db)
+        idle, rss = live.idle_dashboard(ledger, settings.db)
         rows.append(("dashboard idle CPU, no new data (60 s)", f"{idle:.2f} % of a core", "< 1 %",
                      verdict(idle, 1)))
+        rows.append(("dashboard RSS with 1M rows stored", f"{rss:.0f} MB", "< 200 MB", verdict(rss, 200)))
 
     print_table(("measure", "value", "target", "ratio/verdict"), rows)
     return 0
