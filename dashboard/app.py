@@ -34,7 +34,7 @@ from ledger.store import Store, StoreBusy, StoreError
 
 from .commands import BindingCommands
 from .control_keys import CONTROL_BINDINGS, ControlKeys
-from .ledger_watch import SourceChanges
+from .ledger_watch import AgentLogChanges, LedgerChanges
 from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
 from .screens.events import EventsScreen
@@ -44,6 +44,7 @@ from .screens.providers import ProvidersScreen
 
 SLOW_REFRESH_SECONDS = 30.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
 WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
+AGENT_WATCH_STEP_MS = 250
 AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, LEDGER_AGENT)
 """What ``a`` cycles through: all agents, then each source alone."""
 
@@ -52,7 +53,8 @@ class PackwatchApp(ControlKeys, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
     COMMANDS = App.COMMANDS | {BindingCommands}
-    # The footer keeps to what fits in 120 columns: moving, help, pause, refresh, the controls, quit.
+    # The footer keeps to what fits in 120 columns: moving, help, pause, refresh, quit, the controls
+    # (at 80 columns the controls are the ones cut off).
     # Every other key is in the help (?) and the palette (ctrl+p) all the same.
     BINDINGS = [
         Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
@@ -63,8 +65,8 @@ class PackwatchApp(ControlKeys, App[None]):
         Binding("p", "toggle_pause", "Pause", tooltip="Stop refreshing until pressed again", id="pause"),
         Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
                 id="refresh"),
-        *CONTROL_BINDINGS,
         Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
+        *CONTROL_BINDINGS,
         Binding("a", "cycle_agent", "Agent", show=False,
                 tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all",
                 id="agent-filter"),
@@ -101,7 +103,8 @@ class PackwatchApp(ControlKeys, App[None]):
         self._pending: bool | None = None  # a refresh asked for while one ran; True = forced
         self._last_overview_at = float("-inf")
         self._reported_errors: set[str] = set()
-        self._changes = SourceChanges(settings.ledgers, self._agent_roots())
+        self._changes = LedgerChanges(self._watched_files())
+        self._agent_changes = AgentLogChanges(self._agent_roots())
         self.control_state = ControlState.model_construct(controls=ControlChannel(settings.control_dir).read().controls)
         self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
@@ -118,7 +121,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self.request_refresh(force=True)
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
-            self._watch_sources(self._changes)
+            self._watch_files()
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "probes")
@@ -129,9 +132,10 @@ class PackwatchApp(ControlKeys, App[None]):
                 pass  # a refresh thread is mid-statement; the WAL keeps every committed row anyway
 
     def _slow_tick(self) -> None:
-        if self._changes.stale(self._agent_roots()):
-            self._changes = SourceChanges(self.settings.ledgers, self._agent_roots())
-            self._watch_sources(self._changes)
+        agents = AgentLogChanges(self._agent_roots())
+        if self._changes.stale() or agents.roots != self._agent_changes.roots:
+            self._changes, self._agent_changes = LedgerChanges(self._watched_files()), agents
+            self._watch_files()
         self.request_refresh()
 
     # -- the refresh chain ---------------------------------------------------------------------
@@ -255,13 +259,30 @@ class PackwatchApp(ControlKeys, App[None]):
 
     # -- following the ledgers -----------------------------------------------------------------
 
+    def _watched_files(self) -> list[Path]:
+        """The ledgers (their event logs sit beside them) and Code Puppy's errors.log."""
+        return [*self.settings.ledgers, self.settings.error_log]
+
     def _agent_roots(self) -> list[Path]:
         return [root for log in agent_logs(self.settings) for root in log.roots]
 
+    def _watch_files(self) -> None:
+        self._watch_ledgers(self._changes)
+        if self._agent_changes.roots:
+            self._watch_agent_logs(self._agent_changes)
+
     @work(exclusive=True, group="watch", exit_on_error=False)
-    async def _watch_sources(self, changes: SourceChanges) -> None:
+    async def _watch_ledgers(self, changes: LedgerChanges) -> None:
         async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=changes.recursive,
                                    debounce=1000, step=WATCH_STEP_MS):
+            self.request_refresh()
+
+    # Each watcher polls every ``step`` ms in a thread of its own and takes the GIL each time: the
+    # agents' logs (recursive, often thousands of files) wait longer, so two watchers idle cheaply.
+    @work(exclusive=True, group="watch-agents", exit_on_error=False)
+    async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
+        async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
+                                   step=AGENT_WATCH_STEP_MS):
             self.request_refresh()
 
     # -- provider health probes ----------------------------------------------------------------

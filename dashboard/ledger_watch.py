@@ -54,26 +54,3 @@ class AgentLogChanges:
     def __call__(self, _change: Change, path: str) -> bool:
         return path.endswith(".jsonl")
 
-
-class SourceChanges:
-    """One watcher for the ledgers and the agents' logs together.
-
-    watchfiles polls for changes every ``step`` milliseconds in a thread of its own, and each poll
-    takes the GIL: two watchers cost an idle dashboard twice as much CPU as one. The ledger's
-    folder is then watched recursively too when agent logs exist, which the filter keeps cheap.
-    """
-
-    def __init__(self, ledgers: list[Path], agent_roots: list[Path]) -> None:
-        self.ledger = LedgerChanges(ledgers)
-        self.agents = AgentLogChanges(agent_roots)
-        self.roots = list(dict.fromkeys([*self.ledger.roots, *self.agents.roots]))
-        self.recursive = self.ledger.recursive or bool(self.agents.roots)
-
-    def __call__(self, change: Change, path: str) -> bool:
-        if self.ledger(change, path):
-            return True
-        return self.agents(change, path) and any(Path(path).is_relative_to(r) for r in self.agents.roots)
-
-    def stale(self, agent_roots: list[Path]) -> bool:
-        """A missing ledger's folder appeared, or an agent's log folder did: watch anew."""
-        return self.ledger.stale() or AgentLogChanges(agent_roots).roots != self.agents.roots

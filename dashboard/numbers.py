@@ -48,10 +48,13 @@ def millis(ms: float | None) -> str:
 
 
 def ago(seconds: float) -> str:
-    """Age of the newest line: ``3s``, ``4m``, ``2h``, ``3d``."""
+    """Age of the newest line: ``<5s``, ``15s``, ``4m``, ``2h``, ``3d``. Seconds go in steps of 5,
+    so the header repaints every 5 s rather than every second (idle CPU)."""
     seconds = max(0, int(seconds))
+    if seconds < 5:
+        return "<5s"
     if seconds < 60:
-        return f"{seconds}s"
+        return f"{seconds // 5 * 5}s"
     if seconds < 3600:
         return f"{seconds // 60}m"
     if seconds < 86400:

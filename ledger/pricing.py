@@ -12,9 +12,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from importlib.metadata import version
 
-from genai_prices import Usage, calc_price, data_snapshot
-from genai_prices.types import TieredPrices
-
 from .settings import PriceOverride
 
 # Code Puppy's provider names -> the provider genai-prices prices them under.
@@ -72,6 +69,10 @@ def rate_rows(
     override = overrides.get(f"{provider}/{model}") or overrides.get(model)
     if override is not None:
         return [_override_row(provider, model, override)]
+    # Imported here: genai-prices' snapshot costs ~45 MB of memory, and a store that has priced
+    # every model it holds never needs it (the dashboard's RSS target is 200 MB).
+    from genai_prices import Usage, calc_price
+
     for ref, provider_id in _candidates(provider, model, model_aliases):
         try:
             calc = calc_price(Usage(input_tokens=1, output_tokens=1), ref, provider_id=provider_id)
@@ -94,6 +95,8 @@ def _candidates(provider: str, model: str, aliases: dict[str, str]) -> list[tupl
 
 
 def _known_provider(provider: str) -> bool:
+    from genai_prices import data_snapshot
+
     return any(p.id == provider for p in data_snapshot.get_snapshot().providers)
 
 
@@ -110,6 +113,8 @@ def _override_row(provider: str, model: str, o: PriceOverride) -> RateRow:
 
 
 def _thresholds(model_price: object) -> list[int]:
+    from genai_prices.types import TieredPrices
+
     starts = {
         tier.start
         for value in vars(model_price).values()
@@ -120,6 +125,8 @@ def _thresholds(model_price: object) -> list[int]:
 
 
 def _tier_rows(provider: str, model: str, ref: str, provider_id: str, starts: list[int]) -> list[RateRow]:
+    from genai_prices import Usage, calc_price
+
     bounds = [-1, *starts, NO_TIER]
     rows = []
     for low, high in zip(bounds, bounds[1:], strict=False):

@@ -1,4 +1,4 @@
-"""Which file changes wake the dashboard: one watcher for ledgers and agent logs together."""
+"""Which file changes wake the dashboard."""
 
 from __future__ import annotations
 
@@ -6,30 +6,27 @@ from pathlib import Path
 
 from watchfiles import Change
 
-from dashboard.ledger_watch import SourceChanges
+from dashboard.ledger_watch import AgentLogChanges, LedgerChanges
 
 
-def test_one_watcher_sees_ledgers_events_and_agent_logs_and_nothing_else(tmp_path: Path) -> None:
+def test_ledgers_event_logs_and_errors_log_wake_it_and_the_store_does_not(tmp_path: Path) -> None:
     ledger = tmp_path / "agent" / "usage.jsonl"
+    errors = tmp_path / "logs" / "errors.log"
     ledger.parent.mkdir()
-    claude = tmp_path / "claude" / "projects"
-    claude.mkdir(parents=True)
-    changes = SourceChanges([ledger], [claude, tmp_path / "no-codex"])
-    assert changes.roots == [ledger.parent, claude] and changes.recursive
-    wakes = [
-        ledger, ledger.parent / "events.jsonl", ledger.parent / "usage.jsonl.1",
-        claude / "-home-me-app" / "3f2a.jsonl",
-    ]
-    quiet = [ledger.parent / "store.duckdb.wal", claude / "-home-me-app" / "notes.txt",
-             tmp_path / "elsewhere" / "session.jsonl"]
+    errors.parent.mkdir()
+    changes = LedgerChanges([ledger, errors])
+    assert changes.roots == [ledger.parent, errors.parent] and not changes.recursive
+    wakes = [ledger, ledger.parent / "events.jsonl", ledger.parent / "usage.jsonl.1", errors,
+             errors.parent / "errors.log.1"]
+    quiet = [ledger.parent / "store.duckdb", ledger.parent / "store.duckdb.wal", errors.parent / "debug.log"]
     assert all(changes(Change.modified, str(p)) for p in wakes)
     assert not any(changes(Change.modified, str(p)) for p in quiet)
 
 
-def test_a_new_agent_folder_restarts_the_watch(tmp_path: Path) -> None:
-    ledger = tmp_path / "usage.jsonl"
-    codex = tmp_path / "codex" / "sessions"
-    changes = SourceChanges([ledger], [codex])
-    assert not changes.stale([codex])
-    codex.mkdir(parents=True)
-    assert changes.stale([codex])
+def test_agent_logs_are_watched_only_where_they_exist(tmp_path: Path) -> None:
+    claude = tmp_path / "claude" / "projects"
+    claude.mkdir(parents=True)
+    changes = AgentLogChanges([claude, tmp_path / "no-codex"])
+    assert changes.roots == [claude]
+    assert changes(Change.added, str(claude / "-home-me-app" / "3f2a.jsonl"))
+    assert not changes(Change.added, str(claude / "-home-me-app" / "notes.txt"))
