@@ -20,7 +20,7 @@ TZ = "Europe/Paris"
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))  # the snapshot tests' frozen afternoon
 FIXED = NOW.replace(tzinfo=None)  # naive local time, as the sample writer wants it
 SHOTS = {"overview-120x36.svg": (120, 36), "overview-80x24.svg": (80, 24), "compact-60x24.svg": (60, 24),
-         "spend-120x36.svg": (120, 36)}
+         "spend-120x36.svg": (120, 36), "providers-120x36.svg": (120, 36), "events-120x36.svg": (120, 36)}
 # screenshots/report.png (the HTML report in Chromium) is written by tests/test_report_browser.py.
 
 
@@ -39,6 +39,13 @@ async def shoot(folder: Path, name: str, size: tuple[int, int]) -> None:
         await pilot.pause(0.2)
         if name.startswith("spend"):
             await show_yesterday(pilot)
+        elif name.startswith(("providers", "events")):
+            await pilot.press("v" if name.startswith("providers") else "e")
+            for _ in range(200):
+                if getattr(app.screen, "view", None) is not None or getattr(app.screen, "shown", 0):
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause(0.3)
         app.save_screenshot(name, path=str(HERE))
     print(f"wrote {HERE / name}")
 
