@@ -42,7 +42,7 @@ from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
 from .screens.providers import ProvidersScreen
 
-SLOW_REFRESH_SECONDS = 30.0  # sliding windows move even when no line arrives; idle stays under 1% CPU
+SLOW_REFRESH_SECONDS = 60.0  # windows slide with no new line too; new lines refresh at once (idle CPU < 1%)
 WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
 AGENT_WATCH_STEP_MS = 250
 AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, LEDGER_AGENT)
