@@ -375,18 +375,49 @@ def _pct(value: float, budget: float | None) -> float | None:
     return 100 * value / budget if budget else None
 
 
-def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime, last: Recent,
+@dataclass
+class RecommendationInputs:
+    """What the recommendations read from the store, fetched apart from the reasoning so the
+    queries run beside the rankings' (``overview``)."""
+
+    baseline: tuple[float, int]  # cost in the same hour over the previous days, and how many days
+    contexts: list[tuple[str, str, int]]  # provider, session, its last prompt's tokens (15 min)
+    workload_models: list[tuple[str, list[str]]]  # workload, the models it used in 24 h
+    unpriced: list[tuple[str, str, int]]  # provider, model, unpriced requests in 7 days
+
+
+def recommendation_inputs(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> RecommendationInputs:
+    # Spend in the last hour is set against the same hour of the day over the previous 7 days.
+    params = {"now": now}
+    return RecommendationInputs(
+        baseline=tuple(_rows(cur, """
+            SELECT coalesce(sum(cost_usd) FILTER (hour <= $now - INTERVAL 1 DAY
+                       AND hour(hour) = hour($now - INTERVAL 30 MINUTE)), 0),
+                   least(7, floor(date_diff('second', min(hour), $now) / 86400))::INTEGER
+            FROM usage_hourly WHERE hour > $now - INTERVAL 8 DAY AND hour <= $now""", params)[0]),
+        contexts=_rows(cur, """
+            SELECT provider, session, arg_max(input_tokens + cache_read_tokens + cache_write_tokens, ts)
+            FROM usage_lite WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
+                AND NOT coalesce(cached, false)
+            GROUP BY 1, 2""", params),
+        workload_models=_rows(cur, """
+            SELECT workload, list(DISTINCT model ORDER BY model) FROM usage_hourly
+            WHERE hour > $now - INTERVAL 24 HOUR AND hour <= $now AND workload IS NOT NULL
+            GROUP BY 1 ORDER BY 1""", params),
+        unpriced=_rows(cur, """
+            SELECT provider, model, sum(unpriced)::BIGINT FROM usage_hourly
+            WHERE unpriced > 0 AND hour > $now - INTERVAL 7 DAY GROUP BY 1, 2 ORDER BY 3 DESC""", params),
+    )
+
+
+def recommendations(inputs: RecommendationInputs, settings: Settings, now: dt.datetime, last: Recent,
                     burn: BurnRate, circuit_list: list[Circuit], ranks: list[ModelRank],
                     spend_lines: list[SpendLine]) -> list[Recommendation]:
     """Priority-ordered advice, each with the evidence behind it and, where one fits, an action."""
     recs: list[Recommendation] = []
     # Spend in the last hour against the same hour of the day over the previous 7 days.
     cost_60 = last.cost[60]
-    (base_cost, days) = _rows(cur, """
-        SELECT coalesce(sum(cost_usd) FILTER (hour <= $now - INTERVAL 1 DAY
-                   AND hour(hour) = hour($now - INTERVAL 30 MINUTE)), 0),
-               least(7, floor(date_diff('second', min(hour), $now) / 86400))::INTEGER
-        FROM usage_hourly WHERE hour > $now - INTERVAL 8 DAY AND hour <= $now""", {"now": now})[0]
+    (base_cost, days) = inputs.baseline
     if days and base_cost > 0:
         baseline = base_cost / days
         if cost_60 > 1.5 * baseline:
@@ -420,11 +451,7 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                          f"{p.tokens_per_min_60:,.0f} tokens/min over the last hour",
                 action=Action(kind="review_only", value="on", label="switch to review-only")))
     # Context growing toward the provider's input budget: compact.
-    for provider, session, prompt in _rows(cur, """
-            SELECT provider, session, arg_max(input_tokens + cache_read_tokens + cache_write_tokens, ts)
-            FROM usage_lite WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
-                AND NOT coalesce(cached, false)
-            GROUP BY 1, 2""", {"now": now}):
+    for provider, session, prompt in inputs.contexts:
         budget = settings.input_budgets.get(provider)
         if budget and prompt >= 0.7 * budget:
             recs.append(Recommendation(
@@ -442,7 +469,7 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                          f"last: {c.last_error or 'n/a'}",
                 action=Action(kind="failover", target=c.provider, label=f"fail over from {c.provider}")))
     # A cheaper model with the same reliability, for the same workload.
-    recs.extend(_cheaper_alternatives(cur, now, ranks))
+    recs.extend(_cheaper_alternatives(inputs.workload_models, ranks))
     # Budgets.
     for s in spend_lines:
         if s.level in ("critical", "exceeded"):
@@ -452,9 +479,7 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
                 evidence=f"{s.percent:.0f}% of budget: ${s.cost_today:.2f} today, ${s.cost_month:.2f} this month",
                 action=Action(kind="review_only", value="on", label="switch to review-only")))
     # Unpriced models.
-    for provider, model, n in _rows(cur, """
-            SELECT provider, model, sum(unpriced)::BIGINT FROM usage_hourly
-            WHERE unpriced > 0 AND hour > $now - INTERVAL 7 DAY GROUP BY 1, 2 ORDER BY 3 DESC""", {"now": now}):
+    for provider, model, n in inputs.unpriced:
         recs.append(Recommendation(
             priority="LOW", category="PRICING",
             message=f"{provider}/{model} is unpriced",
@@ -464,14 +489,9 @@ def recommendations(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.
     return sorted(recs, key=lambda r: order[r.priority])
 
 
-def _cheaper_alternatives(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
-                          ranks: list[ModelRank]) -> list[Recommendation]:
+def _cheaper_alternatives(pairs: list[tuple[str, list[str]]], ranks: list[ModelRank]) -> list[Recommendation]:
     by_model = {r.model: r for r in ranks}
     recs = []
-    pairs = _rows(cur, """
-        SELECT workload, list(DISTINCT model ORDER BY model) FROM usage_hourly
-        WHERE hour > $now - INTERVAL 24 HOUR AND hour <= $now AND workload IS NOT NULL GROUP BY 1 ORDER BY 1""",
-        {"now": now})
     for workload, models in pairs:
         ranked = [by_model[m] for m in models if m in by_model and by_model[m].usd_per_1k_output]
         for cur_model in ranked:
@@ -567,11 +587,12 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             cache = cache_stats(cur, now, day_start, last)
             last_seen, rejected = _rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
+            inputs = recommendation_inputs(cur, now)
             ranks, circuit_list = heavy.result()
-            spend_lines = spend(settings, totals)
-            recs = recommendations(cur, settings, now, last, burn, circuit_list, ranks, spend_lines)
     finally:
         beside.close()
+    spend_lines = spend(settings, totals)
+    recs = recommendations(inputs, settings, now, last, burn, circuit_list, ranks, spend_lines)
     all_today = totals[None]
     state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines)
     return Overview(
