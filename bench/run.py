@@ -172,6 +172,7 @@ def panes_ms(store: Store) -> float:
 
     from ledger import insights
 
+    store.share_cores()  # as the dashboard does after its first catch-up
     cursor = store.cursor()
     now = dt.datetime.now(ZoneInfo(store.settings.timezone))
     return statistics.median(ms_samples(lambda: insights.overview(cursor, store.settings, now), 5))

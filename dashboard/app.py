@@ -113,6 +113,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self.add_mode("providers", lambda: ProvidersScreen(self.clock))
         self.add_mode("events", EventsScreen)
         self._probing = False
+        self._cores_shared = False
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -157,6 +158,9 @@ class PackwatchApp(ControlKeys, App[None]):
         if self.store is None:
             self.store = self._open_store()
         result = catch_up_all(self.store, self.settings)
+        if not self._cores_shared:  # after the first, possibly big, catch-up
+            self.store.share_cores()
+            self._cores_shared = True
         channel = ControlChannel(self.settings.control_dir)
         state = channel.read()
         cursor = self.store.cursor()

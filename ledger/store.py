@@ -220,6 +220,12 @@ class Store:
                     "INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(v)]
                 )
 
+    def share_cores(self) -> None:
+        """Give each query half the cores, once the big first catch-up is done: the overview runs
+        two cursors side by side, and two queries each asking for every core only contend
+        (at 1M rows on 2 cores: ~24 ms for all panes instead of ~30)."""
+        self.con.execute(f"SET threads = {max(1, (os.cpu_count() or 2) // 2)}")
+
     def cursor(self) -> duckdb.DuckDBPyConnection:
         """A cursor for another thread; it shares the store's settings."""
         cur = self.con.cursor()
