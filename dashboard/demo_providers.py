@@ -22,6 +22,16 @@ PROVIDERS = ("anthropic", "google", "cerebras", "openrouter")
 OUTAGE_PERIOD_S, OUTAGE_S = 240, 75
 
 
+def send_json(handler: BaseHTTPRequestHandler, status: int, body: object) -> None:
+    """One JSON answer with its length, from any loopback server (the demo's, the tests')."""
+    data = json.dumps(body).encode()
+    handler.send_response(status)
+    handler.send_header("content-type", "application/json")
+    handler.send_header("content-length", str(len(data)))
+    handler.end_headers()
+    handler.wfile.write(data)
+
+
 class DemoProviders(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -62,10 +72,5 @@ class _Handler(BaseHTTPRequestHandler):
         provider = self.path.strip("/").split("/")[0]
         time.sleep(self.server.rng.uniform(0.05, 0.4 if provider == "google" else 0.2))
         status, error = answer(provider, time.time(), time.localtime().tm_min)
-        body = {"data": [{"id": f"{provider}-model"}]} if status == 200 else {"error": {"message": error}}
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+        ok = {"data": [{"id": f"{provider}-model"}]}
+        send_json(self, status, ok if status == 200 else {"error": {"message": error}})

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from dashboard.demo_providers import send_json
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -127,12 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(part)
 
     def _json(self, status: int, payload: dict[str, Any]) -> None:
-        raw = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(raw)))
-        self.end_headers()
-        self.wfile.write(raw)
+        send_json(self, status, payload)
 
 
 class _StubServer(ThreadingHTTPServer):
