@@ -147,8 +147,9 @@ class _Batcher:
         self.started = time.monotonic()
 
 
-def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
-    """One pass over one agent's logs: every file brought up to its last complete line."""
+def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = None) -> CatchUp:
+    """One pass over one agent's logs: every file brought up to its last complete line.
+    ``known``: the agent's active sources by path, when the caller has them."""
     result = CatchUp()
     roots = [r for r in log.roots if r.is_dir()]
     if log.required:
@@ -156,9 +157,9 @@ def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
     if not roots:
         return result
     kind = log.parser.agent
-    mark = store.mark()
     files, _ = discover(roots, LOG_GLOB)
-    known = {s.path: s for s in store.sources(kind)}
+    if known is None:
+        known = {s.path: s for s in store.sources(kind)}
     for src in known.values():
         p = Path(src.path)
         if any(root in p.parents for root in roots) and not p.exists():
@@ -180,6 +181,10 @@ def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
             current.append((path, src, st))
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
+    result.agent_files = len(files)
+    if not current:
+        return result  # nothing new in any file: most passes, on every refresh
+    mark = store.mark()
     added = {s.path: s for s in agent_logs.add_sources(store, kind, new)}
     states = agent_logs.parser_states(store, kind)
     batcher = _Batcher(store, kind, result)
@@ -200,7 +205,6 @@ def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
                         state=parsed.state)
         batcher.add(read, parsed, end - start)
     batcher.flush()
-    result.agent_files = len(files)
     if result.rows:
         store.settle(mark)
     if batcher.earliest_replaced is not None:

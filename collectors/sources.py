@@ -27,13 +27,14 @@ def agent_logs(settings: Settings) -> list[AgentLog]:
 def catch_up_all(store: Store, settings: Settings) -> CatchUp:
     """Usage first, then events and errors.log, then other agents' logs. Only a missing *ledger*
     is reported: an agent that writes no event log, or has logged no error yet, is normal."""
-    result = catch_up(store, settings.ledgers)
+    known = store.active_sources()  # one query for the whole pass, not one per kind
+    result = catch_up(store, settings.ledgers, known=known.get("usage", {}))
     for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND)):
-        got = catch_up(store, paths, kind=kind)
+        got = catch_up(store, paths, kind=kind, known=known.get(kind, {}))
         result.events += got.rows
         result.rejected += got.rejected
         result.files += got.files
         result.errors += got.errors
     for log in agent_logs(settings):
-        result += catch_up_log(store, log)
+        result += catch_up_log(store, log, known.get(log.parser.agent, {}))
     return result

@@ -120,13 +120,15 @@ def read_new(store: Store, source: Source, path: Path) -> Ingested:
     return store.ingest(source, path, start, end, head)
 
 
-def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
+def catch_up(store: Store, paths: list[Path], kind: str = "usage",
+             known: dict[str, Source] | None = None) -> CatchUp:
     """One pass: every file of ``kind`` (a ``ledger.store.FORMATS`` key) brought up to its last
-    complete line."""
+    complete line. ``known``: the kind's active sources by path, when the caller has them."""
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1
     files, result.missing = discover(paths, GLOBS[kind])
-    known = {s.path: s for s in store.sources(kind)}
+    if known is None:
+        known = {s.path: s for s in store.sources(kind)}
     # Files we were reading that are gone from their path: rotated away, or deleted.
     for src in known.values():
         p = Path(src.path)
@@ -142,7 +144,7 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage") -> CatchUp:
             if src is None:
                 with open(path, "rb") as fh:
                     head = fh.read(HEAD_BYTES)
-                src = store.add_source(kind, path, st, head)
+                src = store.add_source(kind, str(path), st.st_dev, st.st_ino, head)
             got = read_new(store, src, path)
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")

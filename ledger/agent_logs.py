@@ -243,10 +243,7 @@ def commit(store: Store, batch: AgentBatch) -> Committed:
                 con.execute(
                     """INSERT INTO agent_keys SELECT ?, message_id, copy_id, sidechain, tokens, dedup_key
                        FROM pw_agent_rows WHERE dedup_key IS NOT NULL""", [batch.agent])
-            if batch.rejects:
-                con.executemany(
-                    "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
-                    batch.rejects)
+            store.add_rejects(batch.rejects)
             con.execute(
                 """UPDATE sources SET "offset" = r."end", head = r.head, lines = sources.lines + r.lines,
                        rejected = sources.rejected + r.rejected, parser_state = r.state, updated_at = now()
@@ -265,11 +262,5 @@ def add_sources(store: Store, kind: str, files: list[tuple[str, int, int, bytes]
     """Sources for many new files in one transaction: (path, dev, inode, head) each."""
     if not files:
         return []
-    out = []
     with store.transaction():
-        for path, dev, inode, head in files:
-            (sid,) = first(store.con.execute(
-                "INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?) RETURNING id",
-                [kind, path, dev, inode, head]))
-            out.append(Source(sid, kind, path, dev, inode, head, 0, 0, 0, True))
-    return out
+        return [store.add_source(kind, *file) for file in files]

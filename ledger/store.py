@@ -264,13 +264,30 @@ class Store:
         ).fetchall()
         return [Source(*r[:5], bytes(r[5] or b""), *r[6:]) for r in rows]
 
-    def add_source(self, kind: str, path: Path, st: os.stat_result, head: bytes) -> Source:
+    def active_sources(self) -> dict[str, dict[str, Source]]:
+        """Every active source by kind, then path: one query for a whole catch-up pass."""
+        out: dict[str, dict[str, Source]] = {}
+        for r in self.con.execute(
+            """SELECT id, kind, path, dev, inode, head, "offset", lines, rejected, active
+               FROM sources WHERE active ORDER BY id""").fetchall():
+            out.setdefault(r[1], {})[r[2]] = Source(*r[:5], bytes(r[5] or b""), *r[6:])
+        return out
+
+    def add_source(self, kind: str, path: str, dev: int, inode: int, head: bytes) -> Source:
         row = first(self.con.execute(
             """INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?)
                RETURNING id""",
-            [kind, str(path), st.st_dev, st.st_ino, head],
+            [kind, path, dev, inode, head],
         ))
-        return Source(row[0], kind, str(path), st.st_dev, st.st_ino, head, 0, 0, 0, True)
+        return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True)
+
+    def add_rejects(self, rows: list[tuple]) -> None:
+        """Lines that are not records, kept for ``packwatch rejected``: (source id, line offset, line
+        bytes, reason, excerpt) each. Inside the caller's transaction, with its offsets."""
+        if rows:
+            self.con.executemany(
+                "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
+                rows)
 
     def update_source(self, source: Source, **fields: object) -> None:
         """Set fields outside an ingest (a rotated file's new path, retirement, a restart)."""
@@ -339,11 +356,7 @@ class Store:
                                   "origin": "errors.log"}))
                      for b in parsed.blocks],
                 )
-            if parsed.rejects:
-                self.con.executemany(
-                    "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
-                    [(source.id, *r) for r in parsed.rejects],
-                )
+            self.add_rejects([(source.id, *r) for r in parsed.rejects])
             self._advance(source, parsed.end, head, len(parsed.blocks), len(parsed.rejects))
         return Ingested(len(parsed.blocks), len(parsed.rejects))
 
@@ -473,12 +486,7 @@ class Store:
             finally:
                 self.con.unregister("pw_lines")
                 self.con.execute("DROP TABLE IF EXISTS pw_checked")
-        if rejects:
-            self.con.executemany(
-                "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) "
-                "VALUES (?, ?, ?, ?, ?)",
-                [(source_id, *r) for r in rejects],
-            )
+        self.add_rejects([(source_id, *r) for r in rejects])
         return Ingested(rows, len(rejects))
 
     # -- prices ------------------------------------------------------------------------------
