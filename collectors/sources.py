@@ -24,9 +24,10 @@ def agent_logs(settings: Settings) -> list[AgentLog]:
     return [log for log in (claude_code.log(settings), codex.log(settings)) if log is not None]
 
 
-def catch_up_all(store: Store, settings: Settings) -> CatchUp:
-    """Usage first, then events and errors.log, then other agents' logs. Only a missing *ledger*
-    is reported: an agent that writes no event log, or has logged no error yet, is normal."""
+def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = True) -> CatchUp:
+    """Usage first, then events and errors.log, then other agents' logs (unless ``with_agent_logs`` is
+    False: the caller knows they did not change). Only a missing *ledger* is reported: an agent
+    that writes no event log, or has logged no error yet, is normal."""
     known = store.active_sources()  # one query for the whole pass, not one per kind
     result = catch_up(store, settings.ledgers, known=known.get("usage", {}))
     for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND)):
@@ -35,6 +36,6 @@ def catch_up_all(store: Store, settings: Settings) -> CatchUp:
         result.rejected += got.rejected
         result.files += got.files
         result.errors += got.errors
-    for log in agent_logs(settings):
+    for log in agent_logs(settings) if with_agent_logs else []:
         result += catch_up_log(store, log, known.get(log.parser.agent, {}))
     return result

@@ -49,6 +49,14 @@ AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, L
 """What ``a`` cycles through: all agents, then each source alone."""
 
 
+
+def _stat(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
+
 class PackwatchApp(ControlKeys, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
@@ -105,7 +113,11 @@ class PackwatchApp(ControlKeys, App[None]):
         self._reported_errors: set[str] = set()
         self._changes = LedgerChanges(self._watched_files())
         self._agent_changes = AgentLogChanges(self._agent_roots())
-        self.control_state = ControlState.model_construct(controls=ControlChannel(settings.control_dir).read().controls)
+        self.controls = ControlChannel(settings.control_dir, who="packwatch dashboard")
+        self._controls_read = ControlState.model_construct(controls=self.controls.read().controls)
+        self._controls_stamp: tuple | None = None  # control.json's and controls.jsonl's stat when read
+        self.control_state = self._controls_read
+        """What the UI shows (set when ``ControlsReady`` arrives)."""
         self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
         self.add_mode("overview", lambda: OverviewScreen(self.clock, live=self.live))
@@ -114,6 +126,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self.add_mode("events", EventsScreen)
         self._probing = False
         self._cores_shared = False
+        self._agent_logs_due = True
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -137,6 +150,7 @@ class PackwatchApp(ControlKeys, App[None]):
         if self._changes.stale() or agents.roots != self._agent_changes.roots:
             self._changes, self._agent_changes = LedgerChanges(self._watched_files()), agents
             self._watch_files()
+        self._agent_logs_due = True  # the poll that catches what a file watch misses
         self.request_refresh()
 
     # -- the refresh chain ---------------------------------------------------------------------
@@ -147,6 +161,7 @@ class PackwatchApp(ControlKeys, App[None]):
             return
         if self.store_problem is not None and not force:
             return  # an unopenable store is retried only when asked (ctrl+r)
+        self._agent_logs_due |= force
         if self._refreshing:
             self._pending = bool(self._pending) or force
             return
@@ -157,33 +172,47 @@ class PackwatchApp(ControlKeys, App[None]):
     def _refresh(self, force: bool) -> None:
         if self.store is None:
             self.store = self._open_store()
-        result = catch_up_all(self.store, self.settings)
+        # Other agents' logs (thousands of session files to list) only when their watcher, the slow
+        # tick or a forced refresh asked: a ledger line alone should not pay for that walk.
+        agents, self._agent_logs_due = self._agent_logs_due, False
+        result = catch_up_all(self.store, self.settings, with_agent_logs=agents)
         if not self._cores_shared:  # after the first, possibly big, catch-up
             self.store.share_cores()
             self._cores_shared = True
-        channel = ControlChannel(self.settings.control_dir)
-        state = channel.read()
-        cursor = self.store.cursor()
-        try:
-            self.post_message(ControlsReady(state, change_statuses(cursor, channel)))
-        finally:
-            cursor.close()
-        if state.controls != self.control_state.controls:
+        before = self._controls_read
+        state = self._read_controls(again=force or bool(result.events))
+        if state.controls != before.controls:
             force = True  # budgets and modes changed: the panes measure against the new ones
         if not result.changed and not force and time.monotonic() - self._last_overview_at < SLOW_REFRESH_SECONDS:
             self.post_message(OverviewReady(None, result))
             return
         cursor = self.store.cursor()
         try:
-            agent = self.agent_filter
-            modes = ["REVIEW-ONLY"] if state.controls.review_only else []
-            modes += [f"agent: {agent}"] if agent else []
-            overview = insights.overview(cursor, with_controls(self.settings, state.controls), self.clock(),
-                                         modes=modes, agent=agent)
+            overview = insights.controlled_overview(cursor, self.settings, state.controls, self.clock(),
+                                                    agent=self.agent_filter)
         finally:
             cursor.close()
         self._last_overview_at = time.monotonic()
         self.post_message(OverviewReady(overview, result))
+
+    def _read_controls(self, *, again: bool) -> ControlState:
+        """control.json and the agent's acknowledgements, read again only when the control files
+        changed or new events may hold acknowledgements (not on every refresh)."""
+        stamp = tuple(_stat(p) for p in (self.controls.path, self.controls.audit_path))
+        if again or stamp != self._controls_stamp:
+            state = self.controls.read()
+            cursor = self.store.cursor()
+            try:
+                self.post_message(ControlsReady(state, change_statuses(cursor, self.controls)))
+            finally:
+                cursor.close()
+            self._controls_read, self._controls_stamp = state, stamp
+        return self._controls_read
+
+    def effective_settings(self) -> Settings:
+        """The settings with the controls' budgets and limits laid over them: what every screen
+        measures against."""
+        return with_controls(self.settings, self._controls_read.controls)
 
     def _open_store(self) -> Store:
         """Runs in the refresh worker. A store held by ``packwatch collect`` is not an error: the
@@ -202,6 +231,7 @@ class PackwatchApp(ControlKeys, App[None]):
         if message.overview is None:
             return
         self.overview = message.overview
+        self.data_version += 1
         if self._nothing_to_show(message.overview, message.catch_up):
             self._show_empty(None)
         else:
@@ -210,8 +240,8 @@ class PackwatchApp(ControlKeys, App[None]):
             screen = self.screen_stack[0]  # the mode's own screen, under any open modal
             if isinstance(screen, OverviewScreen):
                 screen.show(message.overview)
-            elif isinstance(screen, ProvidersScreen | EventsScreen):
-                screen.reload()
+            elif isinstance(screen, ProvidersScreen) or (isinstance(screen, EventsScreen) and message.catch_up.events):
+                screen.reload()  # the event log only changes when events arrived
         self.overviews_shown += 1
         self._start_probes()
 
@@ -223,7 +253,6 @@ class PackwatchApp(ControlKeys, App[None]):
         base = self.screen_stack[0]
         if isinstance(base, OverviewScreen):
             base.show_controls(message.state, message.statuses)
-        self.data_version += 1
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
@@ -287,6 +316,7 @@ class PackwatchApp(ControlKeys, App[None]):
     async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
         async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
                                    step=AGENT_WATCH_STEP_MS):
+            self._agent_logs_due = True
             self.request_refresh()
 
     # -- provider health probes ----------------------------------------------------------------

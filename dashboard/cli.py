@@ -322,12 +322,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from ledger.insights import overview
+    from ledger.control import ControlChannel
+    from ledger.insights import controlled_overview
 
+    controls = ControlChannel(settings.control_dir).read()
+    if controls.warning:
+        _warn(controls.warning)
     store, result = _open_caught_up(settings)
     try:
         _report_missing(result)
-        view = overview(store.con, settings, dt.datetime.now(ZoneInfo(settings.timezone)))
+        view = controlled_overview(store.con, settings, controls.controls, dt.datetime.now(ZoneInfo(settings.timezone)))
     finally:
         store.close()
     if args.json:

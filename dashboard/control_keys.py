@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.binding import Binding
 
-from ledger.control import ControlChannel, ControlError
+from ledger.control import ControlChannel, ControlError, with_controls
 from ledger.overview import Action
 from ledger.sample import MODELS, WORKLOAD_CHAINS
 
@@ -35,7 +35,7 @@ class ControlKeys:
     """Mixed into the app: the actions behind ``CONTROL_BINDINGS``."""
 
     def _channel(self: PackwatchApp) -> ControlChannel:
-        return ControlChannel(self.settings.control_dir, who="packwatch dashboard")
+        return self.controls
 
     def action_toggle_review_only(self: PackwatchApp) -> None:
         on = not self.control_state.controls.review_only
@@ -74,20 +74,17 @@ class ControlKeys:
         spend = {s.scope: s for s in overview.spend} if overview else {}
         tokens = {p.provider: p.tokens_today for p in overview.burn.providers} if overview else {}
         scopes = list(dict.fromkeys(["all", *spend, *tokens, *controls.budgets]))
+        measured = with_controls(self.settings, controls)  # the config's budgets under the controls'
         uses = []
         for scope in scopes:
             line = spend.get(scope)
-            budget = controls.budgets.get(scope)
-            config = self.settings.budgets.get(scope)
+            budget = measured.budgets.get(scope)
             uses.append(ScopeUse(
                 scope=scope, cost_today=line.cost_today if line else 0.0, cost_month=line.cost_month if line else 0.0,
                 tokens_today=sum(tokens.values()) if scope == "all" else tokens.get(scope, 0),
-                daily_usd=(budget.daily_usd if budget and budget.daily_usd is not None
-                           else config.daily_usd if config else None),
-                monthly_usd=(budget.monthly_usd if budget and budget.monthly_usd is not None
-                             else config.monthly_usd if config else None),
-                daily_tokens=(budget.daily_tokens if budget and budget.daily_tokens is not None
-                              else self.settings.daily_token_limits.get(scope))))
+                daily_usd=budget.daily_usd if budget else None,
+                monthly_usd=budget.monthly_usd if budget else None,
+                daily_tokens=measured.daily_token_limits.get(scope)))
         return uses
 
     def action_force_failover(self: PackwatchApp) -> None:

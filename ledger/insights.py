@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from .control import Controls, with_controls
 from .overview import (
     Action,
     AlertLevel,
@@ -227,14 +228,6 @@ def circuit_timelines(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[
             requests_15m=len(requests), probes_15m=len(probes), last_error=last_error,
         ), timeline)
     return out
-
-
-def replay_breaker(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime,
-                   ) -> tuple[str, dt.datetime | None]:
-    """(state, since) after ``outcomes`` (ts, failed), as the agent's CircuitBreaker would be at
-    ``now``."""
-    since, state = breaker_transitions(outcomes, now)[-1]
-    return state, since
 
 
 def breaker_transitions(outcomes: list[tuple[dt.datetime, bool]], now: dt.datetime) -> list[Transition]:
@@ -564,6 +557,14 @@ def agent_scope(cur: duckdb.DuckDBPyConnection, agent: str | None) -> Iterator[N
     finally:
         for name in ("usage", "usage_hourly"):
             cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+
+
+def controlled_overview(cur: duckdb.DuckDBPyConnection, settings: Settings, controls: Controls,
+                        now: dt.datetime, agent: str | None = None) -> Overview:
+    """The overview as the agent is told to run: the controls' budgets and limits laid over the
+    config's, and REVIEW-ONLY among the modes while it is on (the dashboard and ``packwatch status``)."""
+    modes = (["REVIEW-ONLY"] if controls.review_only else []) + ([f"agent: {agent}"] if agent else [])
+    return overview(cur, with_controls(settings, controls), now, modes=modes, agent=agent)
 
 
 def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,

@@ -13,15 +13,15 @@ from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
-from textual.worker import Worker, WorkerState
 
 from dashboard.messages import EventsReady
+from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger.eventlog import LIMIT, EventFacets, event_facets, event_log
 
 FILTERS = {"kind": "filter-kind", "agent": "filter-agent", "provider": "filter-provider"}
 
 
-class EventsScreen(Screen[None]):
+class EventsScreen(NotifiesWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("slash", "focus_search", "Search", key_display="/", tooltip="Type to search the events",
                 id="search-events"),
@@ -57,17 +57,19 @@ class EventsScreen(Screen[None]):
         chosen["search"] = self.query_one("#event-search", Input).value
         return chosen
 
-    def reload(self) -> None:
+    def reload(self, *, facets: bool = True) -> None:
+        """Load the log again; ``facets``: also the values each filter offers (not needed when
+        only the filters changed)."""
         store = getattr(self.app, "store", None)
         if store is not None:
-            self._load(store, self.filters())
+            self._load(store, self.filters(), facets or self.facets is None)
 
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
-    def _load(self, store: Any, filters: dict[str, Any]) -> None:
+    def _load(self, store: Any, filters: dict[str, Any], with_facets: bool) -> None:
         cursor = store.cursor()
         try:
             events = event_log(cursor, **filters)
-            facets = event_facets(cursor)
+            facets = event_facets(cursor) if with_facets else self.facets
         finally:
             cursor.close()
         self.post_message(EventsReady(events, facets))
@@ -75,12 +77,7 @@ class EventsScreen(Screen[None]):
     @on(Select.Changed)
     @on(Input.Changed, "#event-search")
     def _filters_changed(self) -> None:
-        self.reload()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:  # a notification, never a crash (the app's rule)
-            self.notify(f"events failed: {type(event.worker.error).__name__}: {event.worker.error}",
-                        severity="error", timeout=10)
+        self.reload(facets=False)
 
     def on_events_ready(self, message: EventsReady) -> None:
         if message.facets != self.facets:

@@ -186,7 +186,7 @@ class ExportModal(ModalScreen[Path | None]):
             self.post_message(ExportProgress(80 + 20 * done // max(total, 1), 100, what))
 
         try:
-            report = build_report(self._cursor, app.settings, since, until, by=by,
+            report = build_report(self._cursor, app.effective_settings(), since, until, by=by,
                                   now=app.clock(), progress=reading, cancel=cancel)
             size = write_report(report, fmt, path, by=by, force=force, progress=writing, cancel=cancel)
         except ReportCancelled:

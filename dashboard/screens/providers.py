@@ -13,7 +13,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState
 
 from dashboard import numbers
 from dashboard.messages import ProvidersReady
@@ -22,10 +21,11 @@ from dashboard.widgets.circuits import STATE_COMPONENT, STATE_ORDER
 from dashboard.widgets.latency_chart import LatencyChart
 from dashboard.widgets.outcome_chart import OutcomeChart
 from dashboard.widgets.state_timeline import StateTimeline
+from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger.providers import ProviderHealth, ProvidersView, providers_view
 
 
-class ProvidersScreen(Screen[None]):
+class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
     COMPONENT_CLASSES = {"circuits--open", "circuits--half-open", "circuits--closed"}
 
     def __init__(self, clock: Callable[[], dt.datetime]) -> None:
@@ -68,11 +68,6 @@ class ProvidersScreen(Screen[None]):
         finally:
             cursor.close()
         self.post_message(ProvidersReady(view))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR:  # a notification, never a crash (the app's rule)
-            self.notify(f"providers failed: {type(event.worker.error).__name__}: {event.worker.error}",
-                        severity="error", timeout=10)
 
     def on_providers_ready(self, message: ProvidersReady) -> None:
         self.view = message.view

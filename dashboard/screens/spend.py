@@ -22,13 +22,14 @@ from dashboard.widgets.spend_chart import SpendChart
 from dashboard.widgets.spend_days import SpendDaysTable
 from dashboard.widgets.spend_summary import SpendSummary
 from dashboard.widgets.top_sessions import TopSessionsPane
+from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger import spend
 from ledger.spend import SpendReview
 
 RANGES = (30, 90)
 
 
-class SpendScreen(Screen[None]):
+class SpendScreen(NotifiesWorkerErrors, Screen[None]):
     BINDINGS = [
         Binding("escape", "app.pop_screen", "Back", tooltip="Back to the overview", id="spend-back"),
         Binding("d", "toggle_range", "30/90 days", tooltip="Show the last 30 or the last 90 days", id="spend-range"),
@@ -80,7 +81,7 @@ class SpendScreen(Screen[None]):
         if cur is None:
             return  # no store yet: the first refresh bumps data_version and we come back
         try:
-            review = spend.review(cur, self.app.settings, self._clock(), days)
+            review = spend.review(cur, self.app.effective_settings(), self._clock(), days)
         finally:
             cur.close()
         self.post_message(SpendReviewReady(review))
