@@ -24,9 +24,13 @@ class LedgerWriter:
 
     def append(self, record: dict[str, Any]) -> None:
         line = (json.dumps(record, separators=(",", ":"), default=str) + "\n").encode()
+        flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT
         with self._lock:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, flags, 0o644)
+            except FileNotFoundError:  # the folder first, only when it is missing (not per line)
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, flags, 0o644)
             try:
                 os.write(fd, line)
             finally:
@@ -58,9 +62,6 @@ def usage_record(
     }
     record.update({k: v for k, v in optional.items() if v is not None})
     return record
-
-
-EVENT_KINDS = ("rate_limited", "failover", "circuit", "compaction", "cache", "blocked", "control_ack", "error")
 
 
 def event_record(

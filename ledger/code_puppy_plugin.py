@@ -102,6 +102,14 @@ class PackwatchPlugin:
         self._compacting: dict[str, Any] | None = None  # pre_compact seen, waiting for the history after
         self._warned: str | None = None
         self._requested = False
+        self._models: dict[str, Any] = {}
+
+    def models(self, model: str | None = None) -> dict[str, Any]:
+        """Code Puppy's model config, read again only for a model not in it yet: each read is
+        ~0.5 ms (several files and three plugin callbacks), and this runs per model response."""
+        if not self._models or (model and model not in self._models):
+            self._models = _models_config()
+        return self._models
 
     @property
     def follower(self) -> ControlFollower:
@@ -117,7 +125,7 @@ class PackwatchPlugin:
         for change in follower.new_changes():
             if change.action == "failover":
                 target = follower.controls().failovers.get(change.subject)
-                known = _known_models()
+                known = set(self.models(target))
                 if target is not None and known and target not in known:
                     follower.acknowledge(change, "refused", f"{target} is not in Code Puppy's models config")
                     continue
@@ -213,7 +221,7 @@ class PackwatchPlugin:
 
 
 def _provider_of(model: str, response: Any) -> str:
-    config = _models_config().get(model) or {}
+    config = PLUGIN.models(model).get(model) or {}
     return str(config.get("type") or getattr(response, "provider_name", None) or "unknown")
 
 
@@ -224,10 +232,6 @@ def _models_config() -> dict[str, Any]:
         return ModelFactory.load_config() or {}
     except Exception:
         return {}
-
-
-def _known_models() -> set[str]:
-    return set(_models_config())
 
 
 def _count_tokens(messages: list[Any]) -> int:
@@ -288,11 +292,9 @@ def on_pre_tool_call(tool_name: str, tool_args: dict, context: Any = None) -> di
     if tool_name not in MUTATING_TOOLS:
         return None
     follower = PLUGIN.follower
-    on, why = follower.review_only()
-    allowed, blocked_why = follower.may_request()
-    if not on and allowed:
+    on, reason = follower.review_only()  # also on while a ``block`` budget policy is reached
+    if not on:
         return None
-    reason = why if on else blocked_why
     follower.record_event("blocked", tool=tool_name, reason=reason)
     return {"blocked": True, "reason": reason,
             "error_message": f"[BLOCKED] {tool_name} is not allowed: {reason}. Read, search and plan only; "

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
+from .agent import now_iso
 from .settings import Budget, Settings
 
 CONTROL_FILE = "control.json"
@@ -138,10 +139,6 @@ class ControlState(BaseModel):
     warning: str | None = None
 
 
-def utc_now_iso() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def new_id() -> str:
     return uuid.uuid4().hex[:12]
 
@@ -222,7 +219,7 @@ class ControlChannel:
                     updated = Controls.model_validate(updated.model_dump())
                 except ValidationError as exc:
                     raise ControlError(_why(exc)) from None
-                change = ControlChange(ts=utc_now_iso(), id=new_id(), who=self.who, action=action, key=key,
+                change = ControlChange(ts=now_iso(), id=new_id(), who=self.who, action=action, key=key,
                                        old=old, new=_value_of(updated, key), revision=current.revision + 1)
                 updated.revision = change.revision
                 updated.change_ids[key] = change.id
@@ -323,7 +320,7 @@ class ControlChannel:
 
     def request_compaction(self, session: str | None = None) -> ControlChange:
         def mutate(c: Controls) -> None:
-            c.compaction = CompactionRequest(id="", requested_at=utc_now_iso(), session=session)
+            c.compaction = CompactionRequest(id="", requested_at=now_iso(), session=session)
         return self.change("compact", "compaction", mutate)
 
     def set_enforcement(self, level: int, policy: Policy | None) -> ControlChange:

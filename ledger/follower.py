@@ -116,7 +116,9 @@ class ControlFollower:
         self.usage = LedgerWriter(Path(ledger) if ledger else self.folder / "usage.jsonl")
         self.events = LedgerWriter(self.folder / "events.jsonl")
         self.acknowledged: set[str] = set()
-        self.use = self._count_existing(_today())
+        self.use: DailyUse | None = None
+        """Today's and this month's use; read from the ledger at the first budget check, so an
+        agent with no budget never reads its ledger."""
         self._review_only_reason: str | None = None
 
     # -- controls ------------------------------------------------------------------------------
@@ -148,13 +150,15 @@ class ControlFollower:
 
     def budget_use(self) -> list[tuple[str, float, str]]:
         """(scope, percent used, what) for every budget in force."""
-        self._roll_day()
         controls = self.controls()
+        if not controls.budgets:
+            return []
+        counted = self._daily_use()
         use = []
         for scope, budget in controls.budgets.items():
-            tokens = sum(self.use.tokens.values()) if scope == "all" else self.use.tokens.get(scope, 0)
-            today = sum(self.use.usd_today.values()) if scope == "all" else self.use.usd_today.get(scope, 0.0)
-            month = sum(self.use.usd_month.values()) if scope == "all" else self.use.usd_month.get(scope, 0.0)
+            tokens = sum(counted.tokens.values()) if scope == "all" else counted.tokens.get(scope, 0)
+            today = sum(counted.usd_today.values()) if scope == "all" else counted.usd_today.get(scope, 0.0)
+            month = sum(counted.usd_month.values()) if scope == "all" else counted.usd_month.get(scope, 0.0)
             for limit, spent, unit in ((budget.daily_usd, today, "USD today"), (budget.monthly_usd, month,
                                        "USD this month"), (budget.daily_tokens, tokens, "tokens today")):
                 if limit is not None:
@@ -214,7 +218,16 @@ class ControlFollower:
 
     # -- counting today's use ------------------------------------------------------------------
 
+    def _daily_use(self) -> DailyUse:
+        if self.use is None:
+            self._count_existing(_today())
+        self._roll_day()
+        assert self.use is not None
+        return self.use
+
     def _count(self, record: dict[str, Any]) -> None:
+        if self.use is None:
+            return  # not counting yet: the first budget check reads this line from the ledger
         self._roll_day()
         day = _local_date(str(record.get("ts", "")))
         if day is None or day.replace(day=1) != self.use.day.replace(day=1):
@@ -228,21 +241,25 @@ class ControlFollower:
 
     def _roll_day(self) -> None:
         today = _today()
-        if today != self.use.day:
+        if self.use is not None and today != self.use.day:
             month = self.use.usd_month if today.month == self.use.day.month else {}
             self.use = DailyUse(day=today, usd_month=dict(month))
 
-    def _count_existing(self, today: dt.date) -> DailyUse:
-        """This month's use from the ledger already on disk, read once at start."""
+    def _count_existing(self, today: dt.date) -> None:
+        """This month's use from the ledger already on disk, read once."""
         self.use = DailyUse(day=today)
-        month = today.strftime("%Y-%m")
+        # A cheap skip (ts is the first field agents write), but a UTC stamp of this local month
+        # may carry the month before or after: those lines are let through and _count decides.
+        first = today.replace(day=1)
+        months = [d.strftime("%Y-%m").encode()
+                  for d in (first - dt.timedelta(days=1), first, first + dt.timedelta(days=31))]
         try:
             fh = open(self.usage.path, "rb")
         except OSError:
-            return self.use
+            return
         with fh:
             for raw in fh:
-                if month.encode() not in raw[:64]:  # cheap skip: ts is the first field agents write
+                if not any(m in raw[:64] for m in months):
                     continue
                 try:
                     record = json.loads(raw)
@@ -250,4 +267,3 @@ class ControlFollower:
                     continue
                 if isinstance(record, dict) and isinstance(record.get("ts"), str):
                     self._count(record)
-        return self.use

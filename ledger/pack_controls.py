@@ -19,7 +19,7 @@ class PackControls:
 
     def __init__(self, sim: PackSimulator):
         self.sim = sim
-        self.follower = ControlFollower(sim.folder, agent="pack-leader")
+        self.follower = ControlFollower(sim.folder, agent="pack-leader", ledger=sim.usage.path)
 
     def before_request(self) -> bool:
         """Apply new changes and forced failovers; False when a ``block`` budget stops the request."""
@@ -50,8 +50,9 @@ class PackControls:
         return allowed
 
     def after_request(self, record: dict) -> None:
-        """Count the request against the budgets; while review-only, the edit it wanted is blocked."""
-        self.follower._count(record)
+        """Write the request to the ledger and count it against the budgets, as any agent does
+        through its follower; while review-only, the edit it wanted is blocked."""
+        self.follower.record_usage(record)
         on, why = self.follower.review_only()
         if on and self.sim.rng.random() < EDIT_SHARE:
             tool = self.sim.rng.choice(["replace_in_file", "create_file", "agent_run_shell_command"])

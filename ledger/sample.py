@@ -202,9 +202,7 @@ class PackSimulator:
         while not stop.wait(self.rng.expovariate(1 / self.mean_gap(_local_now()))):
             if not controls.before_request():
                 continue
-            record = self.request(_local_now())
-            self.usage.append(record)
-            controls.after_request(record)
+            controls.after_request(self.request(_local_now()))
 
 
 def _local_now() -> dt.datetime:
