@@ -21,6 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from live import timed  # bench/live.py, beside this script
+
 from collectors.agent_logs import catch_up_log
 from collectors.claude_code import log as claude_code_log
 from collectors.sources import catch_up_all
@@ -96,12 +98,6 @@ def ensure_logs() -> None:
         return
     shutil.rmtree(DATA, ignore_errors=True)
     generate(DATA)
-
-
-def timed(fn) -> tuple[float, object]:
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
 
 
 def settings_for(work: Path):

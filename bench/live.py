@@ -17,6 +17,7 @@ import signal
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from ledger.agent import LedgerWriter, now_iso, usage_record
@@ -67,7 +68,8 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
 
 
-def _rss_mb(pid: int) -> float:
+def rss_mb(pid: int) -> float:
+    """A process's resident memory in MB (Linux: /proc)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
@@ -97,11 +99,18 @@ def idle_dashboard(ledger: Path, db: Path, warmup: float = 10.0, window: float =
         drain(warmup)
         start = _cpu_seconds(pid)
         drain(window)
-        return 100 * (_cpu_seconds(pid) - start) / window, _rss_mb(pid)
+        return 100 * (_cpu_seconds(pid) - start) / window, rss_mb(pid)
     finally:
         os.kill(pid, signal.SIGTERM)
         os.waitpid(pid, 0)
         os.close(fd)
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """(seconds, result) of one call: every bench script times with this."""
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
 
 
 def summary(samples: list[float]) -> tuple[float, float]:

@@ -21,6 +21,7 @@ from pathlib import Path
 import duckdb
 import live  # noqa: E402  (bench/live.py, beside this script)
 import polars as pl
+from live import timed
 
 from collectors.tail import catch_up
 from ledger import queries
@@ -105,13 +106,6 @@ def append(path: Path, lines: int, offset: int = 0) -> None:
         f.write(b"".join(ledger_line(offset + i) for i in range(lines)))
 
 
-def timed(fn: Callable[[], object]) -> tuple[float, object]:
-    """(seconds, result) of one call."""
-    t0 = time.perf_counter()
-    out = fn()
-    return time.perf_counter() - t0, out
-
-
 def baseline() -> float:
     """DuckDB alone, auto-detecting the schema into a fresh file: the floor for cold ingest."""
     best = float("inf")
@@ -178,21 +172,9 @@ def panes_ms(store: Store) -> float:
     return statistics.median(ms_samples(lambda: insights.overview(cursor, store.settings, now), 20))
 
 
-def p95(samples: list[float]) -> float:
-    """95th percentile, interpolated (20 samples make the top one too noisy to use alone)."""
-    return statistics.quantiles(samples, n=20, method="inclusive")[18]
-
-
 def rss_mb() -> tuple[float, float]:
-    """(current, peak) resident memory in MB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024, peak
-    except OSError:
-        pass
-    return peak, peak
+    """(current, peak) resident memory of this process in MB."""
+    return live.rss_mb(os.getpid()), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def verdict(value: float, target: float | None) -> str:
@@ -220,7 +202,7 @@ def main() -> int:
                      f"{ratio:.2f}x {verdict(ratio, 1.5)}"))
 
         warm = ms_samples(lambda: catch_up(store, store.settings.ledgers), 20)
-        med, hi = statistics.median(warm), p95(warm)
+        med, hi = live.summary(warm)
         rows.append(("warm catch-up, nothing new (median)", f"{med:.1f} ms", "< 100 ms",
                      verdict(med, 100)))
         rows.append(("warm catch-up, nothing new (p95)", f"{hi:.1f} ms", "< 100 ms",

@@ -83,9 +83,9 @@ def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
 
 
 def grouped(cur: duckdb.DuckDBPyConnection, by: str, since: dt.date | None = None,
-            until: dt.date | None = None) -> pl.DataFrame:
+            until: dt.date | None = None, limit: int | None = None) -> pl.DataFrame:
     """Totals per provider, agent or session (sessions also say their agent and first/last request),
-    most expensive first."""
+    most expensive first; the first ``limit`` only, when given."""
     if by not in GROUP_KEYS:
         raise ValueError(f"cannot group by {by!r}")
     where, params = _range_sql(since, until)
@@ -97,7 +97,8 @@ def grouped(cur: duckdb.DuckDBPyConnection, by: str, since: dt.date | None = Non
                 sum(cache_read_tokens)::BIGINT AS cache_read_tokens,
                 sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
                 sum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests{seen}
-            FROM usage_v WHERE {where} GROUP BY 1 ORDER BY cost_usd DESC, requests DESC, 1 NULLS LAST""",
+            FROM usage_v WHERE {where} GROUP BY 1 ORDER BY cost_usd DESC, requests DESC, 1 NULLS LAST
+            {f"LIMIT {int(limit)}" if limit is not None else ""}""",
         params=params,
     ).pl()
     return frame

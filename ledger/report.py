@@ -89,7 +89,9 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
         ("models", lambda: _rows(queries.by_model(cur, since, until))),
         ("providers", lambda: _rows(queries.grouped(cur, "provider", since, until))),
         ("agents", lambda: _rows(queries.grouped(cur, "agent", since, until))),
-        ("sessions", lambda: _rows(queries.grouped(cur, "session", since, until), ("first_seen", "last_seen"))),
+        ("sessions", lambda: _rows(queries.grouped(cur, "session", since, until,
+                                                   limit=None if by == "session" else TOP_SESSIONS),
+                                   ("first_seen", "last_seen"))),
         ("unpriced", lambda: queries.unpriced_models(cur, since, until).to_dicts()),
         ("rejected", lambda: queries.rejected_count(cur)),
     ]

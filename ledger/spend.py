@@ -227,7 +227,10 @@ def review(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
     window = daily_spend(cur, first, today, zone, now)
     month_start = day_start(today.replace(day=1), zone)
     mtd = _totals_between(cur, month_start, now).cost_usd
-    trailing = daily_spend(cur, today - dt.timedelta(days=FORECAST_DAYS), today - dt.timedelta(days=1), zone)
+    # The forecast's complete days are the window's, when the window holds them (it always does on
+    # the screen: 30 or 90 days).
+    trailing = (window[-FORECAST_DAYS - 1:-1] if days > FORECAST_DAYS else
+                daily_spend(cur, today - dt.timedelta(days=FORECAST_DAYS), today - dt.timedelta(days=1), zone))
     mean = sum(d.cost_usd for d in trailing) / FORECAST_DAYS
     forecast, days_left = forecast_month(mtd, mean, now)
     start = day_start(first, zone)
