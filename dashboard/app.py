@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -136,6 +138,8 @@ class PackwatchApp(ControlKeys, App[None]):
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
             self._watch_files()
+        if not self.is_headless:
+            self.set_interval(5, self._check_terminal)
 
     def on_unmount(self) -> None:
         self.workers.cancel_group(self, "probes")
@@ -144,6 +148,13 @@ class PackwatchApp(ControlKeys, App[None]):
                 self.store.close()
             except duckdb.Error:
                 pass  # a refresh thread is mid-statement; the WAL keeps every committed row anyway
+
+    def _check_terminal(self) -> None:
+        """Leave when the terminal is gone. Closed without a SIGHUP reaching us (under ``make demo``,
+        make takes it), Textual's input thread would spin on the dead tty at 100 % CPU
+        (Textualize/textual#6690)."""
+        if not os.isatty(sys.__stdout__.fileno()):
+            os._exit(0)  # nothing to restore: the terminal is gone, and the store commits per batch
 
     def _slow_tick(self) -> None:
         agents = AgentLogChanges(self._agent_roots())

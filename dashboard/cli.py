@@ -392,7 +392,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     providers = DemoProviders()
     demo = demo.model_copy(update={"probes": providers.probe_settings()})
     print(f"demo pack ledger: {ledger}", file=sys.stderr)
-    stop = start_live(sim)
+    stop = start_live(sim, demo)
     try:
         return _run_dashboard(args, demo)
     finally:

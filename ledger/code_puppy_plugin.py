@@ -48,13 +48,15 @@ MUTATING_TOOLS = frozenset({
 })
 
 
-def _control_folder() -> Path:
-    """Where packwatch looks: ``PACKWATCH_CONTROL_DIR``, else beside packwatch's first ledger."""
-    if os.environ.get("PACKWATCH_CONTROL_DIR"):
-        return Path(os.environ["PACKWATCH_CONTROL_DIR"]).expanduser()
+def _follower() -> ControlFollower:
+    """Controls from ``PACKWATCH_CONTROL_DIR``, else beside packwatch's first ledger; usage priced
+    and dated with packwatch's settings (overrides, aliases, time zone), as the dashboard does."""
     from .settings import load_settings
 
-    return load_settings().control_dir
+    settings = load_settings()
+    folder = os.environ.get("PACKWATCH_CONTROL_DIR")
+    return ControlFollower(Path(folder).expanduser() if folder else settings.control_dir, agent="code-puppy",
+                           settings=settings)
 
 
 def _guarded(default: Any = None) -> Callable:
@@ -114,7 +116,7 @@ class PackwatchPlugin:
     @property
     def follower(self) -> ControlFollower:
         if self._follower is None:
-            self._follower = ControlFollower(self.folder or _control_folder(), agent="code-puppy")
+            self._follower = (ControlFollower(self.folder, agent="code-puppy") if self.folder else _follower())
         return self._follower
 
     # -- controls ------------------------------------------------------------------------------

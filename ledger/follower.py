@@ -19,10 +19,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo
 
 from .agent import LedgerWriter, event_record, usage_record
 from .control import ControlReader, Controls, Policy
 from .pricing import priced_provider, rate_rows
+from .settings import Settings
 
 AckResult = Literal["applied", "refused"]
 
@@ -61,11 +63,49 @@ class DailyUse:
         self.usd_month[provider] = self.usd_month.get(provider, 0.0) + usd
 
 
-def request_cost(record: dict[str, Any]) -> float:
-    """USD for one ledger record, priced like the store prices it (genai-prices via ``rate_rows``)."""
-    if record.get("cost_usd") is not None:
-        return float(record["cost_usd"])
-    rows = _rates(priced_provider(str(record.get("provider") or "")), str(record.get("model") or ""))
+class Pricing:
+    """Prices one ledger record as the store does: ``rate_rows`` with the settings' overrides and
+    aliases, and the settings' time zone for "today"."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.prices = settings.prices if settings else {}
+        self.model_aliases = settings.model_aliases if settings else {}
+        self.provider_aliases = {k.lower(): v for k, v in settings.provider_aliases.items()} if settings else {}
+        self.zone = ZoneInfo(settings.timezone) if settings else None
+        self._rates: dict[tuple[str, str], list] = {}
+
+    def provider(self, raw: str) -> str:
+        return priced_provider(raw, self.provider_aliases)
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(self.zone).date() if self.zone else dt.datetime.now().astimezone().date()
+
+    def local_date(self, ts: str) -> dt.date | None:
+        """The local day of a ledger ``ts`` (a naive one is already local time)."""
+        try:
+            at = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return (at.astimezone(self.zone) if at.tzinfo else at).date()
+
+    def cost(self, record: dict[str, Any]) -> float:
+        """USD for one ledger record; a writer's own ``cost_usd`` wins, as in the store."""
+        if record.get("cost_usd") is not None:
+            return float(record["cost_usd"])
+        rows = self._rows(self.provider(str(record.get("provider") or "")), str(record.get("model") or ""))
+        return _priced(record, rows)
+
+    def _rows(self, provider: str, model: str) -> list:
+        key = (provider, model)
+        if key not in self._rates:
+            try:
+                self._rates[key] = rate_rows(provider, model, self.prices, self.model_aliases)
+            except Exception:  # an unknown price must never stop the agent
+                self._rates[key] = []
+        return self._rates[key]
+
+
+def _priced(record: dict[str, Any], rows: list) -> float:
     if not rows:
         return 0.0
     cache_read, cache_write = int(record.get("cache_read") or 0), int(record.get("cache_write") or 0)
@@ -75,40 +115,15 @@ def request_cost(record: dict[str, Any]) -> float:
             + cache_read * row.cache_read_rate + cache_write * row.cache_write_rate)
 
 
-_RATE_CACHE: dict[tuple[str, str], list] = {}
-
-
-def _rates(provider: str, model: str) -> list:
-    key = (provider, model)
-    if key not in _RATE_CACHE:
-        try:
-            _RATE_CACHE[key] = rate_rows(provider, model, {}, {})
-        except Exception:  # an unknown price must never stop the agent
-            _RATE_CACHE[key] = []
-    return _RATE_CACHE[key]
-
-
 def _tokens(record: dict[str, Any]) -> int:
     return sum(int(record.get(k) or 0) for k in ("in", "out", "cache_read", "cache_write"))
-
-
-def _today() -> dt.date:
-    return dt.datetime.now().astimezone().date()
-
-
-def _local_date(ts: str) -> dt.date | None:
-    try:
-        at = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return (at.astimezone() if at.tzinfo else at).date()
 
 
 class ControlFollower:
     """One agent process's view of ``control.json`` and of its own use today."""
 
     def __init__(self, folder: Path | str, *, agent: str | None = None, session: str | None = None,
-                 ledger: Path | str | None = None):
+                 ledger: Path | str | None = None, settings: Settings | None = None):
         self.folder = Path(folder).expanduser()
         self.agent = agent
         self.session = session
@@ -116,6 +131,7 @@ class ControlFollower:
         self.usage = LedgerWriter(Path(ledger) if ledger else self.folder / "usage.jsonl")
         self.events = LedgerWriter(self.folder / "events.jsonl")
         self.acknowledged: set[str] = set()
+        self.pricing = Pricing(settings)
         self.use: DailyUse | None = None
         """Today's and this month's use; read from the ledger at the first budget check, so an
         agent with no budget never reads its ledger."""
@@ -220,7 +236,7 @@ class ControlFollower:
 
     def _daily_use(self) -> DailyUse:
         if self.use is None:
-            self._count_existing(_today())
+            self._count_existing(self.pricing.today())
         self._roll_day()
         assert self.use is not None
         return self.use
@@ -229,18 +245,18 @@ class ControlFollower:
         if self.use is None:
             return  # not counting yet: the first budget check reads this line from the ledger
         self._roll_day()
-        day = _local_date(str(record.get("ts", "")))
+        day = self.pricing.local_date(str(record.get("ts", "")))
         if day is None or day.replace(day=1) != self.use.day.replace(day=1):
             return
-        provider = priced_provider(str(record.get("provider") or ""))
-        usd = request_cost(record)
+        provider = self.pricing.provider(str(record.get("provider") or ""))
+        usd = self.pricing.cost(record)
         if day == self.use.day:
             self.use.add(provider, _tokens(record), usd)
         else:
             self.use.usd_month[provider] = self.use.usd_month.get(provider, 0.0) + usd
 
     def _roll_day(self) -> None:
-        today = _today()
+        today = self.pricing.today()
         if self.use is not None and today != self.use.day:
             month = self.use.usd_month if today.month == self.use.day.month else {}
             self.use = DailyUse(day=today, usd_month=dict(month))

@@ -10,6 +10,7 @@ from .follower import ControlFollower
 
 if TYPE_CHECKING:
     from .sample import PackSimulator
+    from .settings import Settings
 
 EDIT_SHARE = 0.3  # how often a request of the pack would have edited a file or run a command
 
@@ -17,9 +18,9 @@ EDIT_SHARE = 0.3  # how often a request of the pack would have edited a file or 
 class PackControls:
     """Consulted by the simulator once per live request."""
 
-    def __init__(self, sim: PackSimulator):
+    def __init__(self, sim: PackSimulator, settings: Settings | None = None):
         self.sim = sim
-        self.follower = ControlFollower(sim.folder, agent="pack-leader", ledger=sim.usage.path)
+        self.follower = ControlFollower(sim.folder, agent="pack-leader", ledger=sim.usage.path, settings=settings)
 
     def before_request(self) -> bool:
         """Apply new changes and forced failovers; False when a ``block`` budget stops the request."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .agent import LedgerWriter, event_record, usage_record
+from .settings import Settings
 
 # model -> (ledger provider name as Code Puppy writes it, p50 latency ms, output tokens/s)
 MODELS: dict[str, tuple[str, int, int]] = {
@@ -194,11 +195,12 @@ class PackSimulator:
         return written
 
 
-    def run(self, stop: threading.Event) -> None:
-        """Write requests at the pace of the hour, stamped with the current time, until ``stop``."""
+    def run(self, stop: threading.Event, settings: Settings | None = None) -> None:
+        """Write requests at the pace of the hour, stamped with the current time, until ``stop``;
+        ``settings`` price its budgets as the dashboard does."""
         from .pack_controls import PackControls
 
-        controls = PackControls(self)  # the pack obeys control.json like a real agent
+        controls = PackControls(self, settings)  # the pack obeys control.json like a real agent
         while not stop.wait(self.rng.expovariate(1 / self.mean_gap(_local_now()))):
             if not controls.before_request():
                 continue
@@ -209,10 +211,10 @@ def _local_now() -> dt.datetime:
     return dt.datetime.now().astimezone().replace(tzinfo=None)
 
 
-def start_live(sim: PackSimulator) -> threading.Event:
+def start_live(sim: PackSimulator, settings: Settings | None = None) -> threading.Event:
     """Run ``sim`` in a daemon thread; set the returned event to stop it."""
     stop = threading.Event()
-    threading.Thread(target=sim.run, args=(stop,), name="demo-pack", daemon=True).start()
+    threading.Thread(target=sim.run, args=(stop, settings), name="demo-pack", daemon=True).start()
     return stop
 
 
