@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     rejected = sub.add_parser("rejected", help="ledger lines that were not valid records")
     _common(rejected, nested=True)
     rejected.add_argument("--json", action="store_true")
-    rejected.add_argument("--limit", type=int, default=200)
+    rejected.add_argument("--limit", type=at_least(1), default=200)
 
     rebuild = sub.add_parser("rebuild", help="recreate the store from the ledgers")
     _common(rebuild, nested=True)
@@ -76,7 +76,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
     _common(demo, nested=True)
-    demo.add_argument("--days", type=int, default=4, help="days of history to simulate")
+    demo.add_argument("--days", type=at_least(0), default=4, help="days of history to simulate")
+    demo.add_argument("--pace", type=at_least(1), default=300, metavar="N",
+                      help="model requests an hour while the pack is busy (08-22 local; a third at night)")
 
     _control_parser(sub)
 
@@ -84,6 +86,21 @@ def build_parser() -> argparse.ArgumentParser:
     _common(config, nested=True)
     config.add_argument("--json", action="store_true")
     return parser
+
+
+def at_least(low: int) -> Callable[[str], int]:
+    """An argparse type: a whole number no smaller than ``low``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"{value} is below {low}")
+        return value
+
+    return parse
 
 
 def _control_parser(sub: Any) -> None:
@@ -378,7 +395,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from .demo_providers import DemoProviders
 
     folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
-    sim = backfilled(folder, days=args.days)
+    sim = backfilled(folder, days=args.days, per_hour=args.pace)
     ledger = sim.usage.path
     demo = settings.model_copy(update={
         "ledgers": [ledger], "db": folder / "demo.duckdb",

@@ -47,6 +47,8 @@ PACK: dict[str, str] = {
 ACTIVITY = {"pack-leader": 1, "shepherd": 1, "watchdog": 1, "husky": 4, "terrier": 3,
             "retriever": 2, "bloodhound": 2}
 
+FIRST_LIVE_REQUEST = 2.0  # seconds: whoever opens the demo sees the pack at work at once, at any hour
+
 COMPACT_AT = 48_000  # tokens of context before the agent compacts (seed 000 §3.1: cerebras 50k)
 
 
@@ -201,7 +203,9 @@ class PackSimulator:
         from .pack_controls import PackControls
 
         controls = PackControls(self, settings)  # the pack obeys control.json like a real agent
-        while not stop.wait(self.rng.expovariate(1 / self.mean_gap(_local_now()))):
+        gap = min(FIRST_LIVE_REQUEST, self.rng.expovariate(1 / self.mean_gap(_local_now())))
+        while not stop.wait(gap):
+            gap = self.rng.expovariate(1 / self.mean_gap(_local_now()))
             if not controls.before_request():
                 continue
             controls.after_request(self.request(_local_now()))

@@ -106,6 +106,18 @@ def test_bad_usage_is_one_line_and_exit_2(tmp_path, ledger, args, needle):
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
 
 
+@pytest.mark.parametrize(("args", "needle"), [
+    (["demo", "--pace", "0"], "argument --pace: 0 is below 1"),
+    (["demo", "--days", "two"], "argument --days: 'two' is not a whole number"),
+    (["rejected", "--limit", "-5"], "argument --limit: -5 is below 1"),
+])
+def test_a_bad_count_is_refused_before_anything_starts(args, needle):
+    proc = packwatch(*args)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().splitlines()[-1].endswith(needle)
+    assert "Traceback" not in proc.stderr and "demo pack ledger" not in proc.stderr
+
+
 def test_options_before_the_subcommand_are_kept(tmp_path, ledger):
     append(ledger, line(ts="2026-11-20T10:00:00") + line(ts="2026-11-20T11:00:00"))
     cfg = tmp_path / "c.toml"
