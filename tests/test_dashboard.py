@@ -64,6 +64,19 @@ async def wait_for_overview(pilot: Pilot, app: PackwatchApp, after: int = 0, sec
     raise AssertionError(f"no overview after {seconds}s (shown {app.overviews_shown})")
 
 
+async def settle(pilot: Pilot) -> None:
+    """Until every table on screen has measured its rows, then a pause for the paint. Textual
+    measures a DataTable's new rows when the table next goes idle; on a loaded machine a
+    screenshot can land before that and show every column at its header's width."""
+
+    def measured() -> bool:
+        return not any(table._require_update_dimensions or table._updated_cells
+                       for screen in pilot.app.screen_stack for table in screen.query(DataTable))
+
+    await pilot.pause(0.1)
+    await wait_until(pilot, measured, "the tables to measure their rows")
+
+
 def requests_today_in(ledger: Path) -> int:
     """Counted from the file itself, so the test does not trust the code it checks."""
     today = 0
@@ -447,7 +460,7 @@ class TestSnapshots:
         app = pilot.app
         assert isinstance(app, PackwatchApp)
         await wait_for_overview(pilot, app)
-        await pilot.pause(0.2)
+        await settle(pilot)
 
     @pytest.mark.parametrize("size", [WIDE, MEDIUM, COMPACT], ids=["120x36", "80x24", "60x24"])
     def test_overview(self, snap_compare, sample_settings: Settings, size: tuple[int, int]) -> None:
@@ -457,7 +470,7 @@ class TestSnapshots:
         async def open_help(pilot: Pilot) -> None:
             await self._first_overview(pilot)
             await pilot.press("question_mark")
-            await pilot.pause(0.1)
+            await settle(pilot)
 
         assert snap_compare(make_app(sample_settings), terminal_size=WIDE, run_before=open_help)
 
@@ -629,7 +642,7 @@ class TestControlSnapshots:
             assert isinstance(app, PackwatchApp)
             await wait_for_overview(pilot, app)
             await pilot.press(*keys)
-            await pilot.pause(0.2)
+            await settle(pilot)
         return run
 
     @pytest.mark.parametrize("key", ["b", "f", "c", "r", "x"])
@@ -643,7 +656,7 @@ async def open_providers(pilot: Pilot) -> None:
     await wait_for_overview(pilot, app)
     await pilot.press("v")
     await wait_until(pilot, lambda: getattr(app.screen, "view", None) is not None)
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 async def open_events(pilot: Pilot) -> None:
@@ -652,7 +665,7 @@ async def open_events(pilot: Pilot) -> None:
     await wait_for_overview(pilot, app)
     await pilot.press("e")
     await wait_until(pilot, lambda: getattr(app.screen, "shown", 0) > 0)
-    await pilot.pause(0.2)
+    await settle(pilot)
 
 
 async def test_providers_screen_shows_each_providers_circuit(probed_settings: Settings) -> None:
@@ -732,7 +745,7 @@ class TestSpendSnapshots:
             screen = await open_spend(pilot, pilot.app)
             await pilot.press("down", "enter")
             await wait_for_day(pilot, screen, "Thu 19 Nov 2026")
-            await pilot.pause(0.2)
+            await settle(pilot)
 
         assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=to_yesterday)
 
@@ -744,6 +757,6 @@ class TestSpendSnapshots:
         async def open_modal(pilot: Pilot) -> None:
             await open_spend(pilot, pilot.app)
             await pilot.press("e")
-            await pilot.pause(0.2)
+            await settle(pilot)
 
         assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=open_modal)
