@@ -194,6 +194,36 @@ def test_budget_policy_switches_to_review_only_then_blocks(tmp_path: Path) -> No
     assert ControlFollower(tmp_path).budget_use() == follower.budget_use()
 
 
+def test_month_budget_counts_the_local_month_whatever_month_the_utc_stamp_says(tmp_path: Path) -> None:
+    """Auckland is 13 hours ahead in November: the first hour of its month is stamped with the
+    last day of the month before in UTC, and the last day of its month partly with the next."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from ledger.agent import LedgerWriter, usage_record
+    from ledger.settings import load_settings
+
+    zone = ZoneInfo("Pacific/Auckland")
+    first = dt.datetime.now(zone).date().replace(day=1)
+    next_first = (first + dt.timedelta(days=31)).replace(day=1)
+
+    def utc(day: dt.date, hour: int, minute: int) -> str:
+        local = dt.datetime.combine(day, dt.time(hour, minute), zone)
+        return local.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+
+    ledger = tmp_path / "usage.jsonl"
+    writer = LedgerWriter(ledger)
+    for ts, usd in ((utc(first, 0, 30), 7.0),  # this month locally, last month in UTC
+                    (utc(first - dt.timedelta(days=1), 23, 30), 100.0),  # last month locally
+                    (utc(next_first, 0, 30), 1000.0)):  # next month locally, this month in UTC
+        writer.append(usage_record(provider="cerebras", model="glm-4.7", input_tokens=1, output_tokens=1,
+                                   ts=ts, cost_usd=usd))
+    ControlChannel(tmp_path).set_budget("all", monthly_usd=70)
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "store.duckdb", timezone="Pacific/Auckland")
+    follower = ControlFollower(tmp_path, agent="husky", ledger=ledger, settings=settings)
+    assert follower.budget_use() == [("all", 10.0, "7.00 of 70.00 USD this month")]
+
+
 # -- the CLI -----------------------------------------------------------------------------------
 
 def packwatch(*args: str) -> subprocess.CompletedProcess:
