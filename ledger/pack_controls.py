@@ -22,8 +22,9 @@ class PackControls:
         self.sim = sim
         self.follower = ControlFollower(sim.folder, agent="pack-leader", ledger=sim.usage.path, settings=settings)
 
-    def before_request(self) -> bool:
-        """Apply new changes and forced failovers; False when a ``block`` budget stops the request."""
+    def follow(self) -> None:
+        """Apply and acknowledge new changes and forced failovers; cheap (one stat of
+        ``control.json`` when nothing changed), so the pack calls it between requests too."""
         from .sample import MODELS, WORKLOAD_CHAINS
 
         follower = self.follower
@@ -45,9 +46,12 @@ class PackControls:
                 agent.chain_pos = chain.index(target)
                 follower.record_event("failover", agent=agent.name, model=model, to=target,
                                       reason="forced from packwatch")
-        allowed, why = follower.may_request()
+
+    def may_request(self) -> bool:
+        """False, with a ``blocked`` event, while a ``block`` budget stops requests."""
+        allowed, why = self.follower.may_request()
         if not allowed:
-            follower.record_event("blocked", tool="model_request", reason=why)
+            self.follower.record_event("blocked", tool="model_request", reason=why)
         return allowed
 
     def after_request(self, record: dict) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -48,6 +49,7 @@ ACTIVITY = {"pack-leader": 1, "shepherd": 1, "watchdog": 1, "husky": 4, "terrier
             "retriever": 2, "bloodhound": 2}
 
 FIRST_LIVE_REQUEST = 2.0  # seconds: whoever opens the demo sees the pack at work at once, at any hour
+FOLLOW_EVERY = 0.5  # seconds between looks at control.json, so a control is acknowledged at once
 
 COMPACT_AT = 48_000  # tokens of context before the agent compacts (seed 000 §3.1: cerebras 50k)
 
@@ -199,16 +201,21 @@ class PackSimulator:
 
     def run(self, stop: threading.Event, settings: Settings | None = None) -> None:
         """Write requests at the pace of the hour, stamped with the current time, until ``stop``;
-        ``settings`` price its budgets as the dashboard does."""
+        follow the controls between requests; ``settings`` price its budgets as the dashboard does."""
         from .pack_controls import PackControls
 
         controls = PackControls(self, settings)  # the pack obeys control.json like a real agent
-        gap = min(FIRST_LIVE_REQUEST, self.rng.expovariate(1 / self.mean_gap(_local_now())))
-        while not stop.wait(gap):
-            gap = self.rng.expovariate(1 / self.mean_gap(_local_now()))
-            if not controls.before_request():
+        due = time.monotonic() + min(FIRST_LIVE_REQUEST, self._gap())
+        while not stop.wait(min(FOLLOW_EVERY, max(0.0, due - time.monotonic()))):
+            controls.follow()
+            if time.monotonic() < due:
                 continue
-            controls.after_request(self.request(_local_now()))
+            due = time.monotonic() + self._gap()
+            if controls.may_request():
+                controls.after_request(self.request(_local_now()))
+
+    def _gap(self) -> float:
+        return self.rng.expovariate(1 / self.mean_gap(_local_now()))
 
 
 def _local_now() -> dt.datetime:

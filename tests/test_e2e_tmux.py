@@ -63,6 +63,12 @@ def test_demo_runs_in_a_real_terminal(tmp_path):
         # The simulated pack keeps writing: the request count moves on its own (at 1,800 requests an
         # hour, a third of that at night, a minute without one is a one-in-10,000 event).
         until(lambda: req.search(screen_of(session)).group(1) != before, 60, "the demo never moved")
+        # The loop closes: review-only goes on, the pack acknowledges it within a second or so.
+        tmux("send-keys", "-t", session, "r")
+        wait_for(session, "Turn ON review-only")
+        tmux("send-keys", "-t", session, "y")
+        wait_for(session, "REVIEW-ONLY", 10)
+        wait_for(session, "review-only on ✓ applied", 10)
         tmux("send-keys", "-t", session, "?")
         wait_for(session, "Keys")
         tmux("send-keys", "-t", session, "Escape")
