@@ -33,6 +33,20 @@ class Cell(Text):
     __hash__ = None  # type: ignore[assignment]
 
 
+class Table(DataTable):
+    """A DataTable that repaints every row once it has measured new ones.
+
+    Textual measures new rows when the table goes idle and caches rendered lines under a counter
+    that measuring does not move, so lines painted before that kept the old column widths
+    ("$57." for "$57.44") until something else touched them: the cursor's row was right, the
+    rest stayed cut."""
+
+    def _update_dimensions(self, new_rows: Any) -> None:
+        super()._update_dimensions(new_rows)
+        self._update_count += 1
+        self.refresh()
+
+
 def number(text: str, value: float | int | None, style: Style | str = "") -> Cell:
     return Cell(text, value, style=style, justify="right")
 

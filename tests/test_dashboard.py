@@ -67,7 +67,11 @@ async def wait_for_overview(pilot: Pilot, app: PackwatchApp, after: int = 0, sec
 async def settle(pilot: Pilot) -> None:
     """Until every table on screen has measured its rows, then a pause for the paint. Textual
     measures a DataTable's new rows when the table next goes idle; on a loaded machine a
-    screenshot can land before that and show every column at its header's width."""
+    screenshot can land before that and show every column at its header's width. Text cursors
+    stop blinking (shown), or a slow run would catch one half-way through a blink."""
+    for screen in pilot.app.screen_stack:
+        for field in screen.query(Input):
+            field.cursor_blink = False
 
     def measured() -> bool:
         return not any(table._require_update_dimensions or table._updated_cells

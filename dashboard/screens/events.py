@@ -15,6 +15,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from dashboard.messages import EventsReady
+from dashboard.tables import Table
 from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger.eventlog import LIMIT, EventFacets, event_facets, event_log
 
@@ -39,7 +40,7 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
             for name, widget_id in FILTERS.items():
                 yield Select[str]([], prompt=f"any {name}", id=widget_id)
             yield Input(placeholder="search (/)", id="event-search")
-        table: DataTable = DataTable(cursor_type="row", id="events-table", zebra_stripes=True)
+        table: DataTable = Table(cursor_type="row", id="events-table", zebra_stripes=True)
         for label in ("time", "kind", "agent", "provider", "model", "detail"):
             table.add_column(label, key=label)
         yield table

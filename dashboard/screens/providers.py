@@ -16,7 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 
 from dashboard import numbers
 from dashboard.messages import ProvidersReady
-from dashboard.tables import Cell, number, sync_rows
+from dashboard.tables import Cell, Table, number, sync_rows
 from dashboard.widgets.circuits import STATE_COMPONENT, STATE_ORDER
 from dashboard.widgets.latency_chart import LatencyChart
 from dashboard.widgets.outcome_chart import OutcomeChart
@@ -36,7 +36,7 @@ class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Static("Providers · last 60 min · ↑↓ picks a provider", id="providers-title")
-        table: DataTable = DataTable(cursor_type="row", id="providers-table")
+        table: DataTable = Table(cursor_type="row", id="providers-table")
         for label, key in (("provider", "provider"), ("state", "state"), ("since", "since"), ("src", "source"),
                            ("fail", "failures"), ("429", "rate_limited"), ("req", "requests"),
                            ("probes", "probes"), ("p50 ms", "probe_p50")):

@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from dashboard import numbers
-from dashboard.tables import Cell, number, sync_rows
+from dashboard.tables import Cell, Table, number, sync_rows
 from ledger.overview import Circuit, Overview
 
 from .pane import Pane
@@ -26,7 +26,7 @@ class CircuitsPane(Pane, can_focus=False):
     """
 
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(cursor_type="none", id="circuits-table")
+        table: DataTable = Table(cursor_type="none", id="circuits-table")
         for label, key in (("provider", "provider"), ("state", "state"), ("since", "since"), ("fail", "failures"),
                            ("429", "rate_limited"), ("req", "requests"), ("last error", "last_error")):
             table.add_column(label, key=key)

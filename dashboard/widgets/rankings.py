@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from dashboard import numbers
-from dashboard.tables import Cell, number, sync_rows
+from dashboard.tables import Cell, Table, number, sync_rows
 from ledger.overview import ModelRank, Overview
 
 from .pane import Pane
@@ -50,7 +50,7 @@ class RankingsPane(Pane, can_focus=False):
         self.sort_descending = True
 
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(cursor_type="row", id="rankings-table")
+        table: DataTable = Table(cursor_type="row", id="rankings-table")
         table.tooltip = "$/1k: USD per 1,000 output tokens. Click a header (or press s) to sort."
         for column in COLUMNS:
             table.add_column(column.label, key=column.key)

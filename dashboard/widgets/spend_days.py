@@ -6,11 +6,11 @@ from __future__ import annotations
 from textual.widgets import DataTable
 
 from dashboard import numbers
-from dashboard.tables import Cell, number, sync_rows
+from dashboard.tables import Cell, Table, number, sync_rows
 from ledger.spend import SpendReview
 
 
-class SpendDaysTable(DataTable):
+class SpendDaysTable(Table):
     COMPONENT_CLASSES = DataTable.COMPONENT_CLASSES | {"spend-days--over", "spend-days--idle"}
     DEFAULT_CSS = """
     SpendDaysTable { height: 1fr; }

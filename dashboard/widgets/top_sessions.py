@@ -8,7 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import DataTable
 
 from dashboard import numbers
-from dashboard.tables import Cell, number, sync_rows
+from dashboard.tables import Cell, Table, number, sync_rows
 from ledger.spend import SpendReview
 
 from .pane import Pane
@@ -21,7 +21,7 @@ class TopSessionsPane(Pane, can_focus=False):
     """
 
     def compose(self) -> ComposeResult:
-        table: DataTable = DataTable(cursor_type="row", id="top-sessions-table")
+        table: DataTable = Table(cursor_type="row", id="top-sessions-table")
         for key, label in (("session", "session"), ("cost", "cost"), ("requests", "req"), ("when", "when"),
                            ("models", "models")):
             table.add_column(label, key=key)
