@@ -123,26 +123,21 @@ class PackwatchPlugin:
 
     def settle(self, in_run: bool = False) -> None:
         """Acknowledge every new change; hand a new compaction request to Code Puppy (in a run)."""
-        follower = self.follower
-        for change in follower.new_changes():
-            if change.action == "failover":
-                target = follower.controls().failovers.get(change.subject)
-                known = set(self.models(target))
-                if target is not None and known and target not in known:
-                    follower.acknowledge(change, "refused", f"{target} is not in Code Puppy's models config")
-                    continue
-                follower.acknowledge(change, "applied")
-            elif change.action == "compact":
-                if self._compaction is None or self._compaction.id != change.id:
-                    self._compaction = change
-                    self._requested = False
-                if in_run and not self._requested:
-                    from code_puppy.messaging.pause_controller import get_pause_controller
+        def knows(target: str) -> bool:
+            known = self.models(target)
+            return not known or target in known  # no config to check against: trust the user
 
-                    get_pause_controller().request_compaction()
-                    self._requested = True
-            else:
-                follower.acknowledge(change, "applied")
+        def compact(change: PendingChange) -> None:
+            if self._compaction is None or self._compaction.id != change.id:
+                self._compaction = change
+                self._requested = False
+            if in_run and not self._requested:
+                from code_puppy.messaging.pause_controller import get_pause_controller
+
+                get_pause_controller().request_compaction()
+                self._requested = True
+
+        self.follower.settle_changes(knows, compact, "Code Puppy's models config")
         self._warn_budget()
 
     def _warn_budget(self) -> None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -153,6 +154,21 @@ class ControlFollower:
         if reason:
             detail["reason"] = reason
         self.record_event("control_ack", **detail)
+
+    def settle_changes(self, knows: Callable[[str], bool], compact: Callable[[PendingChange], None],
+                       known_as: str = "the agent's models") -> None:
+        """Acknowledge every new change: a forced failover to a model ``knows`` rejects is refused,
+        a compaction request goes to ``compact`` (which acknowledges it once done), the rest apply."""
+        for change in self.new_changes():
+            if change.action == "compact":
+                compact(change)
+                continue
+            if change.action == "failover":
+                target = self.controls().failovers.get(change.subject)
+                if target is not None and not knows(target):
+                    self.acknowledge(change, "refused", f"{target} is not in {known_as}")
+                    continue
+            self.acknowledge(change, "applied")
 
     def forced_target(self, model: str | None, provider: str | None = None) -> str | None:
         """The model a forced failover sends ``model`` (or its provider) to, if any."""

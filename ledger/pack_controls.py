@@ -28,16 +28,7 @@ class PackControls:
         from .sample import MODELS, WORKLOAD_CHAINS
 
         follower = self.follower
-        for change in follower.new_changes():
-            if change.action == "failover":
-                target = follower.controls().failovers.get(change.subject)
-                if target is not None and target not in MODELS:
-                    follower.acknowledge(change, "refused", f"{target} is not a model of the pack")
-                    continue
-            if change.action == "compact":
-                self._compact(change)
-                continue
-            follower.acknowledge(change, "applied")
+        follower.settle_changes(MODELS.__contains__, self._compact, "the pack's models")
         for agent in self.sim.agents:
             chain = WORKLOAD_CHAINS[agent.workload]
             model = chain[min(agent.chain_pos, len(chain) - 1)]

@@ -292,18 +292,19 @@ def test_the_demo_pack_obeys_the_controls(tmp_path: Path) -> None:
     review = channel.set_review_only(True)
     failover = channel.set_failover("glm-4.7", "claude-haiku-4-5")
     compact = channel.request_compaction()
+    unknown = channel.set_failover("gemini-2.5-pro", "gpt-9")
     before = sum(a.context for a in sim.agents)
     pack.follow()  # between requests: every change is acknowledged before the next request
     events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
     acks = {e["detail"]["control_id"]: e["detail"]["result"] for e in events if e["kind"] == "control_ack"}
-    assert acks == {review.id: "applied", failover.id: "applied", compact.id: "applied"}
+    assert acks == {review.id: "applied", failover.id: "applied", compact.id: "applied", unknown.id: "refused"}
     assert not (tmp_path / "usage.jsonl").exists()
     for _ in range(40):
         pack.follow()
         assert pack.may_request()
         pack.after_request(sim.request(dt.datetime(2026, 11, 20, 10, 0, tzinfo=dt.UTC).replace(tzinfo=None)))  # naive
     events = [json.loads(x) for x in (tmp_path / "events.jsonl").read_text().splitlines()]
-    assert len([e for e in events if e["kind"] == "control_ack"]) == 3  # each acknowledged once
+    assert len([e for e in events if e["kind"] == "control_ack"]) == 4  # each acknowledged once
     (compaction,) = [e for e in events if e["kind"] == "compaction"]
     assert compaction["detail"]["before_tokens"] == before > compaction["detail"]["after_tokens"]
     assert any(e["kind"] == "blocked" and e["detail"]["tool"] for e in events)
