@@ -17,7 +17,7 @@ from textual.widgets import DataTable, Footer, Static
 from dashboard import numbers
 from dashboard.messages import ProvidersReady
 from dashboard.tables import Cell, Table, number, sync_rows
-from dashboard.widgets.circuits import STATE_COMPONENT, STATE_ORDER
+from dashboard.widgets.circuits import STATE_COMPONENT, STATE_ORDER, circuit_cells
 from dashboard.widgets.latency_chart import LatencyChart
 from dashboard.widgets.outcome_chart import OutcomeChart
 from dashboard.widgets.state_timeline import StateTimeline
@@ -86,14 +86,9 @@ class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
 
     def _cells(self, p: ProviderHealth, now: dt.datetime) -> list[Cell]:
         c = p.circuit
+        shared = circuit_cells(c, now, self.get_component_rich_style(STATE_COMPONENT[c.state]))
         return [
-            Cell(c.provider),
-            Cell(c.state, STATE_ORDER[c.state], style=self.get_component_rich_style(STATE_COMPONENT[c.state])),
-            Cell(numbers.clock(c.since, now), c.since.timestamp() if c.since else None),
-            Cell(c.source),
-            number(str(c.failures_15m), c.failures_15m),
-            number(str(c.rate_limited_15m), c.rate_limited_15m),
-            number(str(c.requests_15m), c.requests_15m),
+            *shared[:3], Cell(c.source), *shared[3:],
             number(str(c.probes_15m), c.probes_15m),
             number(f"{p.probe_p50_ms:,.0f}" if p.probe_p50_ms is not None else "—", p.probe_p50_ms),
         ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from rich.style import Style
 from textual.app import ComposeResult
 from textual.widgets import DataTable
 
@@ -42,13 +43,18 @@ class CircuitsPane(Pane, can_focus=False):
         self.set_class(open_count > 0, "-open")
 
     def _cells(self, circuit: Circuit, now: dt.datetime) -> list[Cell]:
-        state_style = self.style_of(STATE_COMPONENT[circuit.state])
-        return [
-            Cell(circuit.provider),
-            Cell(circuit.state, STATE_ORDER[circuit.state], style=state_style),
-            Cell(numbers.clock(circuit.since, now), circuit.since.timestamp() if circuit.since else None),
-            number(str(circuit.failures_15m), circuit.failures_15m),
-            number(str(circuit.rate_limited_15m), circuit.rate_limited_15m),
-            number(str(circuit.requests_15m), circuit.requests_15m),
-            Cell((circuit.last_error or "")[:60]),
-        ]
+        return [*circuit_cells(circuit, now, self.style_of(STATE_COMPONENT[circuit.state])),
+                Cell((circuit.last_error or "")[:60])]
+
+
+def circuit_cells(circuit: Circuit, now: dt.datetime, state_style: Style) -> list[Cell]:
+    """provider, state, since, failures, 429s and requests: the columns the Circuits pane and the
+    Providers screen share."""
+    return [
+        Cell(circuit.provider),
+        Cell(circuit.state, STATE_ORDER[circuit.state], style=state_style),
+        Cell(numbers.clock(circuit.since, now), circuit.since.timestamp() if circuit.since else None),
+        number(str(circuit.failures_15m), circuit.failures_15m),
+        number(str(circuit.rate_limited_15m), circuit.rate_limited_15m),
+        number(str(circuit.requests_15m), circuit.requests_15m),
+    ]
