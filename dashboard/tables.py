@@ -34,17 +34,22 @@ class Cell(Text):
 
 
 class Table(DataTable):
-    """A DataTable that repaints every row once it has measured new ones.
+    """A DataTable that repaints every row when measuring its rows changed a column's width.
 
     Textual measures new rows when the table goes idle and caches rendered lines under a counter
     that measuring does not move, so lines painted before that kept the old column widths
     ("$57." for "$57.44") until something else touched them: the cursor's row was right, the
     rest stayed cut."""
 
+    _measured: tuple[int, ...] = ()
+
     def _update_dimensions(self, new_rows: Any) -> None:
         super()._update_dimensions(new_rows)
-        self._update_count += 1
-        self.refresh()
+        widths = tuple(column.get_render_width(self) for column in self.columns.values())
+        if widths != self._measured:  # widths change in this pass, or just before it (updated cells)
+            self._measured = widths
+            self._update_count += 1  # part of every render cache key
+            self.refresh()
 
 
 def number(text: str, value: float | int | None, style: Style | str = "") -> Cell:
