@@ -506,9 +506,10 @@ def _cheaper_alternatives(pairs: list[tuple[str, list[str]]], ranks: list[ModelR
 
 
 def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache: CacheStats,
-           spend_lines: list[SpendLine]) -> tuple[Health, list[str]]:
-    """HEALTHY / DEGRADED / UNHEALTHY from error rate, open circuits, budget use and cache
-    efficiency, as the agents' performance dashboard defines it (seed 000 §2.6)."""
+           spend_lines: list[SpendLine], providers: list[ProviderBurn]) -> tuple[Health, list[str]]:
+    """HEALTHY / DEGRADED / UNHEALTHY from error rate, open circuits, budget use (USD budgets and
+    providers' daily token limits) and cache efficiency, as the agents' performance dashboard
+    defines it (seed 000 §2.6)."""
     bad: list[str] = []
     worse: list[str] = []
     rate = _ratio(errors_60, requests_60)
@@ -526,6 +527,11 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
             worse.append(f"budget exceeded ({s.scope})")
         elif s.level == "critical":
             bad.append(f"budget {s.percent:.0f}% used ({s.scope})")
+    for p in providers:
+        if p.usage_percent is not None and p.usage_percent >= 100:
+            worse.append(f"{p.provider} daily token limit reached ({p.usage_percent:.0f}%)")
+        elif p.usage_percent is not None and p.usage_percent >= 90:
+            bad.append(f"{p.provider} at {p.usage_percent:.0f}% of its daily token limit")
     now_rate, before = cache.hit_rate_60m, cache.hit_rate_prev_60m
     if now_rate is not None and before and now_rate < 0.5 * before:
         bad.append(f"cache hit rate fell to {cache.hit_rate_60m:.0%}")
@@ -595,7 +601,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     spend_lines = spend(settings, totals)
     recs = recommendations(inputs, settings, now, last, burn, circuit_list, ranks, spend_lines)
     all_today = totals[None]
-    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines)
+    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend_lines, burn.providers)
     return Overview(
         now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
         last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],

@@ -118,6 +118,23 @@ def test_a_bad_count_is_refused_before_anything_starts(args, needle):
     assert "Traceback" not in proc.stderr and "demo pack ledger" not in proc.stderr
 
 
+def test_status_says_unhealthy_and_exits_11_when_a_daily_token_limit_is_spent(tmp_path, ledger):
+    import datetime as dt
+
+    now = dt.datetime.now().astimezone()
+    earlier = (now - dt.timedelta(minutes=min(30, now.hour * 60 + now.minute))).replace(tzinfo=None)
+    append(ledger, line(ts=earlier.isoformat(timespec="seconds"), provider="cerebras", model="glm-4.7",
+                        **{"in": 22_000_000, "out": 400_000}))
+    proc = packwatch("status", *common(tmp_path, ledger))
+    assert "DEGRADED (cerebras at 93% of its daily token limit)" in proc.stdout
+    assert proc.returncode == 10
+    append(ledger, line(ts=earlier.isoformat(timespec="seconds"), provider="cerebras", model="glm-4.7",
+                        **{"in": 2_000_000, "out": 0}))
+    proc = packwatch("status", *common(tmp_path, ledger))
+    assert "UNHEALTHY (cerebras daily token limit reached (102%))" in proc.stdout
+    assert proc.returncode == 11
+
+
 def test_options_before_the_subcommand_are_kept(tmp_path, ledger):
     append(ledger, line(ts="2026-11-20T10:00:00") + line(ts="2026-11-20T11:00:00"))
     cfg = tmp_path / "c.toml"
