@@ -21,6 +21,7 @@ from collectors.tail import CatchUp, discover
 from ledger import queries
 from ledger.export import ExportError, check_target, write_report
 from ledger.report import FORMATS, GROUPINGS, build_report, render, table_renderables
+from ledger.sample import PACE
 from ledger.settings import DEFAULT_LEDGER, Settings, explain, load_settings
 from ledger.store import Store, StoreBusy, StoreError
 
@@ -77,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
     _common(demo, nested=True)
     demo.add_argument("--days", type=at_least(0), default=4, help="days of history to simulate")
-    demo.add_argument("--pace", type=at_least(1), default=300, metavar="N",
+    demo.add_argument("--pace", type=at_least(1), default=PACE, metavar="N",
                       help="model requests an hour while the pack is busy (08-22 local; a third at night)")
 
     _control_parser(sub)

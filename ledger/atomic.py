@@ -38,10 +38,10 @@ def replacing(path: Path, mode: int = ORDINARY) -> Iterator[BinaryIO]:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    fsync_folder(path.parent)
+    _fsync_folder(path.parent)
 
 
-def fsync_folder(folder: Path) -> None:
+def _fsync_folder(folder: Path) -> None:
     """Make a rename in ``folder`` durable (a no-op where folders cannot be fsynced)."""
     try:
         fd = os.open(folder, os.O_RDONLY)

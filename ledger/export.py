@@ -1,7 +1,8 @@
 """Writing a report to a file: never over an existing file unless asked, never a partial file.
 
 The bytes go through ``atomic.replacing`` in blocks, checking for cancellation between blocks;
-only a finished file is moved into place. The CLI and the dashboard's export modal both write through ``write_report``.
+only a finished file is moved into place. The CLI and the dashboard's export modal both write
+through ``write_report``.
 """
 
 from __future__ import annotations

@@ -29,6 +29,8 @@ class PackControls:
 
         follower = self.follower
         follower.settle_changes(MODELS.__contains__, self._compact, "the pack's models")
+        if not follower.controls().failovers:
+            return
         for agent in self.sim.agents:
             chain = WORKLOAD_CHAINS[agent.workload]
             model = chain[min(agent.chain_pos, len(chain) - 1)]

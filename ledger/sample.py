@@ -48,6 +48,7 @@ PACK: dict[str, str] = {
 ACTIVITY = {"pack-leader": 1, "shepherd": 1, "watchdog": 1, "husky": 4, "terrier": 3,
             "retriever": 2, "bloodhound": 2}
 
+PACE = 300  # model requests an hour while the pack is busy (08:00-22:00); a third of that at night
 FIRST_LIVE_REQUEST = 2.0  # seconds: whoever opens the demo sees the pack at work at once, at any hour
 FOLLOW_EVERY = 0.5  # seconds between looks at control.json, so a control is acknowledged at once
 
@@ -122,7 +123,7 @@ class PackEvents:
 class PackSimulator:
     """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
 
-    def __init__(self, folder: Path, seed: int = 7, per_hour: int = 300):
+    def __init__(self, folder: Path, seed: int = 7, per_hour: int = PACE):
         self.folder = Path(folder)
         self.per_hour = per_hour
         """Requests an hour while the pack is busy (08:00-22:00); a third of that at night."""
@@ -236,7 +237,7 @@ def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime |
 
 
 def backfilled(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
-               per_hour: int = 300) -> PackSimulator:
+               per_hour: int = PACE) -> PackSimulator:
     """A simulator whose ledger already holds ``days`` days of history ending at ``now``."""
     now = now or _local_now()
     sim = PackSimulator(folder, seed, per_hour)
