@@ -23,10 +23,10 @@ from pathlib import Path
 
 from live import timed  # bench/live.py, beside this script
 
-from collectors.agent_logs import catch_up_log
-from collectors.claude_code import log as claude_code_log
+from collectors.agents.claude_code import log as claude_code_log
+from collectors.agents.reader import catch_up_log
 from collectors.sources import catch_up_all
-from ledger import queries
+from ledger.report.build import build_report
 from ledger.settings import Sources, load_settings
 from ledger.store import Store
 
@@ -120,7 +120,7 @@ def packwatch(tmp: Path) -> tuple[float, list[float], dict]:
             warm = [timed(lambda s=store, st=settings: catch_up_all(s, st))[0] * 1000 for _ in range(10)]
             cur = store.cursor()
             days = {d["date"]: (d["input_tokens"], d["output_tokens"], d["cache_write_tokens"],
-                                d["cache_read_tokens"]) for d in queries.report(cur, TZ)["days"]}
+                                d["cache_read_tokens"]) for d in build_report(cur, settings).plain()["days"]}
             cur.close()
         store.close()
         shutil.rmtree(work) if run < RUNS - 1 else None

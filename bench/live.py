@@ -20,7 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from ledger.agent import LedgerWriter, now_iso, usage_record
+from ledger.agent.writer import LedgerWriter, usage_record
+from ledger.clock import now_iso
 from ledger.settings import Settings
 
 APPENDS = 40

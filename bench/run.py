@@ -24,7 +24,7 @@ import polars as pl
 from live import timed
 
 from collectors.tail import catch_up
-from ledger import queries
+from ledger.report.build import build_report
 from ledger.settings import load_settings
 from ledger.store import Store
 
@@ -150,11 +150,10 @@ def ms_samples(fn: Callable[[], object], n: int) -> list[float]:
 
 
 def report_ms(store: Store) -> float:
-    """One timed ``queries.report``, on its own cursor: a second call on ``store.con`` fails
-    (DuckDB 2.0 "unfinished result", left by the report's own ``execute().fetchone()``)."""
+    """One timed report (every table of ``packwatch report``), on its own cursor."""
     cur = store.cursor()
     try:
-        return timed(lambda: queries.report(cur, "UTC"))[0] * 1000
+        return timed(lambda: build_report(cur, store.settings))[0] * 1000
     finally:
         cur.close()
 
@@ -164,7 +163,7 @@ def panes_ms(store: Store) -> float:
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from ledger import insights
+    from ledger.views import overview as insights
 
     store.share_cores()  # as the dashboard does after its first catch-up
     cursor = store.cursor()

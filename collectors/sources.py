@@ -5,23 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ledger import errorlog
 from ledger.settings import Settings
 from ledger.store import Store
 
-from . import claude_code, codex
-from .agent_logs import AgentLog, catch_up_log
+from . import errorlog
+from .agents import enabled
+from .agents.reader import catch_up_log
 from .tail import CatchUp, catch_up
 
 
 def event_paths(ledgers: list[Path]) -> list[Path]:
     """Where the event logs are: ``events.jsonl`` beside a ledger file, or inside a ledger folder."""
     return list(dict.fromkeys(p if p.is_dir() else p.parent / "events.jsonl" for p in ledgers))
-
-
-def agent_logs(settings: Settings) -> list[AgentLog]:
-    """The agents' logs the settings switch on (``auto``: read when present)."""
-    return [log for log in (claude_code.log(settings), codex.log(settings)) if log is not None]
 
 
 def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = True) -> CatchUp:
@@ -36,6 +31,6 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
         result.rejected += got.rejected
         result.files += got.files
         result.errors += got.errors
-    for log in agent_logs(settings) if with_agent_logs else []:
+    for log in enabled(settings) if with_agent_logs else []:
         result += catch_up_log(store, log, known.get(log.parser.agent, {}))
     return result

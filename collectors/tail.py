@@ -13,6 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
+from ledger.store.files import pread
+from ledger.store.ingest import add_events
+
+from . import errorlog
 
 LEDGER_GLOB = "usage*.jsonl"
 EVENTS_GLOB = "events*.jsonl"
@@ -117,12 +121,25 @@ def pending(store: Store, source: Source, path: Path) -> tuple[int, int, bytes]:
 def read_new(store: Store, source: Source, path: Path) -> Ingested:
     """Ingest whatever complete lines ``path`` holds past ``source.offset``."""
     start, end, head = pending(store, source, path)
+    if source.kind == errorlog.KIND:
+        return _read_error_log(store, source, path, start, end, head)
     return store.ingest(source, path, start, end, head)
+
+
+def _read_error_log(store: Store, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
+    """Code Puppy's errors.log: whole blocks become ``error`` events; the offset moves only past the
+    last complete block, in the same transaction as its rows."""
+    if end <= start:
+        return Ingested()
+    parsed = errorlog.parse(pread(path, start, end), start, store.settings.secrets())
+    if parsed.end == start:
+        return Ingested()
+    return add_events(store, source, errorlog.event_rows(parsed), parsed.rejects, parsed.end, head)
 
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage",
              known: dict[str, Source] | None = None) -> CatchUp:
-    """One pass: every file of ``kind`` (a ``ledger.store.FORMATS`` key) brought up to its last
+    """One pass: every file of ``kind`` (``usage``, ``events`` or ``errorlog``) brought up to its last
     complete line. ``known``: the kind's active sources by path, when the caller has them."""
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1

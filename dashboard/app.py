@@ -1,4 +1,5 @@
-"""The packwatch dashboard: a refresh chain feeding the overview screen.
+"""The packwatch dashboard: modes, bindings, and a refresh chain that runs one headless pass
+(``collectors.refresh``) at a time and routes what it found to the screens.
 
 Refreshes never overlap (Dolphie's rule): the next one is armed only when the last one finished.
 They are asked for by a file change (an async ``watchfiles`` worker), a slow timer (so sliding
@@ -11,10 +12,8 @@ import asyncio
 import datetime as dt
 import os
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import duckdb
 from textual import work
@@ -24,19 +23,20 @@ from textual.reactive import reactive
 from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
-from collectors import claude_code, codex, probes
-from collectors.sources import agent_logs, catch_up_all
+from collectors import probes
+from collectors.agents import AGENTS
+from collectors.refresh import SLOW_REFRESH_SECONDS, Refresher
 from collectors.tail import CatchUp
-from ledger import insights
-from ledger.control import ControlChannel, ControlState, change_statuses, with_controls
-from ledger.overview import Overview
-from ledger.schema import LEDGER_AGENT
+from collectors.watch import AgentLogChanges, LedgerChanges, agent_log_changes, ledger_changes
+from ledger.control.model import ControlState
+from ledger.scope import EVERY_AGENT, LEDGER_AGENT, AgentScope
 from ledger.settings import Settings, default_config_path
-from ledger.store import Store, StoreBusy, StoreError
+from ledger.store import Store, StoreError
+from ledger.views.overview import Overview
 
 from .commands import BindingCommands
 from .control_keys import CONTROL_BINDINGS, ControlKeys
-from .ledger_watch import AgentLogChanges, LedgerChanges
+from .data import StoreReader
 from .messages import ControlsReady, OverviewReady
 from .screens.empty import EmptyScreen
 from .screens.events import EventsScreen
@@ -44,91 +44,81 @@ from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
 from .screens.providers import ProvidersScreen
 
-SLOW_REFRESH_SECONDS = 60.0  # windows slide with no new line too; new lines refresh at once (idle CPU < 1%)
 WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
 AGENT_WATCH_STEP_MS = 250
-AGENT_FILTERS: tuple[str | None, ...] = (None, claude_code.AGENT, codex.AGENT, LEDGER_AGENT)
+AGENT_FILTERS: tuple[AgentScope, ...] = (EVERY_AGENT, *(AgentScope.of(a) for a in (*AGENTS, LEDGER_AGENT)))
 """What ``a`` cycles through: all agents, then each source alone."""
 
+BINDINGS = [
+    Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
+            tooltip="The next screen: overview, providers, events", id="next-screen"),
+    Binding("left_square_bracket", "cycle_screen(-1)", "Prev", key_display="[",
+            tooltip="The previous screen", id="previous-screen"),
+    Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key", id="help"),
+    Binding("p", "toggle_pause", "Pause", tooltip="Stop refreshing until pressed again", id="pause"),
+    Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
+            id="refresh"),
+    Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
+    *CONTROL_BINDINGS,
+    Binding("a", "cycle_agent", "Agent", show=False,
+            tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all", id="agent-filter"),
+    Binding("o", "show_mode('overview')", "Overview", show=False, tooltip="The six panes", id="show-overview"),
+    Binding("v", "show_mode('providers')", "Providers", show=False,
+            tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
+            id="show-providers"),
+    Binding("e", "show_mode('events')", "Events", show=False,
+            tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
+]
 
-
-def _stat(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return st.st_mtime_ns, st.st_size, st.st_ino
 
 class PackwatchApp(ControlKeys, App[None]):
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so a subclass elsewhere finds it
     TITLE = "packwatch"
     COMMANDS = App.COMMANDS | {BindingCommands}
     # The footer keeps to what fits in 120 columns: moving, help, pause, refresh, quit, the controls
-    # (at 80 columns the controls are the ones cut off).
-    # Every other key is in the help (?) and the palette (ctrl+p) all the same.
-    BINDINGS = [
-        Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
-                tooltip="The next screen: overview, providers, events", id="next-screen"),
-        Binding("left_square_bracket", "cycle_screen(-1)", "Prev", key_display="[",
-                tooltip="The previous screen", id="previous-screen"),
-        Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key", id="help"),
-        Binding("p", "toggle_pause", "Pause", tooltip="Stop refreshing until pressed again", id="pause"),
-        Binding("ctrl+r", "refresh_now", "Refresh", tooltip="Read new ledger lines and recompute now",
-                id="refresh"),
-        Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
-        *CONTROL_BINDINGS,
-        Binding("a", "cycle_agent", "Agent", show=False,
-                tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all",
-                id="agent-filter"),
-        Binding("o", "show_mode('overview')", "Overview", show=False, tooltip="The six panes",
-                id="show-overview"),
-        Binding("v", "show_mode('providers')", "Providers", show=False,
-                tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
-                id="show-providers"),
-        Binding("e", "show_mode('events')", "Events", show=False,
-                tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
-    ]
+    # (at 80 columns the controls are the ones cut off). Every other key is in the help (?) and the
+    # palette (ctrl+p) all the same.
+    BINDINGS = BINDINGS
     SCREENS_IN_ORDER = ("overview", "providers", "events")
     """What ]/[ step through."""
 
     paused: reactive[bool] = reactive(False, init=False)
-    agent_filter: reactive[str | None] = reactive(None, init=False)
-    """Only this agent's rows on screen (None: all)."""
+    scope: reactive[AgentScope] = reactive(EVERY_AGENT, init=False)
+    """Only these agents' rows on every screen."""
     data_version: reactive[int] = reactive(0, init=False)
     """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                 live: bool = True) -> None:
+                 live: bool = True, scope: AgentScope = EVERY_AGENT) -> None:
         super().__init__()
         self.settings = settings
-        zone = ZoneInfo(settings.timezone)
-        self.clock: Callable[[], dt.datetime] = clock or (lambda: dt.datetime.now(zone))
+        self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
+        self.clock: Callable[[], dt.datetime] = self.refresher.clock
+        self.reader = StoreReader(self.refresher, self.clock, scope)
+        self.set_reactive(PackwatchApp.scope, scope)
         self.live = live
-        self.store: Store | None = None
         self.store_problem: str | None = None
         self.overview: Overview | None = None
         self.overviews_shown = 0
         """How many overviews reached the screen; tests and screenshots wait on it."""
         self._refreshing = False
         self._pending: bool | None = None  # a refresh asked for while one ran; True = forced
-        self._last_overview_at = float("-inf")
         self._reported_errors: set[str] = set()
-        self._changes = LedgerChanges(self._watched_files())
-        self._agent_changes = AgentLogChanges(self._agent_roots())
-        self.controls = ControlChannel(settings.control_dir, who="packwatch dashboard")
-        self._controls_read = ControlState.model_construct(controls=self.controls.read().controls)
-        self._controls_stamp: tuple | None = None  # control.json's and controls.jsonl's stat when read
-        self.control_state = self._controls_read
+        self._changes, self._agent_changes = ledger_changes(settings), agent_log_changes(settings)
+        self.control_state: ControlState = self.refresher.controls
         """What the UI shows (set when ``ControlsReady`` arrives)."""
         self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
-        self.add_mode("overview", lambda: OverviewScreen(self.clock, live=self.live))
+        self.add_mode("overview", lambda: OverviewScreen(self.reader, lambda: self.overview, live=self.live))
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
-        self.add_mode("providers", lambda: ProvidersScreen(self.clock))
-        self.add_mode("events", EventsScreen)
+        self.add_mode("providers", lambda: ProvidersScreen(self.reader))
+        self.add_mode("events", lambda: EventsScreen(self.reader))
         self._probing = False
-        self._cores_shared = False
         self._agent_logs_due = True
+
+    @property
+    def store(self) -> Store | None:
+        return self.refresher.store
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -157,9 +147,9 @@ class PackwatchApp(ControlKeys, App[None]):
             os._exit(0)  # nothing to restore: the terminal is gone, and the store commits per batch
 
     def _slow_tick(self) -> None:
-        agents = AgentLogChanges(self._agent_roots())
+        agents = agent_log_changes(self.settings)
         if self._changes.stale() or agents.roots != self._agent_changes.roots:
-            self._changes, self._agent_changes = LedgerChanges(self._watched_files()), agents
+            self._changes, self._agent_changes = ledger_changes(self.settings), agents
             self._watch_files()
         self._agent_logs_due = True  # the poll that catches what a file watch misses
         self.request_refresh()
@@ -181,61 +171,20 @@ class PackwatchApp(ControlKeys, App[None]):
 
     @work(thread=True, exclusive=True, group="refresh", exit_on_error=False)
     def _refresh(self, force: bool) -> None:
-        if self.store is None:
-            self.store = self._open_store()
+        busy = self.refresher.open()
+        if busy:
+            self.call_from_thread(self.notify, busy, severity="warning", timeout=10)
+        self.store_problem = None
         # Other agents' logs (thousands of session files to list) only when their watcher, the slow
         # tick or a forced refresh asked: a ledger line alone should not pay for that walk.
         agents, self._agent_logs_due = self._agent_logs_due, False
-        result = catch_up_all(self.store, self.settings, with_agent_logs=agents)
-        if not self._cores_shared:  # after the first, possibly big, catch-up
-            self.store.share_cores()
-            self._cores_shared = True
-        before = self._controls_read
-        state = self._read_controls(again=force or bool(result.events))
-        if state.controls != before.controls:
-            force = True  # budgets and modes changed: the panes measure against the new ones
-        if not result.changed and not force and time.monotonic() - self._last_overview_at < SLOW_REFRESH_SECONDS:
-            self.post_message(OverviewReady(None, result))
-            return
-        cursor = self.store.cursor()
-        try:
-            overview = insights.controlled_overview(cursor, self.settings, state.controls, self.clock(),
-                                                    agent=self.agent_filter)
-        finally:
-            cursor.close()
-        self._last_overview_at = time.monotonic()
-        self.post_message(OverviewReady(overview, result))
-
-    def _read_controls(self, *, again: bool) -> ControlState:
-        """control.json and the agent's acknowledgements, read again only when the control files
-        changed or new events may hold acknowledgements (not on every refresh)."""
-        stamp = tuple(_stat(p) for p in (self.controls.path, self.controls.audit_path))
-        if again or stamp != self._controls_stamp:
-            state = self.controls.read()
-            cursor = self.store.cursor()
-            try:
-                self.post_message(ControlsReady(state, change_statuses(cursor, self.controls)))
-            finally:
-                cursor.close()
-            self._controls_read, self._controls_stamp = state, stamp
-        return self._controls_read
+        result = self.refresher.run(force=force, with_agent_logs=agents, scope=self.scope)
+        if result.controls is not None:
+            self.post_message(ControlsReady(result.controls, result.statuses))
+        self.post_message(OverviewReady(result.overview, result.catch_up))
 
     def effective_settings(self) -> Settings:
-        """The settings with the controls' budgets and limits laid over them: what every screen
-        measures against."""
-        return with_controls(self.settings, self._controls_read.controls)
-
-    def _open_store(self) -> Store:
-        """Runs in the refresh worker. A store held by ``packwatch collect`` is not an error: the
-        store is only a derived index, so this session reads the ledgers into memory instead."""
-        try:
-            store = Store.open(self.settings)
-        except StoreBusy as exc:
-            self.call_from_thread(self.notify, f"{exc}; reading the ledgers into memory instead",
-                                  severity="warning", timeout=10)
-            store = Store.open(self.settings, memory=True)
-        self.store_problem = None
-        return store
+        return self.refresher.effective_settings()
 
     def on_overview_ready(self, message: OverviewReady) -> None:
         self._report_catch_up(message.catch_up)
@@ -267,7 +216,7 @@ class PackwatchApp(ControlKeys, App[None]):
 
     def _nothing_to_show(self, overview: Overview, result: CatchUp) -> bool:
         all_missing = len(result.missing) == len(self.settings.ledgers)
-        return overview.last_seen is None and all_missing and not result.agent_files and not self.agent_filter
+        return overview.last_seen is None and all_missing and not result.agent_files and self.scope.everything
 
     def _show_empty(self, problem: str | None) -> None:
         if self.current_mode != "empty":
@@ -302,13 +251,6 @@ class PackwatchApp(ControlKeys, App[None]):
                 self.request_refresh(force=force)
 
     # -- following the ledgers -----------------------------------------------------------------
-
-    def _watched_files(self) -> list[Path]:
-        """The ledgers (their event logs sit beside them) and Code Puppy's errors.log."""
-        return [*self.settings.ledgers, self.settings.error_log]
-
-    def _agent_roots(self) -> list[Path]:
-        return [root for log in agent_logs(self.settings) for root in log.roots]
 
     def _watch_files(self) -> None:
         self._watch_ledgers(self._changes)
@@ -382,10 +324,12 @@ class PackwatchApp(ControlKeys, App[None]):
         self.request_refresh(force=True)
 
     def action_cycle_agent(self) -> None:
-        self.agent_filter = AGENT_FILTERS[(AGENT_FILTERS.index(self.agent_filter) + 1) % len(AGENT_FILTERS)]
-        self.notify(f"showing {self.agent_filter or 'all agents'}", timeout=2)
+        index = AGENT_FILTERS.index(self.scope) if self.scope in AGENT_FILTERS else 0
+        self.scope = AGENT_FILTERS[(index + 1) % len(AGENT_FILTERS)]
+        self.notify(f"showing {self.scope.label() or 'all agents'}", timeout=2)
 
-    def watch_agent_filter(self) -> None:
+    def watch_scope(self, scope: AgentScope) -> None:
+        self.reader.scope = scope  # every screen reads through it
         self.request_refresh(force=True)
 
     def action_help(self) -> None:

@@ -3,21 +3,18 @@ thread worker and asks for a refresh so the change shows as pending at once."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 from textual.binding import Binding
 
-from ledger.control import ControlChannel, ControlError, with_controls
-from ledger.overview import Action
-from ledger.sample import MODELS, WORKLOAD_CHAINS
+from ledger.control.actions import apply_action
+from ledger.control.channel import ControlChannel
+from ledger.control.model import ControlError, with_controls
 
 from .screens.budget import BudgetEdit, BudgetModal, ScopeUse
 from .screens.confirm import ConfirmModal
 from .screens.failover import FailoverChoice, FailoverModal
-
-if TYPE_CHECKING:
-    from .app import PackwatchApp
 
 CONTROL_BINDINGS = [
     Binding("b", "edit_budgets", "Budgets", tooltip="Edit USD budgets and daily token limits", id="budgets"),
@@ -32,12 +29,13 @@ CONTROL_BINDINGS = [
 
 
 class ControlKeys:
-    """Mixed into the app: the actions behind ``CONTROL_BINDINGS``."""
+    """Mixed into the app (which has ``refresher``, ``overview``, ``control_state`` and
+    ``request_refresh``): the actions behind ``CONTROL_BINDINGS``."""
 
-    def _channel(self: PackwatchApp) -> ControlChannel:
-        return self.controls
+    def _channel(self) -> ControlChannel:
+        return self.refresher.channel
 
-    def action_toggle_review_only(self: PackwatchApp) -> None:
+    def action_toggle_review_only(self) -> None:
         on = not self.control_state.controls.review_only
 
         def answered(yes: bool | None) -> None:
@@ -48,7 +46,7 @@ class ControlKeys:
             else "Turn review-only OFF: the agent may edit files and run commands again?"
         self.push_screen(ConfirmModal("Review-only", verb), answered)
 
-    def action_request_compaction(self: PackwatchApp) -> None:
+    def action_request_compaction(self) -> None:
         def answered(yes: bool | None) -> None:
             if yes:
                 self.change_control(lambda ch: ch.request_compaction())
@@ -56,10 +54,10 @@ class ControlKeys:
         self.push_screen(ConfirmModal("Compaction", "Ask the agent to compact its context at its next step?"),
                          answered)
 
-    def action_edit_budgets(self: PackwatchApp) -> None:
+    def action_edit_budgets(self) -> None:
         self.push_screen(BudgetModal(self._scope_uses()), self._budget_chosen)
 
-    def _budget_chosen(self: PackwatchApp, edit: BudgetEdit | None) -> None:
+    def _budget_chosen(self, edit: BudgetEdit | None) -> None:
         if edit is None:
             return
         if edit.daily_usd is None and edit.monthly_usd is None and edit.daily_tokens is None:
@@ -68,7 +66,7 @@ class ControlKeys:
         self.change_control(lambda ch: ch.set_budget(edit.scope, daily_usd=edit.daily_usd,
                                                      monthly_usd=edit.monthly_usd, daily_tokens=edit.daily_tokens))
 
-    def _scope_uses(self: PackwatchApp) -> list[ScopeUse]:
+    def _scope_uses(self) -> list[ScopeUse]:
         overview = self.overview
         controls = self.control_state.controls
         spend = {s.scope: s for s in overview.spend} if overview else {}
@@ -87,25 +85,25 @@ class ControlKeys:
                 daily_tokens=measured.daily_token_limits.get(scope)))
         return uses
 
-    def action_force_failover(self: PackwatchApp) -> None:
+    def action_force_failover(self) -> None:
         chains, providers = self._chains()
+        if not chains:
+            self.notify("no models seen yet: nothing to fail over to", severity="warning", timeout=4)
+            return
         self.push_screen(FailoverModal(chains, providers, dict(self.control_state.controls.failovers)),
                          self._failover_chosen)
 
-    def _chains(self: PackwatchApp) -> tuple[dict[str, list[str]], dict[str, str]]:
-        """The demo's workload chains; for a real agent, the models seen in the store, best ranked first."""
-        ranks = self.overview.rankings if self.overview else []
-        if ranks and all(r.model in MODELS for r in ranks):
-            return WORKLOAD_CHAINS, {m: MODELS[m][0] for m in MODELS}
-        models = [r.model for r in ranks] or list(MODELS)
-        providers = {r.model: r.provider for r in ranks} or {m: MODELS[m][0] for m in MODELS}
-        return {"models seen": models}, providers
+    def _chains(self) -> tuple[dict[str, list[str]], dict[str, str]]:
+        """Per workload, the models the store saw it use, best ranked first; and each model's provider."""
+        if self.overview is None or not self.overview.chains:
+            return {}, {}
+        return self.overview.chains, self.overview.model_providers
 
-    def _failover_chosen(self: PackwatchApp, choice: FailoverChoice | None) -> None:
+    def _failover_chosen(self, choice: FailoverChoice | None) -> None:
         if choice is not None:
             self.change_control(lambda ch: ch.set_failover(choice.source, choice.target))
 
-    def action_apply_recommendation(self: PackwatchApp) -> None:
+    def action_apply_recommendation(self) -> None:
         recs = [r for r in (self.overview.recommendations if self.overview else []) if r.action is not None]
         if not recs:
             self.notify("no recommendation with an action right now", timeout=3)
@@ -121,7 +119,7 @@ class ControlKeys:
         self.push_screen(ConfirmModal("Apply recommendation", f"{rec.message}\n\n→ {action.label}?"), answered)
 
     @work(thread=True, group="control", exit_on_error=False)
-    def change_control(self: PackwatchApp, change: Any) -> None:
+    def change_control(self, change: Any) -> None:
         try:
             done = change(self._channel())
         except ControlError as exc:
@@ -131,29 +129,3 @@ class ControlKeys:
                                            "acknowledges it", timeout=4)
         self.call_from_thread(self.request_refresh, force=True)
 
-
-def apply_action(channel: ControlChannel, action: Action) -> Any:
-    """A recommendation's action as the control change it stands for."""
-    if action.kind == "review_only":
-        return channel.set_review_only(str(action.value).lower() not in ("off", "false", "0"))
-    if action.kind == "compact":
-        return channel.request_compaction(action.target)
-    if action.kind == "failover":
-        target = str(action.value) if action.value else _next_in_chain(action.target or "")
-        if not target:
-            raise ControlError(f"no model to fail over to from {action.target}; press f to pick one")
-        return channel.set_failover(action.target or "", target)
-    if action.kind == "budget":
-        return channel.set_budget(action.target or "all", daily_usd=float(action.value or 0))
-    raise ControlError(f"unknown action {action.kind}")
-
-
-def _next_in_chain(source: str) -> str | None:
-    """The first model of a workload chain that is not ``source`` nor on its provider."""
-    for chain in WORKLOAD_CHAINS.values():
-        for i, model in enumerate(chain):
-            if model == source or MODELS[model][0] == source:
-                for other in chain[i + 1:]:
-                    if other != source and MODELS[other][0] != source:
-                        return other
-    return None

@@ -6,11 +6,12 @@ import polars as pl
 from textual.message import Message
 
 from collectors.tail import CatchUp
-from ledger.control import ChangeStatus, ControlState
-from ledger.eventlog import EventFacets
-from ledger.overview import Overview
-from ledger.providers import ProvidersView
-from ledger.spend import DayBreakdown, SpendReview
+from ledger.control.model import ControlState
+from ledger.control.status import ChangeStatus
+from ledger.views.events import EventFacets
+from ledger.views.overview import Overview
+from ledger.views.providers import ProvidersView
+from ledger.views.spend import DayBreakdown, SpendReview
 
 
 class OverviewReady(Message):

@@ -12,7 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from dashboard.app import PackwatchApp
-from ledger.sample import write_sample
+from dashboard.demo.pack import write_sample
 from ledger.settings import Budget, load_settings
 
 HERE = Path(__file__).parent

@@ -6,7 +6,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from dashboard.demo_providers import send_json
+from dashboard.demo.providers import send_json
 
 
 class FakeProvider(ThreadingHTTPServer):

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from dashboard.demo_providers import send_json
+from dashboard.demo.providers import send_json
 
 
 @dataclass(frozen=True)

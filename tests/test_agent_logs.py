@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from collectors.sources import catch_up_all
-from ledger.queries import rejected_lines
+from ledger.report.queries import rejected_lines
 from ledger.settings import Settings, Sources, load_settings
 from ledger.store import Store
 

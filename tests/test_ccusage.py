@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from collectors.sources import catch_up_all
-from ledger import queries
+from ledger.report.build import build_report
 from ledger.settings import Sources, load_settings
 from ledger.store import Store
 
@@ -116,7 +116,7 @@ def packwatch_daily(config_dir: Path, tmp_path: Path) -> dict[str, tuple[int, in
     settings = settings.model_copy(update={"sources": Sources(claude_code_dirs=[config_dir], codex=False)})
     with Store.open(settings) as store:
         catch_up_all(store, settings)
-        days = queries.report(store.cursor(), TZ)["days"]
+        days = build_report(store.cursor(), settings).plain()["days"]
     return {d["date"]: (d["input_tokens"], d["output_tokens"], d["cache_write_tokens"], d["cache_read_tokens"])
             for d in days}
 

@@ -9,10 +9,10 @@ import pytest
 
 from collectors.probes import ProbeRunner, ProbeTarget
 from collectors.sources import catch_up_all
-from ledger.agent import LedgerWriter, event_record, usage_record
-from ledger.insights import circuit_timelines, circuits
+from ledger.agent.writer import LedgerWriter, event_record, usage_record
 from ledger.settings import ProbeSettings
 from ledger.store import Store
+from ledger.views.circuits import circuit_timelines, circuits
 
 from .loopback import FakeProvider
 from .test_probes import FakeTime

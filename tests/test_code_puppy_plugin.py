@@ -18,7 +18,7 @@ from code_puppy.plugins import _plugin_loading_context  # noqa: E402
 from pydantic_ai.messages import ModelRequest, ModelResponse, TextPart, UserPromptPart  # noqa: E402
 from pydantic_ai.usage import RequestUsage  # noqa: E402
 
-from ledger.control import ControlChannel  # noqa: E402
+from ledger.control.channel import ControlChannel  # noqa: E402
 
 pytestmark = pytest.mark.anyio
 
@@ -30,7 +30,7 @@ def anyio_backend() -> str:
 
 def _load_plugin():
     (entry,) = [e for e in entry_points(group="code_puppy.plugins") if e.name == "packwatch"]
-    assert entry.value == "ledger.code_puppy_plugin"
+    assert entry.value == "ledger.agent.code_puppy"
     with _plugin_loading_context("packwatch"):  # what Code Puppy's loader does for each entry point
         return entry.load()
 

@@ -12,12 +12,15 @@ from pathlib import Path
 import pytest
 
 from collectors.sources import catch_up_all
-from ledger.control import ControlChannel, ControlError, ControlReader, change_statuses, with_controls
-from ledger.follower import ControlFollower
+from ledger.agent.follower import ControlFollower
+from ledger.control.channel import ControlChannel
+from ledger.control.model import ControlError, with_controls
+from ledger.control.reader import ControlReader
+from ledger.control.status import change_statuses
 
 WRITER = """
 import sys
-from ledger.control import ControlChannel
+from ledger.control.channel import ControlChannel
 folder, name, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 channel = ControlChannel(folder, who=name)
 for i in range(n):
@@ -200,7 +203,7 @@ def test_month_budget_counts_the_local_month_whatever_month_the_utc_stamp_says(t
     import datetime as dt
     from zoneinfo import ZoneInfo
 
-    from ledger.agent import LedgerWriter, usage_record
+    from ledger.agent.writer import LedgerWriter, usage_record
     from ledger.settings import load_settings
 
     zone = ZoneInfo("Pacific/Auckland")
@@ -283,8 +286,8 @@ def test_cli_show_warns_about_a_corrupt_file(tmp_path: Path, ledger: Path) -> No
 def test_the_demo_pack_obeys_the_controls(tmp_path: Path) -> None:
     import datetime as dt
 
-    from ledger.pack_controls import PackControls
-    from ledger.sample import PackSimulator
+    from dashboard.demo.obey import PackControls
+    from dashboard.demo.pack import PackSimulator
 
     sim = PackSimulator(tmp_path, seed=3)
     channel = ControlChannel(tmp_path)

@@ -13,14 +13,14 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from dashboard.app import PackwatchApp
+from dashboard.demo.pack import write_sample
 from dashboard.screens.empty import EmptyScreen
 from dashboard.screens.export import ExportModal
 from dashboard.screens.help import HelpModal
 from dashboard.screens.overview import OverviewScreen
 from dashboard.screens.spend import SpendScreen
-from dashboard.widgets.day_breakdown import DayBreakdownPane
-from ledger.agent import LedgerWriter, usage_record
-from ledger.sample import write_sample
+from dashboard.widgets.spend.day_breakdown import DayBreakdownPane
+from ledger.agent.writer import LedgerWriter, usage_record
 from ledger.settings import Budget, Settings, load_settings
 
 TZ = "Europe/Paris"
@@ -536,7 +536,7 @@ async def wait_until(pilot: Pilot, condition, what: str = "the condition", secon
 
 async def test_r_confirms_then_turns_review_only_on_with_a_banner(sample_settings: Settings) -> None:
     from dashboard.screens.confirm import ConfirmModal
-    from ledger.follower import ControlFollower
+    from ledger.agent.follower import ControlFollower
 
     app = make_app(sample_settings)
     async with app.run_test(size=WIDE) as pilot:
@@ -611,7 +611,7 @@ async def test_c_requests_a_compaction_after_confirming(sample_settings: Setting
 
 
 async def test_x_applies_the_top_recommendations_action(sample_settings: Settings) -> None:
-    from ledger.control import ControlChannel
+    from ledger.control.channel import ControlChannel
 
     ControlChannel(sample_settings.control_dir).set_budget("all", daily_usd=1)  # forces a budget recommendation
     app = make_app(sample_settings)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from collectors.sources import catch_up_all, event_paths
-from ledger.agent import LedgerWriter, event_record, usage_record
+from ledger.agent.writer import LedgerWriter, event_record, usage_record
 
 from .conftest import append, line
 

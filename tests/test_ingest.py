@@ -7,8 +7,8 @@ import os
 
 import pytest
 
-from ledger import store as store_mod
-from ledger.queries import rejected_lines
+from ledger.report.queries import rejected_lines
+from ledger.store import ingest as store_mod
 
 from .conftest import append, ingest, line, totals
 

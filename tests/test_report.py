@@ -19,10 +19,13 @@ import polars as pl
 import pytest
 
 from collectors.tail import catch_up
-from ledger.export import ExportError, TargetExists, write_report
+from dashboard.demo.pack import write_sample
 from ledger.pricing import genai_prices_version
-from ledger.report import GROUPINGS, ReportCancelled, build_report, render
-from ledger.sample import write_sample
+from ledger.report import GROUPINGS
+from ledger.report.build import ReportCancelled, build_report
+from ledger.report.export import ExportError, TargetExists, write_report
+from ledger.report.model import Report
+from ledger.report.text import render
 from ledger.settings import Budget, PriceOverride, load_settings
 from ledger.store import Store
 
@@ -49,7 +52,7 @@ def seeded(tmp_path_factory: pytest.TempPathFactory):
 
 
 @pytest.fixture(scope="module")
-def report(seeded) -> dict:
+def report(seeded) -> Report:
     store, settings = seeded
     return build_report(store.con, settings, dt.date(2026, 11, 16), dt.date(2026, 11, 20), now=NOW)
 
@@ -66,31 +69,31 @@ def _golden(name: str, text: str) -> None:
 
 
 @pytest.mark.parametrize("fmt", list(TEXT_FORMATS))
-def test_each_format_matches_its_golden_file(report: dict, fmt: str) -> None:
+def test_each_format_matches_its_golden_file(report: Report, fmt: str) -> None:
     _golden(TEXT_FORMATS[fmt], render(report, fmt))
 
 
-def test_parquet_reads_back_in_duckdb_and_polars(report: dict, tmp_path: Path) -> None:
+def test_parquet_reads_back_in_duckdb_and_polars(report: Report, tmp_path: Path) -> None:
     target = tmp_path / "report.parquet"
     write_report(report, "parquet", target)
     frame = pl.read_parquet(target)
     assert frame.columns[:2] == ["date", "requests"] and frame.schema["date"] == pl.Date
-    assert frame.height == len(report["days"])
+    assert frame.height == len(report.days)
     sums = duckdb.sql(f"SELECT sum(requests)::BIGINT, sum(input_tokens)::BIGINT, sum(cost_usd), "
                       f"any_value(prices) FROM '{target}'").fetchall()[0]
-    t = report["totals"]
-    assert sums[:2] == (t["requests"], t["input_tokens"])
-    assert round(sums[2], 2) == round(t["cost_usd"], 2)
+    t = report.totals
+    assert sums[:2] == (t.requests, t.input_tokens)
+    assert round(sums[2], 2) == round(t.cost_usd, 2)
     assert "genai-prices" in sums[3] and "cerebras/glm-4.7" in sums[3]  # the prices, and what is unpriced
     meta = dict(duckdb.sql(f"SELECT decode(key), decode(value) FROM parquet_kv_metadata('{target}')").fetchall())
-    assert json.loads(meta["packwatch.totals"]) == t
+    assert json.loads(meta["packwatch.totals"]) == t.model_dump()
     assert json.loads(meta["packwatch.prices"])["overrides"]["google/gemini-2.5-flash"]["input_mtok"] == 0.3
 
 
-def test_the_report_states_its_prices_and_unpriced_models(report: dict) -> None:
-    assert report["prices"]["genai_prices_version"]
-    assert list(report["prices"]["overrides"]) == ["google/gemini-2.5-flash"]
-    assert [(u["provider"], u["model"]) for u in report["unpriced_models"]] == [("cerebras", "glm-4.7")]
+def test_the_report_states_its_prices_and_unpriced_models(report: Report) -> None:
+    assert report.prices.genai_prices_version
+    assert list(report.prices.overrides) == ["google/gemini-2.5-flash"]
+    assert [(u.provider, u.model) for u in report.unpriced_models] == [("cerebras", "glm-4.7")]
     for fmt in ("md", "html", "table", "csv"):
         text = render(report, fmt)
         assert "genai-prices" in text and "google/gemini-2.5-flash" in text, fmt
@@ -128,13 +131,13 @@ def _totals_from_html(text: str) -> tuple[int, int, float]:
     return int(_number(cells[1])), int(_number(cells[3])), _number(cells[7])
 
 
-def test_all_formats_agree_on_the_totals(report: dict, seeded, tmp_path: Path) -> None:
-    t = report["totals"]
-    expected = (t["requests"], t["input_tokens"], round(t["cost_usd"], 2))
+def test_all_formats_agree_on_the_totals(report: Report, seeded, tmp_path: Path) -> None:
+    t = report.totals
+    expected = (t.requests, t.input_tokens, round(t.cost_usd, 2))
     # The JSON's own totals are its days' sums, and the per-model view adds up to the same.
     parsed = json.loads(render(report, "json"))
-    assert sum(d["requests"] for d in parsed["days"]) == t["requests"]
-    assert sum(m["requests"] for m in parsed["models"]) == t["requests"]
+    assert sum(d["requests"] for d in parsed["days"]) == t.requests
+    assert sum(m["requests"] for m in parsed["models"]) == t.requests
     assert round(sum(m["cost_usd"] for m in parsed["models"]), 2) == expected[2]
     assert _totals_from_csv(render(report, "csv")) == expected
     assert _totals_from_md(render(report, "md")) == expected
@@ -152,7 +155,7 @@ def test_all_formats_agree_on_the_totals(report: dict, seeded, tmp_path: Path) -
             == expected, by
 
 
-def test_totals_match_the_ledger_itself(report: dict, seeded) -> None:
+def test_totals_match_the_ledger_itself(report: Report, seeded) -> None:
     """Not only self-consistent: the requests and tokens are the ledger's own."""
     store, settings = seeded
     start, stop = dt.date(2026, 11, 16), dt.date(2026, 11, 20)
@@ -162,12 +165,12 @@ def test_totals_match_the_ledger_itself(report: dict, seeded) -> None:
         if start <= dt.datetime.fromisoformat(record["ts"]).date() <= stop:
             requests += 1
             tokens += record["in"]
-    assert (report["totals"]["requests"], report["totals"]["input_tokens"]) == (requests, tokens)
+    assert (report.totals.requests, report.totals.input_tokens) == (requests, tokens)
 
 
 # -- writing -----------------------------------------------------------------------------------
 
-def test_never_overwrites_without_force(report: dict, tmp_path: Path) -> None:
+def test_never_overwrites_without_force(report: Report, tmp_path: Path) -> None:
     target = tmp_path / "r.md"
     target.write_text("keep me")
     with pytest.raises(TargetExists):
@@ -179,7 +182,7 @@ def test_never_overwrites_without_force(report: dict, tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["html", "parquet"])
-def test_a_bad_path_is_one_line(report: dict, tmp_path: Path, fmt: str) -> None:
+def test_a_bad_path_is_one_line(report: Report, tmp_path: Path, fmt: str) -> None:
     for bad in (tmp_path / "missing" / "r.out", tmp_path):
         with pytest.raises(ExportError) as err:
             write_report(report, fmt, bad)
@@ -203,7 +206,7 @@ def test_cancel_at_any_step_leaves_no_file(seeded, tmp_path: Path, cancel_at: in
     assert list(tmp_path.iterdir()) == []
 
 
-def test_cancel_while_writing_leaves_no_file(report: dict, tmp_path: Path) -> None:
+def test_cancel_while_writing_leaves_no_file(report: Report, tmp_path: Path) -> None:
     cancel = threading.Event()
     with pytest.raises(ReportCancelled):
         write_report(report, "html", tmp_path / "r.html", progress=lambda *_: cancel.set(), cancel=cancel)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from collectors.tail import catch_up
-from ledger.export import write_report
-from ledger.report import build_report
-from ledger.sample import write_sample
+from dashboard.demo.pack import write_sample
+from ledger.report.build import build_report
+from ledger.report.export import write_report
 from ledger.settings import Budget, PriceOverride, load_settings
 from ledger.store import Store
 
@@ -58,7 +58,7 @@ def test_the_html_report_renders_in_chromium(tmp_path: Path) -> None:
     dom = headless("--dump-dom", page.as_uri(), profile=tmp_path / "profile-dom")
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count("<svg") == 3  # per day, per model, per agent
-    assert f"${report['totals']['cost_usd']:,.2f}" in dom.stdout
+    assert f"${report.totals.cost_usd:,.2f}" in dom.stdout
     assert "daily budget $38.00" in dom.stdout
     shot = tmp_path / "report.png"
     run = headless(f"--screenshot={shot}", "--window-size=1100,1500", page.as_uri(), profile=tmp_path / "profile")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from watchfiles import Change
 
-from dashboard.ledger_watch import AgentLogChanges, LedgerChanges
+from collectors.watch import AgentLogChanges, LedgerChanges
 
 
 def test_ledgers_event_logs_and_errors_log_wake_it_and_the_store_does_not(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from ledger.agent import LedgerWriter, usage_record
+from ledger.agent.writer import LedgerWriter, usage_record
 
 
 def main(path: str, n: int, delay: float) -> None:

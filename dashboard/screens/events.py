@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -14,10 +13,11 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from dashboard.data import StoreReader
 from dashboard.messages import EventsReady
 from dashboard.tables import Table
 from dashboard.worker_errors import NotifiesWorkerErrors
-from ledger.eventlog import LIMIT, EventFacets, event_facets, event_log
+from ledger.views.events import LIMIT, EventFacets, event_facets, event_log
 
 FILTERS = {"kind": "filter-kind", "agent": "filter-agent", "provider": "filter-provider"}
 
@@ -29,8 +29,9 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
         Binding("escape", "clear_filters", "Clear", tooltip="Clear the filters and the search", id="clear-filters"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, reader: StoreReader) -> None:
         super().__init__(id="events")
+        self._reader = reader
         self.facets: EventFacets | None = None
         self.shown = 0
         """How many loads reached the table; tests wait on it."""
@@ -61,18 +62,16 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
     def reload(self, *, facets: bool = True) -> None:
         """Load the log again; ``facets``: also the values each filter offers (not needed when
         only the filters changed)."""
-        store = getattr(self.app, "store", None)
-        if store is not None:
-            self._load(store, self.filters(), facets or self.facets is None)
+        if self._reader.ready:
+            self._load(self.filters(), facets or self.facets is None)
 
     @work(thread=True, exclusive=True, group="events", exit_on_error=False)
-    def _load(self, store: Any, filters: dict[str, Any], with_facets: bool) -> None:
-        cursor = store.cursor()
-        try:
+    def _load(self, filters: dict[str, Any], with_facets: bool) -> None:
+        with self._reader.cursor() as cursor:
+            if cursor is None:
+                return
             events = event_log(cursor, **filters)
             facets = event_facets(cursor) if with_facets else self.facets
-        finally:
-            cursor.close()
         self.post_message(EventsReady(events, facets))
 
     @on(Select.Changed)
@@ -94,8 +93,8 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
         table = self.query_one(DataTable)
         with self.app.batch_update():
             table.clear()
-            zone = ZoneInfo(self.app.settings.timezone)
-            today = self.app.clock().astimezone(zone).date()
+            zone = self._reader.zone
+            today = self._reader.today()
             for i, row in enumerate(message.events.iter_rows(named=True)):
                 ts: dt.datetime = row["ts"].astimezone(zone)
                 when = f"{ts:%H:%M:%S}" if ts.date() == today else f"{ts:%d %b %H:%M}"

@@ -17,9 +17,11 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
-from ledger.export import SUFFIXES, ExportError, TargetExists, check_target, default_name, write_report
-from ledger.queries import parse_day
-from ledger.report import GROUPINGS, ReportCancelled, build_report
+from dashboard.data import StoreReader
+from ledger.report import GROUPINGS
+from ledger.report.build import ReportCancelled, build_report
+from ledger.report.export import SUFFIXES, ExportError, TargetExists, check_target, default_name, write_report
+from ledger.report.queries import parse_day
 
 EXPORT_FORMATS = ("html", "md", "csv", "json", "parquet", "table")
 
@@ -44,8 +46,10 @@ class ExportModal(ModalScreen[Path | None]):
         Binding("ctrl+s", "export", "Export", tooltip="Write the report file", id="export-write"),
     ]
 
-    def __init__(self, since: dt.date, until: dt.date, folder: Path | None = None) -> None:
+    def __init__(self, reader: StoreReader, since: dt.date, until: dt.date, folder: Path | None = None) -> None:
         super().__init__(id="export")
+        self._reader = reader
+        self._cursor = None  # the running export's, so a cancel can interrupt its query
         self._since, self._until = since, until
         self._folder = folder or Path.cwd()
         self._confirmed: Path | None = None  # the existing file the user agreed to overwrite
@@ -156,7 +160,7 @@ class ExportModal(ModalScreen[Path | None]):
     def action_cancel(self) -> None:
         if self._cancel is not None:
             self._cancel.set()
-            cursor = getattr(self, "_cursor", None)
+            cursor = self._cursor
             if cursor is not None:
                 cursor.interrupt()  # stop a long query now, not at the next step
             self._status("cancelling…")
@@ -172,12 +176,18 @@ class ExportModal(ModalScreen[Path | None]):
     @work(thread=True, exclusive=True, group="export", exit_on_error=False)
     def _run(self, since: dt.date, until: dt.date, by: str, fmt: str, path: Path, *, force: bool,
              cancel: threading.Event) -> None:
-        app = self.app
-        store = getattr(app, "store", None)
-        if store is None:
-            self.post_message(ExportFinished(None, "no data yet: wait for the first refresh"))
-            return
-        self._cursor = store.cursor()
+        with self._reader.cursor(scoped=False) as cursor:
+            if cursor is None:
+                self.post_message(ExportFinished(None, "no data yet: wait for the first refresh"))
+                return
+            self._cursor = cursor
+            try:
+                self._export(cursor, since, until, by, fmt, path, force=force, cancel=cancel)
+            finally:
+                self._cursor = None
+
+    def _export(self, cursor, since: dt.date, until: dt.date, by: str, fmt: str, path: Path, *, force: bool,
+                cancel: threading.Event) -> None:
 
         def reading(done: int, total: int, what: str) -> None:  # reading is 80 % of the bar
             self.post_message(ExportProgress(80 * done // max(total, 1), 100, what))
@@ -186,8 +196,8 @@ class ExportModal(ModalScreen[Path | None]):
             self.post_message(ExportProgress(80 + 20 * done // max(total, 1), 100, what))
 
         try:
-            report = build_report(self._cursor, app.effective_settings(), since, until, by=by,
-                                  now=app.clock(), progress=reading, cancel=cancel)
+            report = build_report(cursor, self._reader.settings(), since, until, by=by, now=self._reader.clock(),
+                                  scope=self._reader.scope, progress=reading, cancel=cancel)
             size = write_report(report, fmt, path, by=by, force=force, progress=writing, cancel=cancel)
         except ReportCancelled:
             self.post_message(ExportFinished(None, "cancelled: nothing was written"))
@@ -195,9 +205,6 @@ class ExportModal(ModalScreen[Path | None]):
         except ExportError as exc:
             self.post_message(ExportFinished(None, str(exc)))
             return
-        finally:
-            self._cursor.close()
-            self._cursor = None
         self.post_message(ExportFinished(path, size=size))
 
     def on_export_progress(self, message: ExportProgress) -> None:

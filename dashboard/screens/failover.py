@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Select, Static
 
+from ledger.views.failover import best_alternative
+
 
 @dataclass(frozen=True)
 class FailoverChoice:
@@ -25,7 +27,7 @@ class FailoverModal(ModalScreen[FailoverChoice | None]):
     ]
 
     def __init__(self, chains: dict[str, list[str]], providers: dict[str, str], active: dict[str, str]) -> None:
-        """``chains``: workload -> models in failover order; ``providers``: model -> provider;
+        """``chains``: workload -> models, best ranked first; ``providers``: model -> provider;
         ``active``: failovers in force (source -> target)."""
         super().__init__(id="failover")
         self._chains = chains
@@ -58,16 +60,10 @@ class FailoverModal(ModalScreen[FailoverChoice | None]):
             self._suggest(str(event.value))
 
     def _suggest(self, source: str) -> None:
-        """The next model in the source's workload chain, as the agent's own failover would pick."""
-        for chain in self._chains.values():
-            members = [m for m in chain if m == source or self._providers.get(m) == source]
-            if members:
-                after = chain[chain.index(members[-1]) + 1:] + chain[:chain.index(members[0])]
-                nxt = next((m for m in after if self._providers.get(m) != self._providers.get(members[0])
-                            or source in self._models), None)
-                if nxt:
-                    self.query_one("#failover-target", Select).value = nxt
-                break
+        """The best-ranked model its workloads also used, as the recommendation would pick."""
+        target = best_alternative(source, self._chains, self._providers)
+        if target:
+            self.query_one("#failover-target", Select).value = target
         active = self._active.get(source)
         self.query_one("#clear", Button).disabled = active is None
         hint = f"forced now: {source} → {active}; Clear stops it" if active else f"{source} is not forced"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 
 from textual import events
@@ -12,17 +11,19 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from dashboard.widgets.burn_rate import BurnRatePane
-from dashboard.widgets.cache import CachePane
-from dashboard.widgets.circuits import CircuitsPane
-from dashboard.widgets.controls_strip import ControlsStrip
-from dashboard.widgets.health_bar import HealthBar
+from dashboard.data import StoreReader
+from dashboard.widgets.overview.burn_rate import BurnRatePane
+from dashboard.widgets.overview.cache import CachePane
+from dashboard.widgets.overview.circuits import CircuitsPane
+from dashboard.widgets.overview.controls_strip import ControlsStrip
+from dashboard.widgets.overview.health_bar import HealthBar
+from dashboard.widgets.overview.rankings import RankingsPane
+from dashboard.widgets.overview.recommendations import RecommendationsPane
+from dashboard.widgets.overview.spend_today import SpendPane
 from dashboard.widgets.pane import Pane
-from dashboard.widgets.rankings import RankingsPane
-from dashboard.widgets.recommendations import RecommendationsPane
-from dashboard.widgets.spend import SpendPane
-from ledger.control import ChangeStatus, ControlState
-from ledger.overview import Overview
+from ledger.control.model import ControlState
+from ledger.control.status import ChangeStatus
+from ledger.views.overview import Overview
 
 COMPACT_MAX_WIDTH = 60  # at or below: key numbers only, panes stacked
 WIDE_MIN_SIZE = (110, 32)  # at or above: all six panes on one screen, no scrolling
@@ -40,9 +41,13 @@ class OverviewScreen(Screen[None]):
                 tooltip="Daily spend review: 30/90 days, a day's breakdown, forecast, export", id="spend"),
     ]
 
-    def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True) -> None:
+    def __init__(self, reader: StoreReader, latest: Callable[[], Overview | None], *, live: bool = True) -> None:
+        """``latest``: the newest overview, shown again when the screen comes back; ``reader`` for the
+        Spend screen it opens."""
         super().__init__(id="overview")
-        self._clock = clock
+        self._reader = reader
+        self._clock = reader.clock
+        self._latest = latest
         self._live = live
 
     def compose(self) -> ComposeResult:
@@ -63,7 +68,7 @@ class OverviewScreen(Screen[None]):
         self.watch(self.app, "paused", self._show_paused)
 
     def on_screen_resume(self) -> None:
-        overview = getattr(self.app, "overview", None)
+        overview = self._latest()
         if overview is not None:  # back from another screen: show what arrived meanwhile
             self.show(overview)
 
@@ -97,7 +102,7 @@ class OverviewScreen(Screen[None]):
     def action_open_spend(self) -> None:
         from dashboard.screens.spend import SpendScreen
 
-        self.app.push_screen(SpendScreen(self._clock))
+        self.app.push_screen(SpendScreen(self._reader))
 
     def action_cycle_sort(self) -> None:
         self.query_one(RankingsPane).cycle_sort()

@@ -4,8 +4,6 @@ probe latency and the last error, for the last hour."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
 
 from rich.text import Text
 from textual import work
@@ -15,22 +13,23 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from dashboard import numbers
+from dashboard.data import StoreReader
 from dashboard.messages import ProvidersReady
 from dashboard.tables import Cell, Table, number, sync_rows
-from dashboard.widgets.circuits import STATE_COMPONENT, STATE_ORDER, circuit_cells
-from dashboard.widgets.latency_chart import LatencyChart
-from dashboard.widgets.outcome_chart import OutcomeChart
-from dashboard.widgets.state_timeline import StateTimeline
+from dashboard.widgets.overview.circuits import STATE_COMPONENT, STATE_ORDER, circuit_cells
+from dashboard.widgets.providers.latency_chart import LatencyChart
+from dashboard.widgets.providers.outcome_chart import OutcomeChart
+from dashboard.widgets.providers.state_timeline import StateTimeline
 from dashboard.worker_errors import NotifiesWorkerErrors
-from ledger.providers import ProviderHealth, ProvidersView, providers_view
+from ledger.views.providers import ProviderHealth, ProvidersView, providers_view
 
 
 class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
     COMPONENT_CLASSES = {"circuits--open", "circuits--half-open", "circuits--closed"}
 
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, reader: StoreReader) -> None:
         super().__init__(id="providers")
-        self._clock = clock
+        self._reader = reader
         self.view: ProvidersView | None = None
         self._selected: str | None = None
 
@@ -56,17 +55,15 @@ class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
 
     def reload(self) -> None:
         """Recompute in a thread worker; the app calls this after each refresh."""
-        store = getattr(self.app, "store", None)
-        if store is not None:
-            self._load(store, self._clock())
+        if self._reader.ready:
+            self._load(self._reader.clock())
 
     @work(thread=True, exclusive=True, group="providers", exit_on_error=False)
-    def _load(self, store: Any, now: dt.datetime) -> None:
-        cursor = store.cursor()
-        try:
+    def _load(self, now: dt.datetime) -> None:
+        with self._reader.cursor() as cursor:
+            if cursor is None:
+                return
             view = providers_view(cursor, now)
-        finally:
-            cursor.close()
         self.post_message(ProvidersReady(view))
 
     def on_providers_ready(self, message: ProvidersReady) -> None:

@@ -5,8 +5,6 @@ sessions. Reached with ``$`` from the overview; yesterday's spend is ``$``, ``â†
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,15 +14,16 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer
 
+from dashboard.data import StoreReader
 from dashboard.messages import DayBreakdownReady, SpendReviewReady
-from dashboard.widgets.day_breakdown import DayBreakdownPane
-from dashboard.widgets.spend_chart import SpendChart
-from dashboard.widgets.spend_days import SpendDaysTable
-from dashboard.widgets.spend_summary import SpendSummary
-from dashboard.widgets.top_sessions import TopSessionsPane
+from dashboard.widgets.spend.day_breakdown import DayBreakdownPane
+from dashboard.widgets.spend.spend_chart import SpendChart
+from dashboard.widgets.spend.spend_days import SpendDaysTable
+from dashboard.widgets.spend.spend_summary import SpendSummary
+from dashboard.widgets.spend.top_sessions import TopSessionsPane
 from dashboard.worker_errors import NotifiesWorkerErrors
-from ledger import spend
-from ledger.spend import SpendReview
+from ledger.views import spend
+from ledger.views.spend import SpendReview
 
 RANGES = (30, 90)
 
@@ -39,9 +38,9 @@ class SpendScreen(NotifiesWorkerErrors, Screen[None]):
 
     days: reactive[int] = reactive(30, init=False)
 
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, reader: StoreReader) -> None:
         super().__init__(id="spend")
-        self._clock = clock
+        self._reader = reader
         self.review: SpendReview | None = None
         self.reviews_shown = 0
         """How many reviews reached the screen; tests wait on it."""
@@ -71,30 +70,20 @@ class SpendScreen(NotifiesWorkerErrors, Screen[None]):
 
     # -- workers: DuckDB off the UI thread, results back as messages ------------------------
 
-    def _cursor(self):
-        store = getattr(self.app, "store", None)
-        return store.cursor() if store is not None else None
-
     @work(thread=True, exclusive=True, group="spend", exit_on_error=False)
     def _load_review(self, days: int) -> None:
-        cur = self._cursor()
-        if cur is None:
-            return  # no store yet: the first refresh bumps data_version and we come back
-        try:
-            review = spend.review(cur, self.app.effective_settings(), self._clock(), days)
-        finally:
-            cur.close()
+        with self._reader.cursor() as cur:
+            if cur is None:
+                return  # no store yet: the first refresh bumps data_version and we come back
+            review = spend.review(cur, self._reader.settings(), self._reader.clock(), days)
         self.post_message(SpendReviewReady(review))
 
     @work(thread=True, exclusive=True, group="spend-day", exit_on_error=False)
     def _load_day(self, day: dt.date) -> None:
-        cur = self._cursor()
-        if cur is None:
-            return
-        try:
-            breakdown = spend.day_breakdown(cur, day, ZoneInfo(self.app.settings.timezone))
-        finally:
-            cur.close()
+        with self._reader.cursor() as cur:
+            if cur is None:
+                return
+            breakdown = spend.day_breakdown(cur, day, self._reader.zone)
         self.post_message(DayBreakdownReady(breakdown))
 
     # -- showing ---------------------------------------------------------------------------
@@ -137,5 +126,5 @@ class SpendScreen(NotifiesWorkerErrors, Screen[None]):
     def action_export(self) -> None:
         from dashboard.screens.export import ExportModal
 
-        today = self._clock().astimezone(ZoneInfo(self.app.settings.timezone)).date()
-        self.app.push_screen(ExportModal(today - dt.timedelta(days=self.days - 1), today))
+        today = self._reader.today()
+        self.app.push_screen(ExportModal(self._reader, today - dt.timedelta(days=self.days - 1), today))

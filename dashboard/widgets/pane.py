@@ -6,7 +6,7 @@ from rich.style import Style
 from textual.containers import Vertical
 from textual.widget import Widget
 
-from ledger.overview import Overview
+from ledger.views.overview import Overview
 
 
 class Pane(Vertical, can_focus=True):

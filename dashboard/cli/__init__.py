@@ -1,0 +1,50 @@
+"""The ``packwatch`` command: one module per command group. Only ``tui`` (the dashboard and the demo)
+imports Textual; the headless commands (status, report, collect, control, rebuild, config) never do,
+so they start fast and run where Textual is not installed. Exit codes: 0 ok, 2 bad usage or input,
+1 anything else (DESIGN.md); ``status`` also 10 (warning) and 11 (a limit reached)."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from .parser import build_parser
+
+# command -> (module, function): imported only when the command runs
+COMMANDS = {
+    None: ("tui", "cmd_dashboard"),
+    "demo": ("tui", "cmd_demo"),
+    "status": ("status", "cmd_status"),
+    "collect": ("collect", "cmd_collect"),
+    "report": ("report", "cmd_report"),
+    "rejected": ("report", "cmd_rejected"),
+    "rebuild": ("store_cmds", "cmd_rebuild"),
+    "config": ("store_cmds", "cmd_config"),
+    "control": ("control", "cmd_control"),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from ledger.store import StoreError
+
+    from .common import UsageError, settings_of, warn
+
+    module, name = COMMANDS[args.command]
+    command = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    try:
+        return command(args, settings_of(args))
+    except UsageError as exc:
+        warn(str(exc))
+        return 2
+    except StoreError as exc:
+        warn(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

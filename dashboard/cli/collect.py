@@ -1,0 +1,71 @@
+"""``packwatch collect``: follow the ledgers, the agents' logs and the provider probes into the store."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+
+from collectors import probes
+from collectors.agents import enabled
+from collectors.follow import follow
+from collectors.sources import catch_up_all
+from collectors.tail import CatchUp
+from ledger.settings import Settings
+from ledger.store import Store
+
+from .common import describe, report_missing
+
+
+def _stamp() -> str:
+    return f"{dt.datetime.now().astimezone():%H:%M:%S}"
+
+
+def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    targets = probes.plan(settings.probes)
+    store = Store.open(settings)
+    try:
+        if args.once:
+            return _once(store, settings, targets)
+        stop_probes = _start_probes(store, settings, targets) if targets else None
+        try:
+            _follow(store, settings)
+        finally:
+            if stop_probes is not None:
+                stop_probes.set()
+        return 0
+    finally:
+        store.close()
+
+
+def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -> int:
+    result = catch_up_all(store, settings)
+    report_missing(result)
+    print(describe(result))
+    if targets:
+        outcomes = probes.probe_once(targets, settings.probes)
+        store.record_probes([r.row() for r in outcomes])
+        print(f"probes: {probes.describe(outcomes)}")
+    return 0
+
+
+def _start_probes(store: Store, settings: Settings, targets: list[probes.ProbeTarget]):
+    print(f"probing {', '.join(t.provider for t in targets)} every {settings.probes.interval:g} s", flush=True)
+
+    def on_probes(outcomes: list[probes.ProbeResult]) -> None:
+        store.record_probes([r.row() for r in outcomes])
+        failed = [r for r in outcomes if r.error_class]
+        if failed:
+            print(f"{_stamp()} probes: {probes.describe(failed)}", flush=True)
+
+    return probes.start_in_thread(targets, settings.probes, on_probes)
+
+
+def _follow(store: Store, settings: Settings) -> None:
+    def on_batch(result: CatchUp) -> None:
+        report_missing(result)
+        print(f"{_stamp()} {describe(result)}", flush=True)
+
+    logs = [str(root) for log in enabled(settings) for root in log.roots if root.is_dir()]
+    print(f"following {', '.join(map(str, [*settings.ledgers, *logs]))} into {settings.db} (Ctrl-C stops)",
+          flush=True)
+    follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))

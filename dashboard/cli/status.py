@@ -1,0 +1,60 @@
+"""``packwatch status``: what the panes show, once; exit 0 normal, 10 warning, 11 a limit reached."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from collectors.refresh import Refresher
+from ledger.settings import Settings
+from ledger.views.overview import Overview
+
+from .common import report_missing, scope_of, warn
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    refresher = Refresher(settings)
+    if refresher.controls.warning:
+        warn(refresher.controls.warning)
+    busy = refresher.open()
+    if busy:
+        warn(busy.replace("reading the ledgers into memory instead", "reading the ledgers directly this time"))
+    try:
+        result = refresher.run(force=True, scope=scope_of(args))
+    finally:
+        refresher.store.close()
+    report_missing(result.catch_up)
+    view = result.overview
+    if args.json:
+        print(json.dumps({**view.model_dump(mode="json"), "exit_code": view.status_code}, indent=2))
+        return view.status_code
+    print(status_text(view))
+    return view.status_code
+
+
+def status_text(view: Overview) -> str:
+    """A few plain lines for scripts and status bars."""
+    w = {x.minutes: x for x in view.burn.windows}
+    seen = f"last line {view.last_seen:%Y-%m-%d %H:%M:%S}" if view.last_seen else "no data yet"
+    lines = [
+        f"{view.health}{' (' + '; '.join(view.health_reasons) + ')' if view.health_reasons else ''}"
+        f" · {seen}{' · ' + ' '.join(view.modes) if view.modes else ''}",
+        f"burn: {w[5].tokens_per_min:,.0f} / {w[15].tokens_per_min:,.0f} / {w[60].tokens_per_min:,.0f} "
+        f"tokens/min (5/15/60 min) · ${w[60].usd_per_hour:,.2f}/h",
+        f"today: {view.requests_today:,} requests, {view.errors_today:,} errors",
+    ]
+    for p in view.burn.providers:
+        if p.daily_limit:
+            when = f"{p.projected_exhaustion:%H:%M}" if p.projected_exhaustion else "not today"
+            lines.append(f"  {p.provider}: {p.tokens_today:,} / {p.daily_limit:,} tokens "
+                         f"({p.usage_percent:.0f}%), runs out: {when}")
+    for sl in view.spend:
+        budget = f" of ${sl.budget_daily:,.2f}" if sl.budget_daily else ""
+        lines.append(f"spend {sl.scope}: ${sl.cost_today:,.2f}{budget} today, ${sl.cost_month:,.2f} this month"
+                     f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
+    for c in view.circuits:
+        if c.state != "CLOSED":
+            lines.append(f"circuit {c.provider}: {c.state}" + (f" ({c.last_error})" if c.last_error else ""))
+    for r in view.recommendations[:3]:
+        lines.append(f"[{r.priority}] {r.message}")
+    return "\n".join(lines)

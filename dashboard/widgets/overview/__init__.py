@@ -1,0 +1,1 @@
+"""The overview's panes: one widget per module."""

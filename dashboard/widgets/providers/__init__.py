@@ -1,0 +1,1 @@
+"""The Providers screen's widgets."""

@@ -1,0 +1,1 @@
+"""The Spend screen's widgets."""

@@ -1,0 +1,5 @@
+"""Reports: the typed model (``model``), its queries and how it is built (``queries``, ``build``), its
+renderers (``text``: table, JSON, CSV, Markdown; ``html``; ``export``: Parquet and files)."""
+
+FORMATS = ("table", "json", "csv", "md", "html", "parquet")
+GROUPINGS = ("day", "model", "provider", "agent", "session")

@@ -1,0 +1,184 @@
+"""The report's text formats: a terminal table, JSON, CSV and Markdown (HTML is ``html``, Parquet is
+``export``). Every renderer prints ``totals`` from the same model, so all formats agree with the JSON
+to the cent and the token."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from .model import Counts, Report
+from .queries import DAY_COLUMNS, GROUP_COLUMNS, MODEL_COLUMNS, SESSION_COLUMNS
+
+
+def prices_line(report: Report) -> str:
+    """One line, without commas (it is also a CSV column): what priced the report."""
+    text = f"genai-prices {report.prices.genai_prices_version}"
+    if report.prices.overrides:
+        text += "; overrides: " + " ".join(report.prices.overrides)
+    if report.unpriced_models:
+        text += "; unpriced: " + " ".join(f"{u.provider}/{u.model}" for u in report.unpriced_models)
+    return text
+
+
+def summary_line(report: Report) -> str:
+    t = report.totals
+    span = f"{report.since or '…'} to {report.until or '…'}"
+    return (f"{span}, local days in {report.timezone}: {t.requests:,} requests, {t.tokens:,} tokens, "
+            f"${t.cost_usd:,.2f}; {t.unpriced_requests:,} unpriced requests, "
+            f"{report.rejected_lines:,} rejected ledger lines.")
+
+
+# -- one table, for CSV and Parquet -----------------------------------------------------------
+
+def table_rows(report: Report, by: str | None = None) -> tuple[list[str], list[dict]]:
+    """The columns and rows of the one table CSV and Parquet hold, chosen by ``by``; every row
+    also names the prices used, and model rows count their unpriced requests."""
+    by = by or report.by
+    price = prices_line(report)
+    if by == "day":
+        columns, rows = list(DAY_COLUMNS), [r.model_dump() for r in report.days]
+    elif by == "model":
+        unpriced = report.unpriced_by_model()
+        columns = [*MODEL_COLUMNS, "unpriced_requests"]
+        rows = [{**m.model_dump(), "unpriced_requests": unpriced.get((m.provider, m.model), 0)} for m in report.models]
+    elif by == "session":
+        columns, rows = list(SESSION_COLUMNS), [r.model_dump() for r in report.all_sessions]
+    elif by in ("provider", "agent"):
+        columns, rows = [by, *GROUP_COLUMNS], [r.model_dump() for r in getattr(report, f"{by}s")]
+    else:
+        raise ValueError(f"cannot group by {by!r}")
+    return [*columns, "prices"], [{**{c: r.get(c) for c in columns}, "prices": price} for r in rows]
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(report.plain(), indent=2) + "\n"
+
+
+def to_csv(report: Report, by: str | None = None) -> str:
+    columns, rows = table_rows(report, by)
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+    return out.getvalue()
+
+
+# -- Markdown ----------------------------------------------------------------------------------
+
+def _cell(value: object, money: bool = False) -> str:
+    if value is None:
+        return ""
+    if money:
+        return f"{float(value):.4f}"
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
+
+
+def _md_table(rows: list, columns: list[str], total: Counts | None = None) -> list[str]:
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        lines.append("| " + " | ".join(_cell(getattr(row, c, None), c == "cost_usd") for c in columns) + " |")
+    if total is not None:
+        cells = [f"**{_cell(getattr(total, c), c == 'cost_usd')}**" if c in Counts.model_fields else ""
+                 for c in columns]
+        cells[0] = "**total**"
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    t = report.totals
+    lines = ["# packwatch report", "", summary_line(report), "", f"Total: {t.requests} requests, ${t.cost_usd:.2f}.",
+             "", f"Prices: {prices_line(report)}.", ""]
+    if report.unpriced_models:
+        lines += ["**Unpriced models** (counted as $0 until a `[prices]` override prices them): "
+                  + ", ".join(f"`{u.provider}/{u.model}` ({u.requests} requests)" for u in report.unpriced_models), ""]
+    lines += ["## Per day", "", *_md_table(report.days, DAY_COLUMNS, t), "",
+              "## Per model", "", *_md_table(report.models, MODEL_COLUMNS), ""]
+    for title, rows, column in (("Per provider", report.providers, "provider"), ("Per agent", report.agents, "agent")):
+        if rows:
+            lines += [f"## {title}", "", *_md_table(rows, [column, *GROUP_COLUMNS]), ""]
+    if report.top_sessions:
+        lines += ["## Most expensive sessions", "", *_md_table(report.top_sessions, SESSION_COLUMNS), ""]
+    return "\n".join(lines)
+
+
+# -- the terminal table ------------------------------------------------------------------------
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _days_table(report: Report) -> Table:
+    days = Table(title=f"Per day ({report.timezone})", title_justify="left")
+    for col in ("date", "requests", "errors", "input", "output", "cache read", "cache write",
+                "cost USD", "unpriced"):
+        days.add_column(col, justify="left" if col == "date" else "right")
+
+    def day_row(label: str, d: Counts, **style: str) -> None:
+        days.add_row(label, f"{d.requests:,}", f"{d.errors:,}", f"{d.input_tokens:,}", f"{d.output_tokens:,}",
+                     f"{d.cache_read_tokens:,}", f"{d.cache_write_tokens:,}", f"{d.cost_usd:,.2f}",
+                     f"{d.unpriced_requests:,}", **style)
+
+    for d in report.days:
+        day_row(d.date, d)
+    if report.days:
+        days.add_section()
+        day_row("total", report.totals, style="bold")
+    return days
+
+
+def _models_table(report: Report) -> Table:
+    models = Table(title="Per model", title_justify="left")
+    for col in ("model", "provider", "requests", "errors", "input", "output", "cost USD", "p50 ms", "p95 ms"):
+        models.add_column(col, justify="left" if col in ("model", "provider") else "right")
+    unpriced = report.unpriced_by_model()
+    for m in report.models:
+        money = "unpriced" if unpriced.get((m.provider, m.model)) == m.requests else f"{m.cost_usd:,.2f}"
+        models.add_row(m.model, m.provider, f"{m.requests:,}", f"{m.errors:,}", f"{m.input_tokens:,}",
+                       f"{m.output_tokens:,}", money, _ms(m.latency_p50_ms), _ms(m.latency_p95_ms))
+    return models
+
+
+def table_renderables(report: Report) -> list[RenderableType]:
+    """The terminal table (``--format table``), as Rich renderables."""
+    notes = [f"{report.rejected_lines:,} rejected ledger lines"]
+    if report.totals.unpriced_requests:
+        notes.append(f"{report.totals.unpriced_requests:,} unpriced requests: add a [prices] override "
+                     "to the config file for their models")
+    footer = Text("; ".join(notes) + ".", style="dim")
+    footer.append(f"\nPrices: {prices_line(report)}.", style="dim")
+    return [_days_table(report), _models_table(report), footer]
+
+
+def to_table(report: Report, width: int = 120) -> str:
+    """The terminal table as plain text (for ``--output`` and golden files)."""
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
+                      legacy_windows=False)
+    console.print(Group(*table_renderables(report)))
+    return console.file.getvalue()  # type: ignore[attr-defined]
+
+
+def render(report: Report, fmt: str, by: str | None = None) -> str:
+    """Every text format (parquet is binary: see ``export``)."""
+    if fmt == "json":
+        return to_json(report)
+    if fmt == "csv":
+        return to_csv(report, by)
+    if fmt == "md":
+        return to_markdown(report)
+    if fmt == "table":
+        return to_table(report)
+    if fmt == "html":
+        from .html import to_html
+
+        return to_html(report)
+    raise ValueError(f"unknown format {fmt!r}")

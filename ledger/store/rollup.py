@@ -1,0 +1,38 @@
+"""The hourly rollup (``usage_hourly``: local hour, provider, model, workload, agent): what month and
+week panes read instead of re-pricing every row."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..scope import LEDGER_AGENT
+from .prices import refresh_prices
+from .store import Store, first
+
+
+def settle(store: Store, mark: int) -> None:
+    """After an ingest: price new models and roll up the hours the new rows touched."""
+    if refresh_prices(store, mark):
+        return  # prices changed: everything was rolled up again
+    since = first(store.con.execute("SELECT min(ts) FROM usage WHERE rowid > ?", [mark]))[0]
+    if since is not None:
+        refresh_rollup(store, since)
+
+
+def refresh_rollup(store: Store, since: dt.datetime | None = None) -> None:
+    """Recompute ``usage_hourly`` for the local hours from ``since`` on (all when None)."""
+    start = "date_trunc('hour', $since::TIMESTAMPTZ)"
+    where, old = ("true", "true") if since is None else (f"ts >= {start}", f"hour >= {start}")
+    params = {} if since is None else {"since": since}
+    with store.transaction():
+        store.con.execute(f"DELETE FROM usage_hourly WHERE {old}", params)
+        store.con.execute(f"""INSERT INTO usage_hourly
+            SELECT date_trunc('hour', ts), provider, model, workload, count(*), count_if(is_error),
+                count_if(coalesce(cached, false)), count_if(unpriced), sum(input_tokens),
+                sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(tokens),
+                sum(cost_usd), sum(cache_saved_usd),
+                count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error),
+                coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
+                coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
+                coalesce(source_agent, '{LEDGER_AGENT}')
+            FROM usage_v WHERE {where} GROUP BY ALL""", params)

@@ -1,0 +1,112 @@
+"""What the overview screen and ``packwatch status`` show, computed in one pass over the store.
+
+Every pane's numbers come from its own view module (burn, budgets, cache, circuits, rankings,
+recommendations, health); this one runs their queries — the heaviest (rankings' quantiles, the
+circuit replay) on a second cursor beside the rest, since DuckDB runs two cursors' queries at once
+outside the GIL — and holds the result as one plain model (``status --json`` prints it).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
+from zoneinfo import ZoneInfo
+
+import duckdb
+from pydantic import BaseModel, Field
+
+from ..control.model import Controls, with_controls
+from ..scope import EVERY_AGENT, AgentScope
+from ..settings import Settings
+from .budgets import SpendLine, spend_lines
+from .burn import BurnRate, burn_rate, burn_series, month_totals, recent
+from .cache import CacheStats, cache_stats
+from .circuits import Circuit, circuits
+from .failover import failover_chains
+from .health import Health, health
+from .rankings import ModelRank, rankings
+from .recommendations import Recommendation, recommendation_inputs, recommendations
+from .sql import rows
+
+
+class Overview(BaseModel):
+    now: dt.datetime
+    timezone: str
+    health: Health
+    health_reasons: list[str]
+    last_seen: dt.datetime | None
+    """Time of the newest ledger row."""
+    modes: list[str]
+    """Modes the agent is in (e.g. REVIEW-ONLY) once controls exist."""
+    requests_today: int
+    errors_today: int
+    burn: BurnRate
+    circuits: list[Circuit]
+    cache: CacheStats
+    rankings: list[ModelRank]
+    recommendations: list[Recommendation]
+    spend: list[SpendLine]
+    unpriced_today: int = 0
+    rejected_lines: int = 0
+    chains: dict[str, list[str]] = Field(default_factory=dict)
+    """Per workload, the models it used in the last day, best ranked first (``models seen``: all):
+    where a failover may go."""
+
+    @property
+    def status_code(self) -> int:
+        """``packwatch status`` exit code: 0 normal, 10 warning, 11 a limit reached."""
+        if any(s.level == "exceeded" for s in self.spend) or any(
+            p.usage_percent is not None and p.usage_percent >= 100 for p in self.burn.providers
+        ):
+            return 11
+        if self.health != "HEALTHY" or any(s.level in ("warning", "critical") for s in self.spend):
+            return 10
+        return 0
+
+    @property
+    def model_providers(self) -> dict[str, str]:
+        return {r.model: r.provider for r in self.rankings}
+
+
+def controlled_overview(cur: duckdb.DuckDBPyConnection, settings: Settings, controls: Controls,
+                        now: dt.datetime, scope: AgentScope = EVERY_AGENT) -> Overview:
+    """The overview as the agent is told to run: the controls' budgets and limits laid over the
+    config's, and REVIEW-ONLY among the modes while it is on (the dashboard and ``packwatch status``)."""
+    label = scope.label()
+    modes = (["REVIEW-ONLY"] if controls.review_only else []) + ([f"agent: {label}"] if label else [])
+    return overview(cur, with_controls(settings, controls), now, modes=modes, scope=scope)
+
+
+def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetime,
+             modes: list[str] | None = None, scope: AgentScope = EVERY_AGENT) -> Overview:
+    """Everything the overview screen and ``packwatch status`` show, at ``now`` (aware), for the
+    rows of ``scope``."""
+    now = now.astimezone(ZoneInfo(settings.timezone))
+    day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    beside = cur.cursor()
+    beside.execute(f"SET TimeZone = '{settings.timezone}'")
+    try:
+        with scope.applied(cur), scope.applied(beside), ThreadPoolExecutor(max_workers=1) as pool:
+            heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
+            last = recent(cur, now)
+            totals = month_totals(cur, now, day_start)
+            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
+            cache = cache_stats(cur, now, day_start, last)
+            last_seen, rejected = rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
+                (SELECT count(*) FROM rejected)""", {"now": now})[0]
+            inputs = recommendation_inputs(cur, now)
+            ranks, circuit_list = heavy.result()
+    finally:
+        beside.close()
+    spend = spend_lines(settings, totals)
+    chains = failover_chains(inputs.workload_models, ranks)
+    recs = recommendations(inputs, settings, last, burn, circuit_list, ranks, spend, chains)
+    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend, burn.providers)
+    today = totals[None]
+    return Overview(
+        now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
+        last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
+        requests_today=today.requests_today, errors_today=today.errors_today, burn=burn,
+        circuits=circuit_list, cache=cache, rankings=ranks, recommendations=recs, spend=spend,
+        unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains,
+    )
