@@ -64,3 +64,6 @@ def totals(store: Store) -> tuple[int, int, int]:
 
 def ingest(store: Store, settings: Settings):
     return catch_up(store, settings.ledgers)
+
+
+pytest_plugins = ["tests.support.pilot"]  # the dashboard's fixtures, for functional/ and snapshots/

@@ -4,6 +4,7 @@ commands that start Textual."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 from ledger.settings import Settings
@@ -11,9 +12,20 @@ from ledger.settings import Settings
 from .common import UsageError, scope_of
 
 
-def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+def _need_a_terminal() -> None:
+    try:
+        found = importlib.util.find_spec("textual") is not None
+    except ImportError:
+        found = False
+    if not found:
+        raise UsageError("the dashboard needs Textual (pip install textual); `packwatch status` and "
+                         "`report` work without it")
     if not sys.stdout.isatty():
         raise UsageError("the dashboard needs a terminal; use `packwatch status` or `report` in scripts")
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    _need_a_terminal()
     from dashboard.app import PackwatchApp
 
     PackwatchApp(settings, scope=scope_of(args)).run()
@@ -21,8 +33,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    if not sys.stdout.isatty():
-        raise UsageError("the dashboard needs a terminal; use `packwatch status` or `report` in scripts")
+    _need_a_terminal()
     from dashboard import demo
 
     running = demo.start(settings, days=args.days, pace=args.pace)

@@ -12,7 +12,6 @@ from html import escape
 
 from .model import Report
 from .queries import GROUP_COLUMNS
-from .text import prices_line, summary_line
 
 CHART_WIDTH = 960
 PALETTE = ["#4f7cff", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
@@ -254,6 +253,6 @@ def to_html(report: Report) -> str:
     if data.get("top_sessions"):
         out += ["<h2>Most expensive sessions</h2>", _table(_short_times(data["top_sessions"]), SESSION_HEADINGS)]
     out += _prices(data["prices"])
-    out.append(f"<footer>{escape(summary_line(report))}<br>Prices: {escape(prices_line(report))}.</footer>")
+    out.append(f"<footer>{escape(report.summary_line())}<br>Prices: {escape(report.prices_line())}.</footer>")
     out.append("</main></body></html>\n")
     return "\n".join(out)

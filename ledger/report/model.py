@@ -130,3 +130,19 @@ class Report(BaseModel):
 
     def unpriced_by_model(self) -> dict[tuple[str, str], int]:
         return {(u.provider, u.model): u.requests for u in self.unpriced_models}
+
+    def prices_line(self) -> str:
+        """One line, without commas (it is also a CSV column): what priced the report."""
+        text = f"genai-prices {self.prices.genai_prices_version}"
+        if self.prices.overrides:
+            text += "; overrides: " + " ".join(self.prices.overrides)
+        if self.unpriced_models:
+            text += "; unpriced: " + " ".join(f"{u.provider}/{u.model}" for u in self.unpriced_models)
+        return text
+
+    def summary_line(self) -> str:
+        t = self.totals
+        span = f"{self.since or '…'} to {self.until or '…'}"
+        return (f"{span}, local days in {self.timezone}: {t.requests:,} requests, {t.tokens:,} tokens, "
+                f"${t.cost_usd:,.2f}; {t.unpriced_requests:,} unpriced requests, "
+                f"{self.rejected_lines:,} rejected ledger lines.")

@@ -15,32 +15,13 @@ from rich.text import Text
 from .model import Counts, Report
 from .queries import DAY_COLUMNS, GROUP_COLUMNS, MODEL_COLUMNS, SESSION_COLUMNS
 
-
-def prices_line(report: Report) -> str:
-    """One line, without commas (it is also a CSV column): what priced the report."""
-    text = f"genai-prices {report.prices.genai_prices_version}"
-    if report.prices.overrides:
-        text += "; overrides: " + " ".join(report.prices.overrides)
-    if report.unpriced_models:
-        text += "; unpriced: " + " ".join(f"{u.provider}/{u.model}" for u in report.unpriced_models)
-    return text
-
-
-def summary_line(report: Report) -> str:
-    t = report.totals
-    span = f"{report.since or '…'} to {report.until or '…'}"
-    return (f"{span}, local days in {report.timezone}: {t.requests:,} requests, {t.tokens:,} tokens, "
-            f"${t.cost_usd:,.2f}; {t.unpriced_requests:,} unpriced requests, "
-            f"{report.rejected_lines:,} rejected ledger lines.")
-
-
 # -- one table, for CSV and Parquet -----------------------------------------------------------
 
 def table_rows(report: Report, by: str | None = None) -> tuple[list[str], list[dict]]:
     """The columns and rows of the one table CSV and Parquet hold, chosen by ``by``; every row
     also names the prices used, and model rows count their unpriced requests."""
     by = by or report.by
-    price = prices_line(report)
+    price = report.prices_line()
     if by == "day":
         columns, rows = list(DAY_COLUMNS), [r.model_dump() for r in report.days]
     elif by == "model":
@@ -96,8 +77,8 @@ def _md_table(rows: list, columns: list[str], total: Counts | None = None) -> li
 
 def to_markdown(report: Report) -> str:
     t = report.totals
-    lines = ["# packwatch report", "", summary_line(report), "", f"Total: {t.requests} requests, ${t.cost_usd:.2f}.",
-             "", f"Prices: {prices_line(report)}.", ""]
+    lines = ["# packwatch report", "", report.summary_line(), "", f"Total: {t.requests} requests, ${t.cost_usd:.2f}.",
+             "", f"Prices: {report.prices_line()}.", ""]
     if report.unpriced_models:
         lines += ["**Unpriced models** (counted as $0 until a `[prices]` override prices them): "
                   + ", ".join(f"`{u.provider}/{u.model}` ({u.requests} requests)" for u in report.unpriced_models), ""]
@@ -155,7 +136,7 @@ def table_renderables(report: Report) -> list[RenderableType]:
         notes.append(f"{report.totals.unpriced_requests:,} unpriced requests: add a [prices] override "
                      "to the config file for their models")
     footer = Text("; ".join(notes) + ".", style="dim")
-    footer.append(f"\nPrices: {prices_line(report)}.", style="dim")
+    footer.append(f"\nPrices: {report.prices_line()}.", style="dim")
     return [_days_table(report), _models_table(report), footer]
 
 

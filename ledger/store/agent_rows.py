@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
-from .store import Source, Store, first
+from .connection import Connection, Source, first
 
 
 @dataclass(slots=True)
@@ -144,7 +144,7 @@ def resolve(rows: list[AgentRow], stored: list[StoredCopy]) -> tuple[list[AgentR
     return [r for r in keep if id(r) not in beaten], replaced
 
 
-def stored_copies(store: Store, agent: str, message_ids: list[str]) -> list[StoredCopy]:
+def stored_copies(store: Connection, agent: str, message_ids: list[str]) -> list[StoredCopy]:
     """The stored copies of these messages (one hash join, not a lookup per message)."""
     if not message_ids:
         return []
@@ -160,7 +160,7 @@ def stored_copies(store: Store, agent: str, message_ids: list[str]) -> list[Stor
     return [StoredCopy(*r) for r in rows]
 
 
-def parser_states(store: Store, kind: str) -> dict[int, dict]:
+def parser_states(store: Connection, kind: str) -> dict[int, dict]:
     """Each active source's parser state, by source id."""
     rows = store.con.execute(
         "SELECT id, parser_state FROM sources WHERE kind = ? AND active AND parser_state IS NOT NULL", [kind]
@@ -202,7 +202,7 @@ def _frame(rows: list[AgentRow]) -> pl.DataFrame:
     return pl.DataFrame(cols, schema=_ROW_SCHEMA)
 
 
-def commit(store: Store, batch: AgentBatch) -> Committed:
+def commit(store: Connection, batch: AgentBatch) -> Committed:
     """Resolve the batch's copies against the store and commit everything in one transaction."""
     stored = stored_copies(store, batch.agent, [r.message_id for r in batch.rows if r.message_id is not None])
     rows, replaced = resolve(batch.rows, stored)
@@ -258,7 +258,7 @@ def commit(store: Store, batch: AgentBatch) -> Committed:
     return done
 
 
-def add_sources(store: Store, kind: str, files: list[tuple[str, int, int, bytes]]) -> list[Source]:
+def add_sources(store: Connection, kind: str, files: list[tuple[str, int, int, bytes]]) -> list[Source]:
     """Sources for many new files in one transaction: (path, dev, inode, head) each."""
     if not files:
         return []

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
-from .store import Ingested, Source, Store
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
@@ -85,7 +85,7 @@ END""",
 FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
 
 
-def ingest(store: Store, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
+def ingest(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
     """Load the complete lines in ``path[start:end]`` and move the source's offset to ``end``.
 
     ``end`` must sit just after a newline. The source's kind says which ``LineFormat`` the lines
@@ -101,7 +101,7 @@ def ingest(store: Store, source: Source, path: Path, start: int, end: int, head:
     return total
 
 
-def _try_fast(store: Store, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
+def _try_fast(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
     """The whole range through ``read_json`` in one transaction; None when some line is bad."""
     try:
         with store.transaction():
@@ -112,7 +112,7 @@ def _try_fast(store: Store, source: Source, path: Path, start: int, end: int, he
         return None  # some line in the range is bad: find it chunk by chunk
 
 
-def _ingest_chunk(store: Store, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
+def _ingest_chunk(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
     if end - start >= FAST_PATH_MIN_BYTES and (done := _try_fast(store, source, path, start, end, head)):
         return done
     data = pread(path, start, end)
@@ -122,7 +122,7 @@ def _ingest_chunk(store: Store, source: Source, path: Path, start: int, end: int
     return got
 
 
-def add_events(store: Store, source: Source, rows: list[tuple], rejects: list[tuple], end: int,
+def add_events(store: Connection, source: Source, rows: list[tuple], rejects: list[tuple], end: int,
                head: bytes) -> Ingested:
     """Events parsed outside SQL (Code Puppy's errors.log): (ts, kind, agent, model, detail JSON) each,
     with the rejected lines and the new offset, in one transaction."""
@@ -137,7 +137,7 @@ def add_events(store: Store, source: Source, rows: list[tuple], rejects: list[tu
     return Ingested(len(rows), len(rejects))
 
 
-def _fast(store: Store, path: Path, start: int, end: int, source: Source) -> int:
+def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -> int:
     """read_json over the range; raises duckdb.Error when any line is not a clean record."""
     limit = store.settings.max_line_bytes
     if may_hold_long_line(path, start, end, limit):
@@ -207,7 +207,7 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
     return offsets, texts, rejects
 
 
-def _lines(store: Store, data: bytes, base: int, source: Source) -> Ingested:
+def _lines(store: Connection, data: bytes, base: int, source: Source) -> Ingested:
     """Line-by-line: every line gets its offset, so a bad one is kept with its reason."""
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
     rows = 0

@@ -11,10 +11,10 @@ import hashlib
 import json
 
 from ..pricing import PROVIDER_ALIASES, genai_prices_version, rate_rows
-from .store import Store, first
+from .connection import Connection, first
 
 
-def fingerprint(store: Store) -> str:
+def fingerprint(store: Connection) -> str:
     if store.fingerprint is None:
         s = store.settings
         blob = json.dumps(
@@ -26,12 +26,10 @@ def fingerprint(store: Store) -> str:
     return store.fingerprint
 
 
-def refresh_prices(store: Store, mark: int | None = None) -> bool:
+def refresh_prices(store: Connection, mark: int | None = None) -> bool:
     """Price every (provider, model) seen (after ``mark``, when only those rows are new); start over
-    when prices, overrides or the time zone changed (then the rollup is rebuilt too, and this
-    returns True)."""
-    from .rollup import refresh_rollup
-
+    when prices, overrides or the time zone changed, and then return True: the caller rolls every
+    hour up again."""
     con = store.con
     current = fingerprint(store)
     new_rows = "true" if mark is None else f"rowid > {int(mark)}"
@@ -52,12 +50,10 @@ def refresh_prices(store: Store, mark: int | None = None) -> bool:
         priced = con.execute(f"SELECT DISTINCT provider_raw, model FROM usage WHERE {new_rows}").fetchall()
         store.priced_raw.update(priced)
     store.priced_as = current
-    if reset:
-        refresh_rollup(store)
     return reset
 
 
-def _start_over(store: Store, current: str) -> None:
+def _start_over(store: Connection, current: str) -> None:
     aliases = {**PROVIDER_ALIASES, **{k.lower(): v for k, v in store.settings.provider_aliases.items()}}
     con = store.con
     con.execute("DELETE FROM prices")
@@ -67,7 +63,7 @@ def _start_over(store: Store, current: str) -> None:
     con.execute("INSERT OR REPLACE INTO meta VALUES ('pricing', ?)", [current])
 
 
-def _price_missing(store: Store, new_rows: str) -> None:
+def _price_missing(store: Connection, new_rows: str) -> None:
     con, settings = store.con, store.settings
     missing = con.execute(
         f"""SELECT DISTINCT provider, model

@@ -6,20 +6,21 @@ from __future__ import annotations
 import datetime as dt
 
 from ..scope import LEDGER_AGENT
+from .connection import Connection, first
 from .prices import refresh_prices
-from .store import Store, first
 
 
-def settle(store: Store, mark: int) -> None:
+def settle(store: Connection, mark: int) -> None:
     """After an ingest: price new models and roll up the hours the new rows touched."""
     if refresh_prices(store, mark):
-        return  # prices changed: everything was rolled up again
+        refresh_rollup(store)  # prices changed: every hour is rolled up again
+        return
     since = first(store.con.execute("SELECT min(ts) FROM usage WHERE rowid > ?", [mark]))[0]
     if since is not None:
         refresh_rollup(store, since)
 
 
-def refresh_rollup(store: Store, since: dt.datetime | None = None) -> None:
+def refresh_rollup(store: Connection, since: dt.datetime | None = None) -> None:
     """Recompute ``usage_hourly`` for the local hours from ``since`` on (all when None)."""
     start = "date_trunc('hour', $since::TIMESTAMPTZ)"
     where, old = ("true", "true") if since is None else (f"ts >= {start}", f"hour >= {start}")

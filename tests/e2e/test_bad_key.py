@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import append, line
-from .loopback import FakeProvider
-from .test_cli import packwatch
-from .test_probes import assert_nowhere_in
+from tests.conftest import append, line
+from tests.support.cli import packwatch
+from tests.support.loopback import FakeProvider
+from tests.support.secrets import assert_nowhere_in
 
 KEY = "sk-proj-BADKEY-9876543210zyxwvu"
 

@@ -12,9 +12,9 @@ from pydantic import SecretStr
 from collectors.probes import ProbeRunner, ProbeTarget, plan, probe
 from ledger.settings import ProbeEndpoint, ProbeSettings, load_settings
 from ledger.store import Store
-
-from .conftest import TZ
-from .loopback import FakeProvider, closed_port
+from tests.conftest import TZ
+from tests.support.loopback import FakeProvider, closed_port
+from tests.support.secrets import assert_nowhere_in
 
 BAD_KEY = "sk-proj-LEAKED-0123456789abcdefghij"
 
@@ -156,14 +156,6 @@ async def test_keys_never_reach_the_store(server: FakeProvider, tmp_path: Path) 
     assert store.con.execute("SELECT count(*) FROM probes WHERE error_class = 'auth'").fetchall() == [(1,)]
     store.close()
     assert_nowhere_in(tmp_path, BAD_KEY)
-
-
-def assert_nowhere_in(folder: Path, key: str) -> None:
-    """Not the key, nor a long piece of it, in any byte of any file (the DuckDB file, its WAL)."""
-    for f in folder.rglob("*"):
-        if f.is_file():
-            data = f.read_bytes()
-            assert key.encode() not in data and key[8:24].encode() not in data, f
 
 
 @pytest.fixture

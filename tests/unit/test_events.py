@@ -6,8 +6,7 @@ import json
 
 from collectors.sources import catch_up_all, event_paths
 from ledger.agent.writer import LedgerWriter, event_record, usage_record
-
-from .conftest import append, line
+from tests.conftest import append, line
 
 
 def events(store):

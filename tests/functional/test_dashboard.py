@@ -1,104 +1,44 @@
-"""The dashboard: keys do what they say, data arrives, and the screens look as approved."""
+"""The dashboard driven with Pilot: keys do what they say, data arrives on every screen."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import os
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Label, Select, Static
 
-from dashboard.app import PackwatchApp
-from dashboard.demo.pack import write_sample
 from dashboard.screens.empty import EmptyScreen
 from dashboard.screens.export import ExportModal
 from dashboard.screens.help import HelpModal
 from dashboard.screens.overview import OverviewScreen
 from dashboard.screens.spend import SpendScreen
-from dashboard.widgets.spend.day_breakdown import DayBreakdownPane
-from ledger.agent.writer import LedgerWriter, usage_record
-from ledger.settings import Budget, Settings, load_settings
-
-TZ = "Europe/Paris"
-NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))
-FIXED = NOW.replace(tzinfo=None)  # naive local time, as the sample writer wants it
-WIDE, MEDIUM, COMPACT = (120, 36), (80, 24), (60, 24)
+from ledger.settings import Settings, load_settings
+from tests.support.pilot import (
+    TZ,
+    WIDE,
+    append_request,
+    control_file,
+    header_text,
+    ledger_cost_by_provider,
+    make_app,
+    names_in,
+    open_events,
+    open_export,
+    open_providers,
+    open_spend,
+    rendered,
+    requests_today_in,
+    strip_text,
+    wait_for_day,
+    wait_for_overview,
+    wait_until,
+    write_claude_today,
+)
 
 pytestmark = pytest.mark.anyio  # anyio's pytest plugin runs the async (Pilot) tests
 
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-def frozen_clock() -> dt.datetime:
-    return NOW
-
-
-@pytest.fixture
-def sample_ledger(tmp_path: Path) -> Path:
-    return write_sample(tmp_path / "agent", days=8, seed=7, now=FIXED)
-
-
-@pytest.fixture
-def sample_settings(tmp_path: Path, sample_ledger: Path) -> Settings:
-    return load_settings(ledgers=[sample_ledger], db=tmp_path / "store.duckdb", timezone=TZ)
-
-
-def make_app(settings: Settings, live: bool = False) -> PackwatchApp:
-    return PackwatchApp(settings, clock=frozen_clock, live=live)
-
-
-async def wait_for_overview(pilot: Pilot, app: PackwatchApp, after: int = 0, seconds: float = 10) -> None:
-    """Until an overview newer than the ``after``-th reached the screen (bounded)."""
-    for _ in range(int(seconds / 0.05)):
-        if app.overviews_shown > after:
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"no overview after {seconds}s (shown {app.overviews_shown})")
-
-
-async def settle(pilot: Pilot) -> None:
-    """Until every table on screen has measured its rows, then a pause for the paint. Textual
-    measures a DataTable's new rows when the table next goes idle; on a loaded machine a
-    screenshot can land before that and show every column at its header's width. Text cursors
-    stop blinking (shown), or a slow run would catch one half-way through a blink."""
-    for screen in pilot.app.screen_stack:
-        for field in screen.query(Input):
-            field.cursor_blink = False
-
-    def measured() -> bool:
-        return not any(table._require_update_dimensions or table._updated_cells
-                       for screen in pilot.app.screen_stack for table in screen.query(DataTable))
-
-    await pilot.pause(0.1)
-    await wait_until(pilot, measured, "the tables to measure their rows")
-
-
-def requests_today_in(ledger: Path) -> int:
-    """Counted from the file itself, so the test does not trust the code it checks."""
-    today = 0
-    for line in ledger.read_text().splitlines():
-        ts = dt.datetime.fromisoformat(json.loads(line)["ts"])
-        if ts.date() == FIXED.date() and ts <= FIXED:
-            today += 1
-    return today
-
-
-def header_text(app: PackwatchApp) -> str:
-    return str(app.screen.query_one("#reasons", Label).render())
-
-
-def append_request(ledger: Path) -> None:
-    ts = (FIXED - dt.timedelta(minutes=1)).isoformat()
-    LedgerWriter(ledger).append(usage_record(provider="cerebras", model="glm-4.7", input_tokens=5000,
-                                             output_tokens=700, latency_ms=900, ts=ts))
 
 
 async def test_panes_show_numbers_from_the_ledger(sample_settings: Settings, sample_ledger: Path) -> None:
@@ -255,18 +195,7 @@ async def test_an_unopenable_store_is_a_notification(tmp_path: Path, sample_ledg
         assert isinstance(app.screen, HelpModal)
 
 
-def write_claude_today(home: Path, responses: int) -> None:
-    """Claude Code's own log under the test's HOME, with ``responses`` responses this morning."""
-    from .agent_lines import append, claude
-
-    morning = NOW.replace(hour=9).astimezone(ZoneInfo("UTC"))
-    for i in range(responses):
-        ts = (morning + dt.timedelta(minutes=i)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-        append(home / ".claude" / "projects" / "-home-me-app" / "s.jsonl", claude(f"m{i}", f"r{i}", ts=ts))
-
-
 async def test_a_filters_by_agent(sample_settings: Settings, sample_ledger: Path, tmp_path: Path) -> None:
-    import os
 
     write_claude_today(Path(os.environ["HOME"]), 3)
     app = make_app(sample_settings)
@@ -285,7 +214,6 @@ async def test_a_filters_by_agent(sample_settings: Settings, sample_ledger: Path
 
 
 async def test_only_claude_code_installed_shows_todays_burn(tmp_path: Path) -> None:
-    import os
 
     write_claude_today(Path(os.environ["HOME"]), 5)
     settings = load_settings(db=tmp_path / "store.duckdb", timezone=TZ)  # the default, absent ledger
@@ -294,50 +222,6 @@ async def test_only_claude_code_installed_shows_todays_burn(tmp_path: Path) -> N
         await wait_for_overview(pilot, app)
         assert isinstance(app.screen, OverviewScreen)
         assert "5 req today" in header_text(app)
-@pytest.fixture
-def spend_settings(sample_settings: Settings) -> Settings:
-    return sample_settings.model_copy(update={"budgets": {"all": Budget(daily_usd=40, monthly_usd=900)}})
-
-
-async def open_spend(pilot: Pilot, app: PackwatchApp) -> SpendScreen:
-    await wait_for_overview(pilot, app)
-    await pilot.press("dollar_sign")
-    screen = app.screen
-    assert isinstance(screen, SpendScreen)
-    for _ in range(200):
-        if screen.reviews_shown and screen.breakdowns_shown:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause()
-    return screen
-
-
-async def wait_for_day(pilot: Pilot, screen: SpendScreen, label: str) -> DayBreakdownPane:
-    pane = screen.query_one(DayBreakdownPane)
-    for _ in range(200):
-        if str(pane.border_title).startswith(label):
-            return pane
-        await pilot.pause(0.05)
-    raise AssertionError(f"the breakdown never showed {label} (shows {pane.border_title})")
-
-
-def rendered(widget: Static) -> str:
-    """What a Static holding a Rich renderable (a table) shows, as plain text."""
-    from rich.console import Console
-
-    console = Console(width=120, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    console.print(widget.content)
-    return console.export_text()
-
-
-def ledger_cost_by_provider(store_settings: Settings, day: dt.date) -> dict[str, int]:
-    """Requests per raw provider on ``day``, counted from the ledger file itself."""
-    counts: dict[str, int] = {}
-    for line in store_settings.ledgers[0].read_text().splitlines():
-        record = json.loads(line)
-        if dt.datetime.fromisoformat(record["ts"]).date() == day:
-            counts[record["provider"]] = counts.get(record["provider"], 0) + 1
-    return counts
 
 
 async def test_yesterday_in_three_keys(spend_settings: Settings) -> None:
@@ -371,20 +255,6 @@ async def test_d_switches_between_30_and_90_days(spend_settings: Settings) -> No
             await pilot.pause(0.05)
         assert len(screen.review.days) == 90
         assert screen.query_one("#spend-days", DataTable).row_count == 90
-
-
-def names_in(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir())
-
-
-async def open_export(pilot: Pilot, app: PackwatchApp, target: Path) -> ExportModal:
-    await open_spend(pilot, app)
-    await pilot.press("e")
-    modal = app.screen
-    assert isinstance(modal, ExportModal)
-    modal.query_one("#export-path", Input).value = str(target)
-    await pilot.pause()
-    return modal
 
 
 async def test_export_writes_the_report(spend_settings: Settings, tmp_path: Path) -> None:
@@ -454,84 +324,6 @@ async def test_export_bad_path_is_one_line(spend_settings: Settings, tmp_path: P
         status = str(modal.query_one("#export-status", Static).render())
         assert "cannot write" in status and "\n" not in status
         assert isinstance(app.screen, ExportModal)
-
-
-class TestSnapshots:
-    """One per screen at fixed sizes: frozen clock, seeded ledger, no live triggers."""
-
-    @staticmethod
-    async def _first_overview(pilot: Pilot) -> None:
-        app = pilot.app
-        assert isinstance(app, PackwatchApp)
-        await wait_for_overview(pilot, app)
-        await settle(pilot)
-
-    @pytest.mark.parametrize("size", [WIDE, MEDIUM, COMPACT], ids=["120x36", "80x24", "60x24"])
-    def test_overview(self, snap_compare, sample_settings: Settings, size: tuple[int, int]) -> None:
-        assert snap_compare(make_app(sample_settings), terminal_size=size, run_before=self._first_overview)
-
-    def test_help(self, snap_compare, sample_settings: Settings) -> None:
-        async def open_help(pilot: Pilot) -> None:
-            await self._first_overview(pilot)
-            await pilot.press("question_mark")
-            await settle(pilot)
-
-        assert snap_compare(make_app(sample_settings), terminal_size=WIDE, run_before=open_help)
-
-    def test_empty(self, snap_compare, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        # Fixed paths, because the screen prints them.
-        monkeypatch.setenv("PACKWATCH_CONFIG", "/nonexistent/packwatch/config.toml")
-        settings = load_settings(ledgers=[Path("/nonexistent/agent/usage.jsonl")], db=tmp_path / "store.duckdb",
-                                 timezone=TZ)
-        assert snap_compare(make_app(settings), terminal_size=MEDIUM, run_before=self._first_overview)
-
-
-# -- the control keys ----------------------------------------------------------------------------
-
-def control_file(settings: Settings) -> dict:
-    return json.loads((settings.control_dir / "control.json").read_text())
-
-
-def strip_text(app: PackwatchApp) -> str:
-    return str(app.screen_stack[0].query_one("#controls-strip", Static).render())
-
-
-# -- the Providers and Events screens (issue 4) ----------------------------------------------------
-
-def seed_probes(settings: Settings) -> None:
-    """A deterministic last hour of probes: anthropic healthy, openrouter down then recovering."""
-    from ledger.store import Store
-
-    rows = []
-    for i in range(40):
-        at = NOW - dt.timedelta(minutes=60) + dt.timedelta(seconds=90 * i + 30)
-        rows.append((at, "anthropic", "http://127.0.0.1/anthropic/v1/models", 200, 180.0 + (i * 37) % 120,
-                     None, None))
-        down = 20 <= i < 32
-        rows.append((at, "openrouter", "http://127.0.0.1/openrouter/v1/models", 500 if down else 200,
-                     90.0 + (i * 53) % 200, "http_5xx" if down else None,
-                     "500 Internal Server Error: Upstream provider unavailable" if down else None))
-    store = Store.open(settings)
-    try:
-        store.record_probes(rows)
-    finally:
-        store.close()
-
-
-@pytest.fixture
-def probed_settings(sample_settings: Settings) -> Settings:
-    seed_probes(sample_settings)
-    return sample_settings
-
-
-async def wait_until(pilot: Pilot, condition, what: str = "the condition", seconds: float = 10) -> None:
-    """Until ``condition()`` holds (bounded), then one more pause so the screen catches up."""
-    for _ in range(int(seconds / 0.05)):
-        if condition():
-            await pilot.pause()
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_r_confirms_then_turns_review_only_on_with_a_banner(sample_settings: Settings) -> None:
@@ -636,42 +428,6 @@ async def test_a_corrupt_control_file_is_a_notification(sample_settings: Setting
         assert "unreadable" in strip_text(app)
 
 
-class TestControlSnapshots:
-    """Each control modal at 80x24, over the seeded overview."""
-
-    @staticmethod
-    def _open(*keys: str):
-        async def run(pilot: Pilot) -> None:
-            app = pilot.app
-            assert isinstance(app, PackwatchApp)
-            await wait_for_overview(pilot, app)
-            await pilot.press(*keys)
-            await settle(pilot)
-        return run
-
-    @pytest.mark.parametrize("key", ["b", "f", "c", "r", "x"])
-    def test_modal(self, snap_compare, sample_settings: Settings, key: str) -> None:
-        assert snap_compare(make_app(sample_settings), terminal_size=MEDIUM, run_before=self._open(key))
-
-
-async def open_providers(pilot: Pilot) -> None:
-    app = pilot.app
-    assert isinstance(app, PackwatchApp)
-    await wait_for_overview(pilot, app)
-    await pilot.press("v")
-    await wait_until(pilot, lambda: getattr(app.screen, "view", None) is not None)
-    await settle(pilot)
-
-
-async def open_events(pilot: Pilot) -> None:
-    app = pilot.app
-    assert isinstance(app, PackwatchApp)
-    await wait_for_overview(pilot, app)
-    await pilot.press("e")
-    await wait_until(pilot, lambda: getattr(app.screen, "shown", 0) > 0)
-    await settle(pilot)
-
-
 async def test_providers_screen_shows_each_providers_circuit(probed_settings: Settings) -> None:
     from dashboard.screens.providers import ProvidersScreen
 
@@ -726,41 +482,3 @@ async def test_events_screen_filters_and_searches(probed_settings: Settings) -> 
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen.shown > shown and len(column(1)) > 1)
         assert screen.query_one(Input).value == "" and screen.query_one("#filter-kind", Select).value == Select.NULL
-
-
-class TestProviderEventSnapshots:
-    """The two screens at 80x24 and 120x36: frozen clock, seeded ledger, events and probes."""
-
-    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
-    def test_providers(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
-        assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_providers)
-
-    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
-    def test_events(self, snap_compare, probed_settings: Settings, size: tuple[int, int]) -> None:
-        assert snap_compare(make_app(probed_settings), terminal_size=size, run_before=open_events)
-
-
-class TestSpendSnapshots:
-    """The Spend screen on yesterday, and the export modal, at 80x24 and 120x36."""
-
-    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
-    def test_spend(self, snap_compare, spend_settings: Settings, size: tuple[int, int]) -> None:
-        async def to_yesterday(pilot: Pilot) -> None:
-            screen = await open_spend(pilot, pilot.app)
-            await pilot.press("down", "enter")
-            await wait_for_day(pilot, screen, "Thu 19 Nov 2026")
-            await settle(pilot)
-
-        assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=to_yesterday)
-
-    @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
-    def test_export_modal(self, snap_compare, spend_settings: Settings, size: tuple[int, int],
-                          monkeypatch: pytest.MonkeyPatch) -> None:
-        monkeypatch.chdir("/")  # the suggested path is printed
-
-        async def open_modal(pilot: Pilot) -> None:
-            await open_spend(pilot, pilot.app)
-            await pilot.press("e")
-            await settle(pilot)
-
-        assert snap_compare(make_app(spend_settings), terminal_size=size, run_before=open_modal)

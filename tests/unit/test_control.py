@@ -231,7 +231,7 @@ def test_month_budget_counts_the_local_month_whatever_month_the_utc_stamp_says(t
 
 def packwatch(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
-                          timeout=120, cwd=Path(__file__).resolve().parents[1])
+                          timeout=120, cwd=Path(__file__).resolve().parents[2])
 
 
 def test_cli_changes_and_shows_the_controls(tmp_path: Path, ledger: Path) -> None:

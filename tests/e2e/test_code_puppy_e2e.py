@@ -28,9 +28,9 @@ from pathlib import Path
 
 import pytest
 
-from .openai_stub import OpenAIStub, ScriptedModel
+from tests.support.openai_stub import OpenAIStub, ScriptedModel
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CODE_PUPPY = Path(sys.executable).with_name("code-puppy")
 RUN_TIMEOUT_S = 240  # a cold start imports pydantic-ai and ~70 plugins: 15-30 s on two busy cores
 

@@ -14,8 +14,7 @@ from collectors.sources import catch_up_all
 from ledger.report.queries import rejected_lines
 from ledger.settings import Settings, Sources, load_settings
 from ledger.store import Store
-
-from .agent_lines import (
+from tests.support.agent_lines import (
     SONNET,
     append,
     claude,

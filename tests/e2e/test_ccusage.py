@@ -27,8 +27,7 @@ from collectors.sources import catch_up_all
 from ledger.report.build import build_report
 from ledger.settings import Sources, load_settings
 from ledger.store import Store
-
-from .agent_lines import SONNET, append, claude, claude_user
+from tests.support.agent_lines import SONNET, append, claude, claude_user
 
 REAL_HOME = os.environ.get("HOME", "")  # read at import, before the tests' HOME is swapped
 TZ = "America/New_York"

@@ -12,19 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import append, line
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def packwatch(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
-    proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
-        env={**os.environ, **(env or {})}, cwd=ROOT, timeout=120,
-    )
-    if check:
-        assert proc.returncode == 0, proc.stderr
-    return proc
+from tests.conftest import append, line
+from tests.support.cli import ROOT, packwatch
 
 
 def common(tmp_path: Path, ledger: Path) -> list[str]:
@@ -220,7 +209,7 @@ def test_collect_follows_a_live_writer_and_report_works_meanwhile(tmp_path, ledg
     try:
         _wait_for(lambda: (tmp_path / "store.duckdb").exists())
         n = 400
-        subprocess.run([sys.executable, "-m", "tests.writer", str(ledger), str(n), "0.001"],
+        subprocess.run([sys.executable, "-m", "tests.support.writer", str(ledger), str(n), "0.001"],
                        cwd=ROOT, check=True, timeout=60)
         # The collector holds the store: report still answers, from the ledgers themselves.
         proc = packwatch("report", *common(tmp_path, ledger), "--format", "json", check=True)
@@ -261,8 +250,8 @@ def test_sigkill_mid_ingest_loses_and_doubles_nothing(tmp_path, ledger):
 
 def test_only_claude_code_installed_needs_no_configuration(tmp_path):
     """No ledger, no config: `packwatch report` and `status` read ~/.claude/projects by themselves."""
-    from .agent_lines import append as append_log
-    from .agent_lines import claude
+    from tests.support.agent_lines import append as append_log
+    from tests.support.agent_lines import claude
 
     home = Path(os.environ["HOME"])
     append_log(home / ".claude" / "projects" / "-home-me-app" / "s.jsonl",

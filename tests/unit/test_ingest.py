@@ -9,8 +9,7 @@ import pytest
 
 from ledger.report.queries import rejected_lines
 from ledger.store import ingest as store_mod
-
-from .conftest import append, ingest, line, totals
+from tests.conftest import append, ingest, line, totals
 
 
 def test_lines_are_counted_once_across_catch_ups(store, settings, ledger):

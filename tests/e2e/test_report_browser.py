@@ -18,7 +18,7 @@ from ledger.report.export import write_report
 from ledger.settings import Budget, PriceOverride, load_settings
 from ledger.store import Store
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SHOT = ROOT / "screenshots" / "report.png"
 TZ = "Europe/Paris"
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))

@@ -15,10 +15,9 @@ import pytest
 from collectors.sources import catch_up_all
 from ledger.settings import load_settings
 from ledger.store import Store
+from tests.conftest import TZ, append
 
-from .conftest import TZ, append
-
-FIXTURE = Path(__file__).parent / "fixtures" / "code_puppy_errors.log"
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "code_puppy_errors.log"
 SEP = "=" * 80
 
 

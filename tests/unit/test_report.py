@@ -29,7 +29,7 @@ from ledger.report.text import render
 from ledger.settings import Budget, PriceOverride, load_settings
 from ledger.store import Store
 
-GOLDEN = Path(__file__).parent / "golden"
+GOLDEN = Path(__file__).parents[1] / "golden"
 TZ = "Europe/Paris"
 NOW = dt.datetime(2026, 11, 20, 15, 30, tzinfo=ZoneInfo(TZ))
 TEXT_FORMATS = {"json": "report.json", "csv": "report.csv", "md": "report.md", "html": "report.html",

@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from ledger.pricing import priced_provider, rate_rows
 from ledger.settings import PriceOverride, load_settings
 from ledger.store import Store
-
-from .conftest import append, ingest, line
+from tests.conftest import append, ingest, line
 
 MODELS = [("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-opus-4-5"),
           ("openai", "gpt-4.1"), ("google", "gemini-2.5-pro"), ("google", "gemini-2.5-flash")]

@@ -13,9 +13,8 @@ from ledger.agent.writer import LedgerWriter, event_record, usage_record
 from ledger.settings import ProbeSettings
 from ledger.store import Store
 from ledger.views.circuits import circuit_timelines, circuits
-
-from .loopback import FakeProvider
-from .test_probes import FakeTime
+from tests.support.loopback import FakeProvider
+from tests.unit.test_probes import FakeTime
 
 pytestmark = pytest.mark.anyio
 
