@@ -1,6 +1,6 @@
 """Reports: golden files per format from a seeded ledger, totals that agree across formats, and
 writes that never overwrite or leave a partial file. Regenerate the golden files after a deliberate
-change with ``UPDATE_GOLDEN=1 pytest tests/test_report.py`` and read the diff."""
+change with ``UPDATE_GOLDEN=1 pytest tests/unit/test_report.py`` and read the diff."""
 
 from __future__ import annotations
 
