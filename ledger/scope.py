@@ -2,8 +2,8 @@
 
 One value, made once from the dashboard's ``a`` key or the ``--agent`` flags, passed to everything
 that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``
-and ``usage_hourly``; ``usage_v`` and ``usage_lite`` read ``usage`` by name, so they follow, and no
-query needs an agent clause of its own.
+``usage_hourly`` and ``events``; the views over them (``usage_v``, ``usage_lite``, ``events_v``) read
+them by name, so they follow, and no query needs an agent clause of its own.
 """
 
 from __future__ import annotations
@@ -17,7 +17,15 @@ import duckdb
 LEDGER_AGENT = "code-puppy"
 """Rows read from a usage ledger are this agent's (DESIGN.md: ``code-puppy`` for the ledgers)."""
 
-_SHADOWED = ("usage", "usage_hourly")
+KNOWN_AGENTS = ("code-puppy", "claude-code", "codex", "gemini-cli", "opencode", "qwen-code", "copilot-cli")
+"""Agent programs. An event names its program in ``agent`` when it is one of these; otherwise ``agent``
+is a subagent (a pack member) of the program beside whose ledger the event log sits: Code Puppy."""
+
+_PROGRAM = {
+    "usage": f"coalesce(source_agent, '{LEDGER_AGENT}')",
+    "usage_hourly": f"coalesce(source_agent, '{LEDGER_AGENT}')",
+    "events": f"CASE WHEN agent IN ({', '.join(repr(a) for a in KNOWN_AGENTS)}) THEN agent ELSE '{LEDGER_AGENT}' END",
+}
 
 
 @dataclass(frozen=True)
@@ -49,13 +57,13 @@ class AgentScope:
             return
         (db,) = cur.execute("SELECT current_database()").fetchall()[0]
         names = ", ".join("'" + a.replace("'", "''") + "'" for a in self.agents)
-        for name in _SHADOWED:
+        for name, program in _PROGRAM.items():
             cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name}
-                            WHERE coalesce(source_agent, '{LEDGER_AGENT}') IN ({names})""")
+                            WHERE {program} IN ({names})""")
         try:
             yield cur
         finally:
-            for name in _SHADOWED:
+            for name in _PROGRAM:
                 cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
 
 

@@ -265,6 +265,31 @@ def test_only_claude_code_installed_needs_no_configuration(tmp_path):
         == ("2026-11-20", 1, 7, 70, 700)
     config = packwatch("config", "--db", str(tmp_path / "store.duckdb"), env=env, check=True)
     assert "claude-code: 1 log file(s)" in config.stdout and "sources" in config.stdout
+
+
+def test_agent_selects_agent_programs_in_report_and_status(tmp_path, ledger):
+    """A ledger request (code-puppy) and a Claude Code response: --agent counts only the one asked for."""
+    from tests.support.agent_lines import append as append_log
+    from tests.support.agent_lines import claude
+
+    append(ledger, line(ts="2026-11-20T10:00:00", **{"in": 1000, "out": 100}))
+    append_log(Path(os.environ["HOME"]) / ".claude" / "projects" / "-home-me-app" / "s.jsonl",
+               claude("m1", "r1", ts="2026-11-20T09:30:00.000Z", inp=7, out=70))
+    flags = [*common(tmp_path, ledger), "--format", "json"]
+
+    def inputs(*agents: str) -> int:
+        rep = json.loads(packwatch("report", *flags, *agents, check=True).stdout)
+        return sum(d["input_tokens"] for d in rep["days"])
+
+    assert inputs() == 1007
+    assert inputs("--agent", "claude-code") == 7
+    assert inputs("--agent", "code-puppy") == 1000
+    assert inputs("--agent", "code-puppy", "--agent", "claude-code") == 1007
+    assert inputs("--agent", "codex") == 0
+    status = json.loads(packwatch("status", "--json", "--agent", "claude-code", *common(tmp_path, ledger)).stdout)
+    assert status["modes"] == ["agent: claude-code"]
+
+
 def test_report_writes_html_and_parquet_files(tmp_path, ledger):
     append(ledger, line() + line(provider="cerebras", model="glm-4.7", session="s2", agent="husky"))
     html = tmp_path / "r.html"

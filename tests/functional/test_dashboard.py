@@ -213,6 +213,29 @@ async def test_a_filters_by_agent(sample_settings: Settings, sample_ledger: Path
                         ("agent: code-puppy", f"{ledger_today:,}"), ("", f"{ledger_today + 3:,}")]
 
 
+async def test_the_agent_filter_reaches_spend_and_providers(sample_settings: Settings) -> None:
+    """The header says ``agent: claude-code``: the Spend and Providers screens count only its rows too."""
+    write_claude_today(Path(os.environ["HOME"]), 3)
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        shown = app.overviews_shown
+        await pilot.press("a")  # claude-code
+        await wait_for_overview(pilot, app, after=shown)
+        spend = await open_spend(pilot, app)
+        today = spend.review.days[-1]
+        assert today.requests == 3  # the pack's ledger rows are not counted
+        await pilot.press("escape", "v")
+        providers = app.screen
+        await wait_until(pilot, lambda: providers.view is not None)
+        # Claude Code's rows are this morning's: nothing in the last hour. The pack's cerebras circuit
+        # (its own circuit events) and its requests belong to code-puppy, not to this scope.
+        assert providers.view.providers == []
+        for _ in range(3):  # codex, code-puppy, then all agents again
+            await pilot.press("a")
+        await wait_until(pilot, lambda: "cerebras" in {p.circuit.provider for p in providers.view.providers})
+
+
 async def test_only_claude_code_installed_shows_todays_burn(tmp_path: Path) -> None:
 
     write_claude_today(Path(os.environ["HOME"]), 5)
