@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint screenshots clean
+.PHONY: demo test bench lint screenshots clean clis
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -23,6 +23,14 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/claude_code.py
+
+# The agents' real CLIs (and ccusage) at the versions their formats were checked against, for the
+# end-to-end tests and the bench; tests that need one skip when it is missing.
+CLIS := .cache/clis
+clis: $(STAMP)
+	mkdir -p $(CLIS)
+	npm install --prefix $(CLIS) --no-audit --no-fund --loglevel=error $$($(BIN)/python -c \
+	  'from tests.support.clis import PINNED; print(" ".join(f"{p}@{v}" for p, v, _ in PINNED.values()))')
 
 screenshots: $(STAMP)
 	$(BIN)/python screenshots/make.py

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import os
 import pty
 import select
@@ -49,12 +50,14 @@ def append_to_screen_ms(settings: Settings, ledger: Path) -> list[float]:
             await app.shown.wait()  # the first overview (opening the store) is not timed
             await asyncio.sleep(1.0)
             for _ in range(APPENDS):
-                before = app.overview.burn.windows[0].requests
                 app.shown.clear()
+                stamp = now_iso()
+                written = dt.datetime.fromisoformat(stamp)
                 started = time.perf_counter()
                 writer.append(usage_record(provider="cerebras", model="glm-4.7", input_tokens=1000,
-                                           output_tokens=100, latency_ms=500, ts=now_iso()))
-                while app.overview.burn.windows[0].requests <= before:
+                                           output_tokens=100, latency_ms=500, ts=stamp))
+                # The newest row's time only grows (a trailing window's count would slide under us).
+                while app.overview.last_seen is None or app.overview.last_seen < written:
                     await asyncio.wait_for(app.shown.wait(), timeout=5)
                     app.shown.clear()
                 samples.append((time.perf_counter() - started) * 1000)
