@@ -1,17 +1,28 @@
-"""Keeping API keys out of everything packwatch stores or shows.
+"""Keeping secrets out of everything packwatch stores or shows: scrubbed once, at the door.
 
-Text that may hold a key (an error message, a URL, a provider's error body, a Code Puppy
-traceback) goes through ``scrub`` before it reaches the store, the screen or a log line. It removes
-the exact keys packwatch was given, anything shaped like a provider key, and credentials in URLs.
+Every text that may hold a secret (a ledger line's ``error``, an event's ``detail``, a rejected line's
+excerpt, Code Puppy's errors.log, a provider's answer to a probe) goes through ``scrub`` before it
+reaches the store, so no screen, report or log line can show what the store never kept. ``scrub``
+removes, in this order, and shows ``****`` where it did:
+
+1. the exact keys packwatch was given (config endpoints, the providers' environment variables);
+2. credentials by where they sit: ``Bearer …``, ``x-api-key: …``, ``"api_key": "…"``, ``password=…``,
+   ``key=``/``token=`` query parameters, ``user:password@`` in URLs;
+3. credentials by their shape: the model providers' keys (OpenAI, Anthropic, OpenRouter, Cerebras,
+   Google, xAI, Groq, Hugging Face) and every pattern of ``detect-secrets``' regex plugins (AWS,
+   GitHub, GitLab, Slack, Stripe, Twilio, SendGrid, npm, PyPI, JWTs, private keys, …) — a maintained
+   set rather than our own guesses. Loading it costs ~150 ms, so it is loaded only for a text that
+   ``might_hold`` a secret (a long token-like run, a keyword, a URL with credentials).
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
 
-MASK = "***"
+MASK = "****"
 
 # Where each provider's key is looked for in the environment (the names the providers' SDKs use).
 KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
@@ -22,30 +33,67 @@ KEY_ENV_VARS: dict[str, tuple[str, ...]] = {
     "openrouter": ("OPENROUTER_API_KEY",),
 }
 
-# Shapes of provider keys, so a key packwatch was never told about is masked too: OpenAI
-# (sk-..., sk-proj-...), Anthropic (sk-ant-...), OpenRouter (sk-or-...), Cerebras (csk-...),
-# Google (AIza...), and bearer tokens quoted in error text.
-_KEY_SHAPES = re.compile(
-    r"""(?x)
-    \b(?:sk|csk|rk|pk)-[A-Za-z0-9_\-]{12,}
-    | \bAIza[0-9A-Za-z_\-]{20,}
-    | (?i:bearer)\s+[A-Za-z0-9._\-]{12,}
-    """
-)
-# key=..., api_key=..., token=... in query strings or text
-_KEY_PARAMS = re.compile(r"(?i)\b((?:api[_-]?)?key|token|access_token|secret)=([^&\s\"']+)")
+# Names a credential goes by: api_key, x-api-key, aws_secret_access_key, client_secret, auth_token, ...
+_SECRET_WORDS = r"[A-Za-z0-9_-]*(?:api[_-]?key|apikey|access[_-]?key|private[_-]?key|secret|token|password|passwd|" \
+                r"pwd|authorization|credential)[A-Za-z0-9_-]*"
+# A secret by where it sits: the value after a header, a JSON key, an assignment or a query parameter.
+_BY_PLACE = [
+    re.compile(r"(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{6,})"),
+    re.compile(rf"""(?i)(["']?\b{_SECRET_WORDS}["']?\s*[:=]\s*["']?)(?!bearer\b|basic\b)(?=[^"'\s,;&}}]*[A-Za-z])([^"'\s,;&}}]{{4,}})"""),
+    re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token|sig|signature)=)([^&\s\"'#]+)"),
+]
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")
+# Model providers' keys, which detect-secrets does not all know: sk-… (OpenAI, Anthropic sk-ant-,
+# OpenRouter sk-or-), csk- (Cerebras), AIza… (Google), xai- (xAI), gsk_ (Groq), hf_ (Hugging Face).
+_PROVIDER_SHAPES = re.compile(
+    r"\b(?:sk|csk|rk|pk|xai)-[A-Za-z0-9_\-]{12,}|\bAIza[0-9A-Za-z_\-]{20,}|\b(?:gsk|hf)_[A-Za-z0-9]{20,}"
+    r"|\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"  # a JWT, all three parts
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z ]*PRIVATE KEY( BLOCK)?-----|\Z)", re.S)
+PREFILTER_SQL = rf"(?i)[A-Za-z0-9+/_=\-]{{16,}}|://[^\s/@]+@|PRIVATE KEY|{_SECRET_WORDS}|bearer|[?&]sig="
+"""``might_hold`` as a pattern DuckDB (RE2) runs too, so SQL ingest calls the scrubber only where needed."""
+_MIGHT_HOLD = re.compile(PREFILTER_SQL)
+
+
+@functools.cache
+def _maintained_patterns() -> tuple[re.Pattern[str], ...]:
+    """Every regex of detect-secrets' regex-based plugins (its entropy and keyword heuristics are not
+    used: they flag ordinary words), imported on first need."""
+    import importlib
+    import pkgutil
+
+    import detect_secrets.plugins as plugins
+    from detect_secrets.plugins.base import RegexBasedDetector
+
+    found: list[re.Pattern[str]] = []
+    for info in pkgutil.iter_modules(plugins.__path__):
+        module = importlib.import_module(f"{plugins.__name__}.{info.name}")
+        for value in vars(module).values():
+            if (isinstance(value, type) and issubclass(value, RegexBasedDetector) and value is not RegexBasedDetector
+                    and value.__name__ != "IPPublicDetector"):  # an IP address is not a secret
+                found.extend(p for p in getattr(value, "denylist", ()) if isinstance(p, re.Pattern))
+    return tuple(dict.fromkeys(found))
+
+
+def might_hold(text: str) -> bool:
+    """Cheap: whether ``text`` is worth scrubbing at all (most error texts are not)."""
+    return bool(_MIGHT_HOLD.search(text))
 
 
 def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
-    """``text`` with every known secret, key-shaped string and URL credential masked."""
+    """``text`` with every known secret, placed credential and key-shaped string masked."""
     if not text:
         return text
     for secret in sorted((s for s in secrets if s and len(s) >= 4), key=len, reverse=True):
         text = text.replace(secret, MASK)
-    text = _KEY_SHAPES.sub(MASK, text)
-    text = _KEY_PARAMS.sub(lambda m: f"{m.group(1)}={MASK}", text)
-    return _URL_USERINFO.sub(lambda m: m.group(1), text)
+    if not might_hold(text):
+        return text
+    for pattern in _BY_PLACE:  # keep what names the secret, mask the value
+        text = pattern.sub(lambda m: m.group(0)[: m.start(2) - m.start()] + MASK, text)
+    text = _URL_USERINFO.sub(lambda m: m.group(1) + MASK + "@", text)
+    text = _PROVIDER_SHAPES.sub(MASK, text)
+    for pattern in _maintained_patterns():
+        text = pattern.sub(MASK, text)
+    return text
 
 
 def safe_url(url: str) -> str:

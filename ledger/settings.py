@@ -156,8 +156,9 @@ class Settings(BaseSettings):
     """The DuckDB store: a derived index of the ledgers (``packwatch rebuild`` recreates it)."""
     timezone: str = Field(default_factory=local_timezone)
     """IANA zone for naive timestamps and for what a "day" is."""
-    max_line_bytes: int = Field(default=1 << 20, ge=1024)
-    """Longer ledger lines are rejected (kept for inspection), never parsed."""
+    max_line_bytes: int = Field(default=64 << 20, ge=1024)
+    """Longer ledger lines are rejected (kept for inspection), never parsed; the memory bound of a read.
+    A valid record is far shorter: its long texts are stored cut to 2,000 characters."""
     prices: dict[str, PriceOverride] = Field(default_factory=dict)
     """Price overrides keyed ``provider/model`` or ``model``; they win over genai-prices."""
     model_aliases: dict[str, str] = Field(default_factory=dict)

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..secrets import PREFILTER_SQL, scrub
 from ..settings import Settings
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
@@ -98,6 +99,33 @@ class Connection:
         self.con.execute(f"SET TimeZone = '{self.settings.timezone}'")
         # Parallel inserts: ~1.3x faster cold ingest; order comes from ts, not insertion.
         self.con.execute("SET preserve_insertion_order = false")
+
+    def scrub_new(self, table: str, column: str, mark: int) -> None:
+        """Mask secrets in ``column`` of the rows inserted after ``mark``, inside the caller's transaction
+        (so none is ever committed). A cheap SQL pattern picks the few texts the Python scrubber must read."""
+        known = self.settings.secrets()
+        prefilter = PREFILTER_SQL + "".join("|" + re.escape(k) for k in known)
+        found = self.con.execute(
+            f"SELECT rowid, {column}::VARCHAR FROM {table} WHERE rowid > ? AND regexp_matches({column}::VARCHAR, ?)",
+            [mark, prefilter]).fetchall()
+        changed = [(clean, rowid) for rowid, text in found if (clean := scrub(text, known)) != text]
+        if changed:
+            cast = "::JSON" if column == "detail" else ""
+            self.con.executemany(f"UPDATE {table} SET {column} = ?{cast} WHERE rowid = ?", changed)
+
+    def table_mark(self, table: str) -> int:
+        """The last rowid of ``table``: rows inserted after it are this ingest's."""
+        return first(self.con.execute(f"SELECT coalesce(max(rowid), -1) FROM {table}"))[0]
+
+    def add_rejects(self, rows: list[tuple]) -> None:
+        """Lines that are not records, kept for ``packwatch rejected``: (source id, line offset, line
+        bytes, reason, excerpt) each, the excerpt's secrets masked. Inside the caller's transaction,
+        with its offsets."""
+        if rows:
+            known = self.settings.secrets()
+            self.con.executemany(
+                "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
+                [(*r[:4], scrub(r[4], known)) for r in rows])
 
     def migrate(self) -> None:
         has_meta = self.con.execute(
@@ -181,14 +209,6 @@ class Connection:
         ))
         return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True)
 
-    def add_rejects(self, rows: list[tuple]) -> None:
-        """Lines that are not records, kept for ``packwatch rejected``: (source id, line offset, line
-        bytes, reason, excerpt) each. Inside the caller's transaction, with its offsets."""
-        if rows:
-            self.con.executemany(
-                "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
-                rows)
-
     def update_source(self, source: Source, **fields: object) -> None:
         """Set fields outside an ingest (a rotated file's new path, retirement, a restart)."""
         sets = ", ".join(f'"{k}" = ?' for k in fields)
@@ -226,7 +246,7 @@ class Connection:
 
     def mark(self) -> int:
         """A bookmark: rows inserted after it are new to ``settle``."""
-        return first(self.con.execute("SELECT coalesce(max(rowid), -1) FROM usage"))[0]
+        return self.table_mark("usage")
 
 def connect(path: Path | None, wait: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait

@@ -26,60 +26,113 @@ CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line p
 EXCERPT_CHARS = 160
 
 
+MAX_TOKENS = 10**10
+"""More tokens than this in one field of one request is not a record (the largest context windows hold
+about 10**7): such a line would overflow the sums of a report."""
+FIRST_DAY, LAST_DAY = "2000-01-01", "2100-01-01"
+"""Timestamps outside [2000, 2100) are rejected: DuckDB's date arithmetic fails on the far ones."""
+MAX_COST_USD = 1e6
+TEXT_CHARS = 2000
+"""An error text is stored cut to this many characters (a line is never rejected for its length)."""
+
+
 @dataclass(frozen=True)
 class LineFormat:
-    """How one kind of JSON-lines file becomes rows: the fields DuckDB reads, why a parsed line is
-    not a record (NULL when it is one), and the insert. Both ingest paths share it."""
+    """How one kind of JSON-lines file becomes rows: the fields DuckDB reads, how they are typed (a
+    SELECT list over them), why a typed line is not a record (NULL when it is one), and the insert.
+    Both ingest paths share it, so they apply the same rules."""
 
+    table: str
+    """Where the rows go; its ``text_column`` is scrubbed of secrets before the rows commit."""
+    text_column: str
     columns: dict[str, str]
+    typed_sql: str
     reason_sql: str
     insert_sql: str
     projection_sql: str
+    duplicate_sql: str = "NULL"
+    """Why a good line repeats one already counted (line path; it knows line order), or NULL."""
 
     def columns_literal(self) -> str:
         return "{" + ", ".join(f"'{k}': '{v}'" for k, v in self.columns.items()) + "}"
 
 
-# The ledger's fields as DuckDB reads them. Unknown fields are ignored; wrong types send the
-# chunk down the line path, where json_transform turns them into NULL.
+TOKEN_FIELDS = ("in", "out", "cache_read", "cache_write")
+
+
+def _whole(name: str) -> str:
+    """A JSON value as BIGINT only when it is a JSON integer (not "100", 1.5 or true, which DuckDB's own
+    conversion would accept), else NULL."""
+    return f"""CASE WHEN json_type("{name}") IN ('UBIGINT', 'BIGINT') THEN TRY_CAST("{name}" AS BIGINT) END"""
+
+
+def _token_checks() -> str:
+    required = "".join(f"""
+    WHEN "{f}" IS NULL THEN 'missing or non-integer {f}'""" for f in ("in", "out"))
+    optional = "".join(f"""
+    WHEN {f}_type IS NOT NULL AND {f}_type <> 'NULL' AND "{f}" IS NULL THEN 'non-integer {f}'"""
+                       for f in ("cache_read", "cache_write"))
+    return required + optional
+
+
+# The ledger's fields as DuckDB reads them. Unknown fields are ignored. Token counts are read as JSON
+# and typed by hand (see _whole); other wrong types send the chunk down the line path, where
+# json_transform turns them into NULL.
 USAGE = LineFormat(
+    table="usage", text_column="error",
     columns={
-        "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "BIGINT", "out": "BIGINT",
+        "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "JSON", "out": "JSON",
         "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
-        "error": "VARCHAR", "status": "BIGINT", "cache_read": "BIGINT", "cache_write": "BIGINT",
+        "error": "VARCHAR", "status": "BIGINT", "cache_read": "JSON", "cache_write": "JSON",
         "cost_usd": "DOUBLE", "agent": "VARCHAR", "workload": "VARCHAR", "request_id": "VARCHAR",
     },
-    reason_sql="""CASE
+    typed_sql="* REPLACE (" + ", ".join(f'{_whole(f)} AS "{f}"' for f in TOKEN_FIELDS) + "), "
+              + "json_type(cache_read) AS cache_read_type, json_type(cache_write) AS cache_write_type, "
+              + "TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed",
+    reason_sql=f"""CASE
     WHEN ts IS NULL THEN 'missing or non-string ts'
-    WHEN model IS NULL OR trim(model) = '' THEN 'missing model'
-    WHEN "in" IS NULL THEN 'missing or non-integer in'
-    WHEN "out" IS NULL THEN 'missing or non-integer out'
-    WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
+    WHEN model IS NULL OR trim(model) = '' THEN 'missing model'{_token_checks()}
+    WHEN ts_parsed IS NULL THEN 'unparseable ts'
     WHEN "in" < 0 OR "out" < 0 OR coalesce(cache_read, 0) < 0 OR coalesce(cache_write, 0) < 0
         THEN 'negative token count'
+    WHEN greatest("in", "out", coalesce(cache_read, 0), coalesce(cache_write, 0)) > {MAX_TOKENS}
+        THEN 'token count out of range (over {MAX_TOKENS:,} in one field)'
+    WHEN ts_parsed < TIMESTAMPTZ '{FIRST_DAY}' OR ts_parsed >= TIMESTAMPTZ '{LAST_DAY}'
+        THEN 'timestamp out of range (years 2000 to 2099)'
+    WHEN cost_usd IS NOT NULL AND (isnan(cost_usd) OR isinf(cost_usd) OR cost_usd < 0 OR cost_usd > {MAX_COST_USD})
+        THEN 'cost_usd is not a finite, non-negative amount'
 END""",
     insert_sql="""INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens,
     output_tokens, cache_read_tokens, cache_write_tokens, kind, session, latency_ms, cached, error,
     status, cost_usd_given, agent, workload, request_id)""",
-    projection_sql="""
-    TRY_CAST(ts AS TIMESTAMPTZ), provider, model, "in", "out",
+    projection_sql=f"""
+    ts_parsed, provider, model, "in", "out",
     coalesce(cache_read, 0), coalesce(cache_write, 0), type, session,
-    CASE WHEN latency > 0 THEN latency END, cached, NULLIF(error, ''), status, cost_usd,
-    agent, workload, request_id""",
+    CASE WHEN latency > 0 THEN latency END, cached, left(NULLIF(error, ''), {TEXT_CHARS}), status,
+    cost_usd, agent, workload, request_id""",
+    # A request id names one request: a second line with it is the same request written again.
+    duplicate_sql="""CASE WHEN request_id IS NOT NULL AND (
+        row_number() OVER (PARTITION BY request_id, reason IS NULL ORDER BY line_offset) > 1
+        OR request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL))
+        THEN 'duplicate request_id (counted once)' END""",
 )
 
 # The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
 EVENTS = LineFormat(
+    table="events", text_column="detail",
     columns={"ts": "VARCHAR", "kind": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR",
              "provider": "VARCHAR", "model": "VARCHAR", "detail": "JSON"},
-    reason_sql="""CASE
+    typed_sql="*, TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed",
+    reason_sql=f"""CASE
     WHEN ts IS NULL THEN 'missing or non-string ts'
     WHEN kind IS NULL OR trim(kind) = '' THEN 'missing kind'
-    WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
+    WHEN ts_parsed IS NULL THEN 'unparseable ts'
     WHEN detail IS NOT NULL AND json_type(detail) <> 'OBJECT' THEN 'detail is not an object'
+    WHEN ts_parsed < TIMESTAMPTZ '{FIRST_DAY}' OR ts_parsed >= TIMESTAMPTZ '{LAST_DAY}'
+        THEN 'timestamp out of range (years 2000 to 2099)'
 END""",
     insert_sql="INSERT INTO events (source_id, ts, kind, agent, session, provider_raw, model, detail)",
-    projection_sql="TRY_CAST(ts AS TIMESTAMPTZ), kind, agent, session, provider, model, detail",
+    projection_sql="ts_parsed, kind, agent, session, provider, model, detail",
 )
 
 FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
@@ -103,9 +156,12 @@ def ingest(store: Connection, source: Source, path: Path, start: int, end: int, 
 
 def _try_fast(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
     """The whole range through ``read_json`` in one transaction; None when some line is bad."""
+    fmt = FORMATS[source.kind]
     try:
         with store.transaction():
+            mark = store.table_mark(fmt.table)
             rows = _fast(store, path, start, end, source)
+            store.scrub_new(fmt.table, fmt.text_column, mark)
             store.advance(source, end, head, rows, 0)
         return Ingested(rows, 0)
     except duckdb.Error:
@@ -116,8 +172,11 @@ def _ingest_chunk(store: Connection, source: Source, path: Path, start: int, end
     if end - start >= FAST_PATH_MIN_BYTES and (done := _try_fast(store, source, path, start, end, head)):
         return done
     data = pread(path, start, end)
+    fmt = FORMATS[source.kind]
     with store.transaction():
+        mark = store.table_mark(fmt.table)
         got = _lines(store, data, start, source)
+        store.scrub_new(fmt.table, fmt.text_column, mark)
         store.advance(source, end, head, got.rows, got.rejected)
     return got
 
@@ -149,10 +208,13 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
         fmt = FORMATS[source.kind]
         sql = f"""{fmt.insert_sql}
             SELECT {source.id}, {fmt.projection_sql}
-            FROM read_json(?, format = 'newline_delimited', columns = {fmt.columns_literal()},
-                           maximum_object_size = {limit})
+            FROM (SELECT {fmt.typed_sql} FROM read_json(?, format = 'newline_delimited',
+                  columns = {fmt.columns_literal()}, maximum_object_size = {limit}))
             WHERE CASE WHEN ({fmt.reason_sql}) IS NULL THEN true ELSE error('bad record') END"""
+        mark = store.table_mark("usage") if fmt is USAGE else None
         rows = store.con.execute(sql, [str(target)]).fetchall()[0][0]
+        if mark is not None and _repeats_a_request_id(store.con, mark):
+            raise duckdb.InvalidInputException("a request id repeats: the line path decides which counts")
     finally:
         if target != path:
             os.unlink(target)
@@ -162,6 +224,14 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
             # The writer appended while DuckDB read: rows past `end` may be in. Retry exactly.
             raise duckdb.InvalidInputException("file changed during read")
     return rows
+
+
+def _repeats_a_request_id(con: duckdb.DuckDBPyConnection, mark: int) -> bool:
+    """Whether a row inserted after ``mark`` shares its request id with another ledger row."""
+    return con.execute("""
+        SELECT count(*) FROM (SELECT request_id FROM usage WHERE rowid > $mark AND request_id IS NOT NULL) n
+        WHERE n.request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL
+                               GROUP BY 1 HAVING count(*) > 1)""", {"mark": mark}).fetchall()[0][0] > 0
 
 
 def _copy_range(folder: Path, path: Path, start: int, end: int) -> Path:
@@ -244,8 +314,12 @@ def _checked_insert(con: duckdb.DuckDBPyConnection, fmt: LineFormat, source_id: 
                 WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
             END AS pre_reason
             FROM r
+        ), typed AS (
+            SELECT {fmt.typed_sql} FROM parsed
+        ), checked AS (
+            SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
         )
-        SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM parsed""")
+        SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql}) AS reason) FROM checked""")
     rows = con.execute(f"""{fmt.insert_sql}
         SELECT {source_id}, {fmt.projection_sql} FROM pw_checked
         WHERE reason IS NULL ORDER BY line_offset""").fetchall()[0][0]

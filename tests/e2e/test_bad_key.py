@@ -32,7 +32,7 @@ def test_a_bad_key_opens_the_circuit_without_a_traceback(tmp_path: Path, ledger:
         status = packwatch("status", *args)
         outputs += [status.stdout, status.stderr]
         assert status.returncode == 10, status.stderr  # a warning: a circuit is open
-        assert "circuit openai: OPEN (probe auth: 401 Unauthorized: Incorrect API key provided: ***)" in status.stdout
+        assert "circuit openai: OPEN (probe auth: 401 Unauthorized: Incorrect API key provided: ****)" in status.stdout
         shown = packwatch("config", "--json", *args, check=True)
         outputs += [shown.stdout, shown.stderr]
         for text in outputs:

@@ -80,7 +80,7 @@ async def test_a_bad_key_opens_the_circuit_with_the_reason(store: Store, server:
     await probe_rounds(store, runner, clock, 5)
     circuit = circuit_of(store, "openai", clock.wall())
     assert circuit.state == "OPEN"
-    assert circuit.last_error == "probe auth: 401 Unauthorized: Incorrect API key provided: ***"
+    assert circuit.last_error == "probe auth: 401 Unauthorized: Incorrect API key provided: ****"
     assert server.headers_seen[-1]["authorization"] == f"Bearer {key}"  # the key was really sent
 
 

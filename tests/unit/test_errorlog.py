@@ -112,7 +112,7 @@ def test_keys_in_error_messages_are_masked(store: Store, error_log: Path, monkey
     append(error_log, block("2026-11-20T10:00:00", "AuthenticationError", f"Incorrect API key provided: {key}"))
     catch_up_all(store, store.settings)
     message = errors(store)[0][4]
-    assert key not in message and "Incorrect API key provided: ***" == message
+    assert key not in message and "Incorrect API key provided: ****" == message
 
 
 def test_no_errors_log_is_normal(store: Store, ledger: Path) -> None:

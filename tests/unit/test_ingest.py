@@ -8,6 +8,8 @@ import os
 import pytest
 
 from ledger.report.queries import rejected_lines
+from ledger.settings import load_settings
+from ledger.store import Store
 from ledger.store import ingest as store_mod
 from tests.conftest import append, ingest, line, totals
 
@@ -77,13 +79,24 @@ def test_bad_lines_are_rejected_counted_and_kept(store, settings, ledger):
     assert kept[0]["excerpt"] == "{not json"
 
 
-def test_a_multi_megabyte_line_is_rejected_not_parsed(store, settings, ledger):
-    huge = line(error="x" * (3 << 20))
+def test_a_multi_megabyte_record_is_counted_with_its_text_cut(store, settings, ledger):
+    """A 3 MB error text is still one real request: counted, its text kept to 2,000 characters."""
+    huge = line(error="x" * (3 << 20), **{"in": 7})
     append(ledger, line() + huge + line())
     got = ingest(store, settings)
-    assert (got.rows, got.rejected) == (2, 1)
-    reason = rejected_lines(store.con)["reason"][0]
-    assert "over the 1048576-byte limit" in reason
+    assert (got.rows, got.rejected) == (3, 0)
+    (errors,) = store.con.execute("SELECT list(length(error)) FILTER (error IS NOT NULL) FROM usage").fetchone()
+    assert errors == [2000]
+
+
+def test_a_line_over_the_memory_bound_is_rejected_not_parsed(tmp_path, ledger):
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "small.duckdb", timezone="Europe/Paris",
+                             max_line_bytes=1 << 20)
+    append(ledger, line() + line(error="x" * (3 << 20)) + line())
+    with Store.open(settings) as store:
+        got = ingest(store, settings)
+        assert (got.rows, got.rejected) == (2, 1)
+        assert "over the 1048576-byte limit" in rejected_lines(store.con)["reason"][0]
 
 
 def test_invalid_utf8_is_rejected(store, settings, ledger):
@@ -173,14 +186,11 @@ def small_fast_path(monkeypatch):
 
 def test_fast_path_matches_line_path(tmp_path, ledger, small_fast_path):
     """The vectorised path and the line path store the same rows for the same bytes."""
-    from ledger.settings import load_settings
-    from ledger.store import Store
-
     variety = [
         line(), line(cached=True, error="429 Too Many Requests", latency=0),
         line(provider="codex", model="gpt-5-codex", cache_read=500, cache_write=20, status=200),
         line(provider="cerebras", model="glm-4.7", type="chat", agent="husky", workload="coding"),
-        line(ts="2026-11-20T10:00:00Z", cost_usd=0.5, request_id="r1", **{"in": "123"}),
+        line(ts="2026-11-20T10:00:00Z", cost_usd=0.5, **{"in": 123}),
         line(extra={"nested": [1, 2]}, out=3),
     ] * 30
     append(ledger, "".join(variety))
@@ -252,3 +262,55 @@ def test_rows_keep_every_field(store, settings, ledger):
     ).fetchone()
     assert row == ("claude_sonnet", "claude-sonnet-4-5", 10, 2, 5, 6, "chat", "abc", 1234, True,
                    "boom", 500, 0.25, "husky", "coding", "req-1")
+
+
+HOSTILE_RECORDS = {
+    # valid-looking JSON that is not a record DESIGN.md allows: each rejected, with its reason
+    '"in": 9223372036854775807': "token count out of range",
+    '"in": 99999999999': "token count out of range",
+    '"in": "100"': "missing or non-integer in",
+    '"in": 1.5': "missing or non-integer in",
+    '"in": true': "missing or non-integer in",
+    '"cache_read": "5"': "non-integer cache_read",
+    '"ts": "294247-01-01T00:00:00"': "timestamp out of range",
+    '"ts": "1969-07-20T20:17:00"': "timestamp out of range",
+    '"cost_usd": -1.0': "cost_usd is not a finite",
+    '"cost_usd": "NaN"': "cost_usd is not a finite",
+    '"cost_usd": 1e309': "cost_usd is not a finite",
+}
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["line path", "fast path"])
+def test_out_of_range_and_mistyped_records_are_rejected_by_both_paths(tmp_path, ledger, monkeypatch, fast):
+    if fast:
+        monkeypatch.setattr(store_mod, "FAST_PATH_MIN_BYTES", 64)
+    good = {"ts": '"2026-11-20T10:00:00"', "model": '"m"', "in": "10", "out": "1"}
+
+    def text(fields: dict[str, str]) -> str:  # the values as written, not re-encoded by json.dumps
+        return "{" + ", ".join(f'"{k}": {v}' for k, v in fields.items()) + "}"
+
+    hostile = [text({**good, field.split(": ")[0].strip('"'): field.split(": ", 1)[1]}) for field in HOSTILE_RECORDS]
+    append(ledger, "\n".join([text(good), *hostile, text(good)]) + "\n")
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "s.duckdb", timezone="UTC")
+    with Store.open(settings) as store:
+        got = ingest(store, settings)
+        assert (got.rows, got.rejected) == (2, len(HOSTILE_RECORDS))
+        reasons = rejected_lines(store.cursor())["reason"].to_list()
+        for reason, expected in zip(reasons, HOSTILE_RECORDS.values(), strict=True):
+            assert reason.startswith(expected), (reason, expected)
+        # the report's sums stay in range: no INT64 overflow anywhere
+        assert store.cursor().execute("SELECT sum(input_tokens + output_tokens)::BIGINT FROM usage_v").fetchall()[0][0] == 22
+
+
+@pytest.mark.parametrize("fast", [False, True], ids=["line path", "fast path"])
+def test_a_repeated_request_id_counts_once(tmp_path, ledger, monkeypatch, fast):
+    if fast:
+        monkeypatch.setattr(store_mod, "FAST_PATH_MIN_BYTES", 64)
+    append(ledger, line(request_id="r1") + line(request_id="r2") + line(request_id="r1"))
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "s.duckdb", timezone="UTC")
+    with Store.open(settings) as store:
+        assert (ingest(store, settings).rows, totals(store)[0]) == (2, 2)
+        append(ledger, line(request_id="r2") + line(request_id="r3"))  # and again in a later append
+        got = ingest(store, settings)
+        assert (got.rows, got.rejected, totals(store)[0]) == (1, 1, 3)
+        assert rejected_lines(store.cursor())["reason"].to_list() == ["duplicate request_id (counted once)"] * 2

@@ -149,7 +149,7 @@ async def test_keys_never_reach_the_store(server: FakeProvider, tmp_path: Path) 
     runner = ProbeRunner(leaky, settings_for(), clock=clock.wall, monotonic=clock.monotonic)
     (result,) = await one_round(runner)
     assert result.error_class == "auth" and result.status == 401
-    assert result.message == "401 Unauthorized: Incorrect API key provided: ***"
+    assert result.message == "401 Unauthorized: Incorrect API key provided: ****"
     assert result.endpoint == server.url("/auth")  # no query string
     store = Store.open(load_settings(db=tmp_path / "store.duckdb", timezone=TZ))
     store.record_probes([result.row()])
