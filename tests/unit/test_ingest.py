@@ -299,7 +299,8 @@ def test_out_of_range_and_mistyped_records_are_rejected_by_both_paths(tmp_path, 
         for reason, expected in zip(reasons, HOSTILE_RECORDS.values(), strict=True):
             assert reason.startswith(expected), (reason, expected)
         # the report's sums stay in range: no INT64 overflow anywhere
-        assert store.cursor().execute("SELECT sum(input_tokens + output_tokens)::BIGINT FROM usage_v").fetchall()[0][0] == 22
+        summed = store.cursor().execute("SELECT sum(input_tokens + output_tokens)::BIGINT FROM usage_v").fetchall()
+        assert summed == [(22,)]
 
 
 @pytest.mark.parametrize("fast", [False, True], ids=["line path", "fast path"])
