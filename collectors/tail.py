@@ -1,27 +1,41 @@
-"""Following ledger files by byte offset, through appends, truncation, replacement and rotation.
+"""Following ledger files by byte offset, through appends, rewrites and rotation, counting each line once.
 
-The rules (DESIGN.md): a last line without its newline waits; a file that shrinks or whose first
-bytes changed is read again from the start; a rotated file (renamed, a new one created) is finished
-before the new one starts. The store commits rows and offsets together, so this module only decides
-*which* byte ranges to hand it.
+- A file is one file however its path is spelled: configured paths are resolved (``..``, relative
+  paths, symlinked folders), and a file already known under another name (same device and inode, same
+  first bytes) keeps its source.
+- Only regular files are read, and never by a call that can block (a FIFO at a ledger's path is
+  skipped with a warning). Every read of one file goes through one open descriptor, so a file renamed
+  or replaced meanwhile is never mistaken for the one that was checked.
+- A last line without its newline waits.
+- A rewritten file (shrunk, its first bytes changed, or replaced by a new file at its path) is read
+  again from the start, and only lines not already counted from it are stored (``store.rewrite``).
+- A rotated file (``usage.jsonl`` renamed to ``usage.jsonl.1``, ``.2``, …, a new one created) is
+  followed by its inode, however many generations came and went between two reads: each is read to
+  its end, and a generation not seen before is read whole. Rotated files are watched a while
+  (``ROTATED_GRACE_S``) for a writer that still appends to them.
+
+The store commits rows and offsets together, so this module only decides *which* byte ranges to hand it.
 """
 
 from __future__ import annotations
 
 import os
+import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
-from ledger.store.files import pread
-from ledger.store.ingest import add_events
 
-from . import errorlog
+from .reading import LEDGER_GLOB, discover, open_regular, pending, read_new
 
-LEDGER_GLOB = "usage*.jsonl"
+__all__ = ["GLOBS", "CatchUp", "catch_up", "discover", "pending", "read_new"]
+
 EVENTS_GLOB = "events*.jsonl"
 ERROR_LOG_GLOB = "errors.log"
 GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB}
+ROTATED_GRACE_S = 300.0
+"""A rotated generation is read for new lines until it has been quiet this long."""
 
 
 @dataclass
@@ -47,94 +61,156 @@ class CatchUp:
         self.events += other.events
         return self
 
+    def add(self, got: Ingested) -> None:
+        self.rows += got.rows
+        self.rejected += got.rejected
+
     @property
     def changed(self) -> bool:
         return bool(self.rows or self.events or self.rejected)
 
 
-def discover(paths: list[Path], pattern: str = LEDGER_GLOB) -> tuple[list[Path], list[Path]]:
-    """(files to read, configured paths that do not exist). Folders are searched recursively."""
-    found: list[Path] = []
-    missing: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            found.extend(sorted(f for f in p.rglob(pattern) if f.is_file()))
-        elif p.exists():
-            found.append(p)
-        else:
-            missing.append(p)
-    return list(dict.fromkeys(found)), missing
+_GENERATION = re.compile(r"^(?P<base>.+?)((\.\d+)+)$")
 
 
-def _head(fd: int) -> bytes:
-    return os.pread(fd, HEAD_BYTES, 0)
+def base_of(path: Path) -> Path:
+    """The ledger a rotated generation came from: ``usage.jsonl.2`` -> ``usage.jsonl``."""
+    m = _GENERATION.match(path.name)
+    return path.with_name(m.group("base")) if m else path
 
 
-def _complete_end(fd: int, start: int, size: int) -> int:
-    """The offset just after the last newline in [start, size); ``start`` if there is none."""
-    pos = size
-    step = 1 << 16
-    while pos > start:
-        lo = max(start, pos - step)
-        block = os.pread(fd, pos - lo, lo)
-        nl = block.rfind(b"\n")
-        if nl >= 0:
-            return lo + nl + 1
-        pos = lo
-    return start
+def _generation_number(path: Path) -> int:
+    m = _GENERATION.match(path.name)
+    return int(m.group(2).rsplit(".", 1)[1]) if m else 0
 
 
-def _find_by_inode(path: Path, dev: int | None, inode: int | None) -> Path | None:
-    """Where a rotated file went: a sibling named like it (``usage.jsonl.1``) with its inode."""
-    if inode is None:
-        return None
+def _same_file(src: Source, st: os.stat_result, head: bytes) -> bool:
+    """The same file generation: its device and inode, and (inodes are reused) its first bytes."""
+    if (src.dev, src.inode) != (st.st_dev, st.st_ino):
+        return False
+    known = src.head or b""
+    return head[: len(known)] == known[: len(head)]
+
+
+def _stat_head(path: Path) -> tuple[os.stat_result, bytes] | None:
     try:
-        siblings = [p for p in path.parent.iterdir() if p.name.startswith(path.name) and p != path]
+        fd, st = open_regular(path)
     except OSError:
         return None
-    for p in siblings:
-        try:
-            st = p.stat()
-        except OSError:
-            continue
-        if st.st_ino == inode and st.st_dev == dev:
-            return p
-    return None
-
-
-def pending(store: Store, source: Source, path: Path) -> tuple[int, int, bytes]:
-    """(start, end, head): the complete lines ``path`` holds past ``source.offset``. A file that
-    was truncated or replaced in place starts again at 0 (the rows already counted stay)."""
-    fd = os.open(path, os.O_RDONLY)
     try:
-        st = os.fstat(fd)
-        head = _head(fd)
-        known = source.head
-        if st.st_size < source.offset or (known and head[: len(known)] != known[: len(head)]):
-            store.update_source(source, offset=0)
-        end = _complete_end(fd, source.offset, st.st_size)
+        return st, os.pread(fd, HEAD_BYTES, 0)
     finally:
         os.close(fd)
-    return source.offset, end, head
 
 
-def read_new(store: Store, source: Source, path: Path) -> Ingested:
-    """Ingest whatever complete lines ``path`` holds past ``source.offset``."""
-    start, end, head = pending(store, source, path)
-    if source.kind == errorlog.KIND:
-        return _read_error_log(store, source, path, start, end, head)
-    return store.ingest(source, path, start, end, head)
+class _Pass:
+    """One catch-up over one kind's files: the sources known at its start, and what it found."""
 
+    def __init__(self, store: Store, kind: str, known: dict[str, Source], result: CatchUp) -> None:
+        self.store, self.kind, self.known, self.result = store, kind, known, result
+        self._all: list[Source] | None = None  # every source of the kind, retired ones too, when needed
 
-def _read_error_log(store: Store, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
-    """Code Puppy's errors.log: whole blocks become ``error`` events; the offset moves only past the
-    last complete block, in the same transaction as its rows."""
-    if end <= start:
-        return Ingested()
-    parsed = errorlog.parse(pread(path, start, end), start, store.settings.secrets())
-    if parsed.end == start:
-        return Ingested()
-    return add_events(store, source, errorlog.event_rows(parsed), parsed.rejects, parsed.end, head)
+    def everything(self) -> list[Source]:
+        if self._all is None:
+            self._all = self.store.sources(self.kind, active_only=False)
+        return self._all
+
+    def read(self, src: Source, path: Path, earlier: list[int] | None = None) -> None:
+        self.result.add(read_new(self.store, src, path, earlier))
+        self.result.files += 1
+
+    def file(self, path: Path) -> None:
+        """A configured file: its source's new lines, after any generations that rotated away."""
+        found = _stat_head(path)
+        if found is None:
+            return
+        st, head = found
+        src = self.known.get(str(path))
+        gone: Source | None = None
+        rotated = src is not None and not _same_file(src, st, head)
+        if rotated:
+            gone = self.follow(src)
+            src = None
+        if src is None:
+            src = self.rename(path, st, head)
+        if src is None:
+            if rotated or not any(base_of(Path(s.path)) == path for s in self.everything()):
+                self.generations(path)  # rotated generations not seen yet (or, at first sight, history)
+            src = self.store.add_source(self.kind, str(path), st.st_dev, st.st_ino, head)
+            self.known[str(path)] = src
+            self.everything().append(src)
+        self.read(src, path, [gone.id] if gone is not None and gone.lines else None)
+
+    def rename(self, path: Path, st: os.stat_result, head: bytes) -> Source | None:
+        """A source this file already has under another name (spelled differently before, or renamed
+        back): it keeps its offset, under the new name."""
+        for src in self.everything():
+            if src.path != str(path) and _same_file(src, st, head):
+                self.store.update_source(src, path=str(path), active=True)
+                self.known.pop(src.path, None)
+                self.known[str(path)] = src
+                return src
+        return None
+
+    def follow(self, src: Source) -> Source | None:
+        """A source no longer at its path: found by its inode among its ledger's generations, it is read
+        on there (and retired once quiet); not found, it is retired and returned (it was replaced or
+        deleted, so a new file at its path is read as a rewrite of it)."""
+        base = base_of(Path(src.path))
+        for candidate in self._siblings(base):
+            found = _stat_head(candidate)
+            if found is not None and _same_file(src, *found):
+                if str(candidate) != src.path:
+                    self.known.pop(src.path, None)
+                    self.store.update_source(src, path=str(candidate))
+                    self.known[src.path] = src
+                self.read(src, candidate)
+                self._retire_if_quiet(src, found[0])
+                return None
+        self.store.update_source(src, active=False)
+        self.known.pop(src.path, None)
+        return src
+
+    def generations(self, path: Path) -> None:
+        """Rotated generations of ``path`` no source has read: each read whole, oldest first."""
+        for candidate in sorted(self._siblings(path), key=_generation_number, reverse=True):
+            if candidate == path or not _GENERATION.match(candidate.name):
+                continue
+            found = _stat_head(candidate)
+            if found is None:
+                continue
+            st, head = found
+            if any(_same_file(s, st, head) for s in self.everything()):
+                continue
+            src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head)
+            self.known[src.path] = src
+            self.everything().append(src)
+            self.read(src, candidate)
+            self._retire_if_quiet(src, st)
+
+    def rotated(self, src: Source) -> None:
+        """A rotated generation still watched: its late lines, then retire it once quiet."""
+        path = Path(src.path)
+        found = _stat_head(path)
+        if found is None or not _same_file(src, *found):
+            self.follow(src)
+            return
+        if found[0].st_size > src.offset:
+            self.read(src, path)
+        self._retire_if_quiet(src, found[0])
+
+    def _retire_if_quiet(self, src: Source, st: os.stat_result) -> None:
+        if time.time() - st.st_mtime > ROTATED_GRACE_S and src.offset >= st.st_size and src.active:
+            self.store.update_source(src, active=False)
+            self.known.pop(src.path, None)
+
+    @staticmethod
+    def _siblings(base: Path) -> list[Path]:
+        try:
+            return [p for p in base.parent.iterdir() if p.name == base.name or (
+                p.name.startswith(base.name + ".") and _GENERATION.match(p.name))]
+        except OSError:
+            return []
 
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage",
@@ -143,32 +219,23 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     complete line. ``known``: the kind's active sources by path, when the caller has them."""
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1
-    files, result.missing = discover(paths, GLOBS[kind])
-    if known is None:
-        known = {s.path: s for s in store.sources(kind)}
-    # Files we were reading that are gone from their path: rotated away, or deleted.
-    for src in known.values():
+    files, result.missing = discover(paths, GLOBS[kind], result.errors)
+    known = dict(known) if known is not None else {s.path: s for s in store.sources(kind)}
+    one = _Pass(store, kind, known, result)
+    configured = set(files)
+    for src in list(known.values()):
         p = Path(src.path)
-        if p not in files and not p.exists() and _configured(p, paths):
-            _finish_rotated(store, src, p, result)
+        if p in configured or not _configured(base_of(p), paths):
+            continue
+        if p == base_of(p):
+            one.follow(src)  # a ledger gone from its path: rotated away, or deleted
+        else:
+            one.rotated(src)
     for path in files:
         try:
-            st = path.stat()
-            src = known.get(str(path))
-            if src is not None and (src.dev, src.inode) != (st.st_dev, st.st_ino):
-                _finish_rotated(store, src, path, result)
-                src = None
-            if src is None:
-                with open(path, "rb") as fh:
-                    head = fh.read(HEAD_BYTES)
-                src = store.add_source(kind, str(path), st.st_dev, st.st_ino, head)
-            got = read_new(store, src, path)
+            one.file(path)
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
-            continue
-        result.rows += got.rows
-        result.rejected += got.rejected
-        result.files += 1
     if result.rows and kind == "usage":
         store.settle(mark)
     return result
@@ -179,16 +246,5 @@ def _under(p: Path, root: Path) -> bool:
 
 
 def _configured(p: Path, paths: list[Path]) -> bool:
-    return any(_under(p, root) for root in paths)
-
-
-def _finish_rotated(store: Store, src: Source, path: Path, result: CatchUp) -> None:
-    """Read the rest of a rotated file under its new name, then retire its source."""
-    moved = _find_by_inode(path, src.dev, src.inode)
-    if moved is not None:
-        got = read_new(store, src, moved)
-        result.rows += got.rows
-        result.rejected += got.rejected
-        store.update_source(src, path=str(moved), active=False)
-    else:
-        store.update_source(src, active=False)
+    return any(_under(p, Path(os.path.abspath(root)).resolve()) or _under(p, Path(os.path.abspath(root)))
+               for root in paths)

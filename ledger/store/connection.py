@@ -54,6 +54,8 @@ class Source:
     lines: int
     rejected: int
     active: bool
+    tail: bytes = b""
+    """The last bytes before ``offset`` as read: a file whose bytes there changed was rewritten."""
 
 
 @dataclass
@@ -74,11 +76,11 @@ def first(result: duckdb.DuckDBPyConnection) -> tuple | None:
 
 
 _LOCK_PID = re.compile(r"PID (\d+)")
-_SOURCE_COLUMNS = 'id, kind, path, dev, inode, head, "offset", lines, rejected, active'
+_SOURCE_COLUMNS = 'id, kind, path, dev, inode, head, "offset", lines, rejected, active, tail'
 
 
 def _source(row: tuple) -> Source:
-    return Source(*row[:5], bytes(row[5] or b""), *row[6:])
+    return Source(*row[:5], bytes(row[5] or b""), *row[6:10], bytes(row[10] or b""))
 
 
 class Connection:
@@ -207,7 +209,7 @@ class Connection:
                RETURNING id""",
             [kind, path, dev, inode, head],
         ))
-        return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True)
+        return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True, b"")
 
     def update_source(self, source: Source, **fields: object) -> None:
         """Set fields outside an ingest (a rotated file's new path, retirement, a restart)."""

@@ -277,54 +277,64 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
     return offsets, texts, rejects
 
 
-def _lines(store: Connection, data: bytes, base: int, source: Source) -> Ingested:
-    """Line-by-line: every line gets its offset, so a bad one is kept with its reason."""
+def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: int) -> tuple[list[tuple], bool]:
+    """Parse the lines of ``data`` (file offset ``base``) once into the temp table ``pw_checked``: every line
+    with its offset and, for a line that is not a record, the reason. Returns the lines rejected before
+    parsing (too long, not UTF-8) and whether ``pw_checked`` was made (the caller drops it)."""
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
+    if not texts:
+        return rejects, False
+    frame = pl.DataFrame({"line_offset": offsets, "line": texts}, schema={"line_offset": pl.UInt64, "line": pl.String})
+    store.con.register("pw_lines", frame)
+    try:
+        store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
+            WITH j AS (
+                SELECT line_offset, line, json_valid(line) AS ok FROM pw_lines
+            ), t AS (
+                SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
+            ), r AS (
+                SELECT line_offset, line, ok, jtype,
+                    CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
+                FROM t
+            ), parsed AS (
+                SELECT line_offset, line, rec.*, CASE
+                    WHEN NOT ok THEN 'not valid JSON'
+                    WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
+                END AS pre_reason
+                FROM r
+            ), typed AS (
+                SELECT {fmt.typed_sql} FROM parsed
+            ), checked AS (
+                SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
+            )
+            SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql}) AS reason) FROM checked""")
+    finally:
+        store.con.unregister("pw_lines")
+    return rejects, True
+
+
+def bad_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """The lines of ``pw_checked`` that are not records: (offset, bytes, reason, excerpt)."""
+    return con.execute(
+        "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
+        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_CHARS]).fetchall()
+
+
+def _lines(store: Connection, data: bytes, base: int, source: Source) -> Ingested:
+    """Line-by-line: every line gets its offset, so a bad one is kept with its reason. One parse into
+    one temp table, then the good rows in, and the bad ones out only when some line was bad (each
+    statement costs ~1 ms on a one-line append)."""
+    fmt = FORMATS[source.kind]
+    rejects, checked = lines_into_checked(store, fmt, data, base)
     rows = 0
-    if texts:
-        frame = pl.DataFrame({"line_offset": offsets, "line": texts},
-                             schema={"line_offset": pl.UInt64, "line": pl.String})
-        store.con.register("pw_lines", frame)
+    if checked:
         try:
-            rows, bad = _checked_insert(store.con, FORMATS[source.kind], source.id, len(texts))
-            rejects.extend(bad)
+            rows = store.con.execute(f"""{fmt.insert_sql}
+                SELECT {source.id}, {fmt.projection_sql} FROM pw_checked
+                WHERE reason IS NULL ORDER BY line_offset""").fetchall()[0][0]
+            if rows < store.con.execute("SELECT count(*) FROM pw_checked").fetchall()[0][0]:
+                rejects.extend(bad_lines(store.con))
         finally:
-            store.con.unregister("pw_lines")
             store.con.execute("DROP TABLE IF EXISTS pw_checked")
     store.add_rejects([(source.id, *r) for r in rejects])
     return Ingested(rows, len(rejects))
-
-
-def _checked_insert(con: duckdb.DuckDBPyConnection, fmt: LineFormat, source_id: int,
-                    count: int) -> tuple[int, list[tuple]]:
-    """Parse ``pw_lines`` once into a temp table, insert the good rows, and return the bad ones only
-    when some line was bad (each statement costs ~1 ms on a one-line append)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
-        WITH j AS (
-            SELECT line_offset, line, json_valid(line) AS ok FROM pw_lines
-        ), t AS (
-            SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
-        ), r AS (
-            SELECT line_offset, line, ok, jtype,
-                CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
-            FROM t
-        ), parsed AS (
-            SELECT line_offset, line, rec.*, CASE
-                WHEN NOT ok THEN 'not valid JSON'
-                WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
-            END AS pre_reason
-            FROM r
-        ), typed AS (
-            SELECT {fmt.typed_sql} FROM parsed
-        ), checked AS (
-            SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
-        )
-        SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql}) AS reason) FROM checked""")
-    rows = con.execute(f"""{fmt.insert_sql}
-        SELECT {source_id}, {fmt.projection_sql} FROM pw_checked
-        WHERE reason IS NULL ORDER BY line_offset""").fetchall()[0][0]
-    if rows == count:
-        return rows, []
-    return rows, con.execute(
-        "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
-        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_CHARS]).fetchall()

@@ -3,7 +3,7 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. One definition; migrations that change it re-create it.
@@ -150,5 +150,10 @@ MIGRATIONS: dict[int, str] = {
         error_class VARCHAR,            -- timeout refused closed http_4xx auth rate_limited http_5xx other
         message VARCHAR
     );
+    """,
+    # v7: the bytes just before a source's offset, so a file rewritten to more than its old size is
+    # still seen as rewritten (collectors/reading.py).
+    7: """
+    ALTER TABLE sources ADD COLUMN tail BLOB;
     """,
 }

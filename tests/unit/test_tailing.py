@@ -1,0 +1,167 @@
+"""Following files through what users and agents do to them: other spellings of one path, FIFOs,
+truncation, rewrites, replacement by a new file, and rotations faster than the reader. Every count is
+checked against the lines actually written (ids ``n0``, ``n1``...): nothing lost, nothing doubled."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from collectors.tail import catch_up
+from ledger.settings import load_settings
+from ledger.store import Store
+from tests.conftest import line
+
+
+def numbered(first: int, count: int) -> str:
+    return "".join(line(session=f"n{i}", **{"in": i}) for i in range(first, first + count))
+
+
+def counted(store: Store) -> list[str]:
+    """Every stored session id, sorted: each written line must appear exactly once."""
+    return sorted(r[0] for r in store.con.execute("SELECT session FROM usage").fetchall())
+
+
+def ids(first: int, count: int) -> list[str]:
+    return sorted(f"n{i}" for i in range(first, first + count))
+
+
+def run(tmp_path: Path, ledgers: list[Path | str]) -> list[str]:
+    """One run of packwatch over ``ledgers`` (a store opened, caught up, closed)."""
+    settings = load_settings(ledgers=[Path(p) for p in ledgers], db=tmp_path / "store.duckdb", timezone="UTC")
+    with Store.open(settings) as store:
+        catch_up(store, settings.ledgers)
+        return counted(store)
+
+
+def test_one_file_is_counted_once_however_its_path_is_spelled(tmp_path: Path, monkeypatch) -> None:
+    ledger = tmp_path / "agent" / "usage.jsonl"
+    ledger.parent.mkdir()
+    ledger.write_text(numbered(0, 1000))
+    (tmp_path / "link").symlink_to(tmp_path / "agent")
+    monkeypatch.chdir(tmp_path)
+    spellings = [ledger, "agent/usage.jsonl", "agent/../agent/usage.jsonl", tmp_path / "link" / "usage.jsonl",
+                 tmp_path / "link", "./agent"]
+    for spelling in spellings:
+        assert run(tmp_path, [spelling]) == ids(0, 1000), spelling
+    assert run(tmp_path, [ledger, tmp_path / "link" / "usage.jsonl"]) == ids(0, 1000)  # both at once
+
+
+def test_a_hard_link_is_the_same_file(tmp_path: Path) -> None:
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 10))
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    other = tmp_path / "usage-copy.jsonl"
+    os.link(ledger, other)
+    ledger.unlink()
+    with open(other, "a") as fh:
+        fh.write(numbered(10, 5))
+    assert run(tmp_path, [other]) == ids(0, 15)
+
+
+def test_a_fifo_at_the_ledger_path_is_skipped_without_blocking(tmp_path: Path) -> None:
+    fifo = tmp_path / "usage.jsonl"
+    os.mkfifo(fifo)
+    folder = tmp_path / "more"
+    folder.mkdir()
+    os.mkfifo(folder / "usage-2.jsonl")
+    (folder / "usage-3.jsonl").write_text(numbered(0, 3))
+    settings = load_settings(ledgers=[fifo, folder], db=tmp_path / "store.duckdb", timezone="UTC")
+    done: dict = {}
+
+    def catch() -> None:
+        with Store.open(settings) as store:
+            done["result"] = catch_up(store, settings.ledgers)
+            done["rows"] = counted(store)
+
+    worker = threading.Thread(target=catch, daemon=True)
+    worker.start()
+    worker.join(30)
+    assert not worker.is_alive(), "the catch-up blocked on a FIFO"
+    assert done["rows"] == ids(0, 3)
+    errors = done["result"].errors
+    assert any(str(fifo) in e and "not a regular file" in e for e in errors), errors
+    assert any("usage-2.jsonl" in e and "not a regular file" in e for e in errors), errors
+
+
+def test_truncated_to_a_non_zero_size_then_appended_counts_each_line_once(tmp_path: Path) -> None:
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 1000))
+    assert run(tmp_path, [ledger]) == ids(0, 1000)
+    keep = len(numbered(0, 500))
+    os.truncate(ledger, keep)  # the first 500 lines survive
+    with open(ledger, "a") as fh:
+        fh.write(numbered(1000, 300))
+    assert run(tmp_path, [ledger]) == ids(0, 1300)
+    assert run(tmp_path, [ledger]) == ids(0, 1300)
+
+
+def test_a_file_replaced_by_an_edited_copy_counts_each_line_once(tmp_path: Path) -> None:
+    """An editor's save: the file written anew beside it and renamed over it (a new inode), with most
+    old lines kept, one removed and new ones added."""
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 100))
+    assert run(tmp_path, [ledger]) == ids(0, 100)
+    edited = tmp_path / ".usage.jsonl.swp"
+    kept = numbered(0, 100).splitlines(keepends=True)
+    edited.write_text("".join(kept[:50] + kept[51:]) + numbered(100, 10))
+    os.replace(edited, ledger)
+    assert run(tmp_path, [ledger]) == ids(0, 110)
+
+
+def test_identical_lines_stay_distinct_through_a_rewrite(tmp_path: Path) -> None:
+    """Three identical lines are three requests; after the file shrinks to two of them and two new lines
+    follow, five were made: the survivors match two of the three counted, occurrence by occurrence."""
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(line() * 3)
+    assert len(run(tmp_path, [ledger])) == 3
+    os.truncate(ledger, len(line()) * 2)
+    with open(ledger, "a") as fh:
+        fh.write(numbered(0, 2))
+    assert len(run(tmp_path, [ledger])) == 5
+
+
+def rotate(ledger: Path) -> None:
+    """logrotate's numbering: .N -> .N+1, ..., the ledger -> .1."""
+    gens = sorted((p for p in ledger.parent.glob(ledger.name + ".*")), key=lambda p: -int(p.suffix[1:]))
+    for g in gens:
+        os.rename(g, g.with_suffix(f".{int(g.suffix[1:]) + 1}"))
+    os.rename(ledger, ledger.with_name(ledger.name + ".1"))
+
+
+def test_eight_rotations_between_two_reads_lose_no_generation(tmp_path: Path) -> None:
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 100))
+    assert run(tmp_path, [ledger]) == ids(0, 100)
+    with open(ledger, "a") as fh:
+        fh.write(numbered(100, 20))  # unread lines of the generation packwatch knows
+    written = 120
+    for _ in range(8):
+        rotate(ledger)
+        ledger.write_text(numbered(written, 500))
+        written += 500
+    assert run(tmp_path, [ledger]) == ids(0, written)
+    assert run(tmp_path, [ledger]) == ids(0, written)
+
+
+def test_a_writer_that_still_appends_to_the_rotated_file_loses_nothing(tmp_path: Path) -> None:
+    ledger = tmp_path / "usage.jsonl"
+    writer = open(ledger, "a")  # noqa: SIM115 - held open across the rotation, as a logger does
+    writer.write(numbered(0, 10))
+    writer.flush()
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    rotate(ledger)
+    ledger.write_text(numbered(10, 5))
+    assert run(tmp_path, [ledger]) == ids(0, 15)
+    writer.write(numbered(15, 7))  # late lines, into what is now usage.jsonl.1
+    writer.close()
+    assert run(tmp_path, [ledger]) == ids(0, 22)
+
+
+def test_history_of_rotated_generations_is_read_at_first_sight(tmp_path: Path) -> None:
+    ledger = tmp_path / "usage.jsonl"
+    (tmp_path / "usage.jsonl.2").write_text(numbered(0, 5))
+    (tmp_path / "usage.jsonl.1").write_text(numbered(5, 5))
+    ledger.write_text(numbered(10, 5))
+    assert run(tmp_path, [ledger]) == ids(0, 15)
