@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
-from ledger.store.files import pread
+from ledger.store.files import fingerprint, pread, same_start
 from ledger.store.ingest import add_events
 from ledger.store.rewrite import ingest_rewritten
 
@@ -104,8 +104,7 @@ def pending(store: Store, source: Source, path: Path) -> tuple[int, int, bytes]:
 
 
 def _rewritten(source: Source, st: os.stat_result, head: bytes) -> bool:
-    known = source.head
-    return st.st_size < source.offset or bool(known and head[: len(known)] != known[: len(head)])
+    return st.st_size < source.offset or not same_start(source.head, head)
 
 
 def read_new(store: Store, source: Source, path: Path, earlier: list[int] | None = None) -> Ingested:
@@ -140,15 +139,16 @@ def read_new(store: Store, source: Source, path: Path, earlier: list[int] | None
 def _tail_changed(fd: int, source: Source) -> bool:
     """Whether the bytes before the offset are no longer the ones read there: a file rewritten (say,
     truncated and appended to) past its old size, which its size alone does not show."""
-    if not source.tail or source.offset < len(source.tail):
+    if not source.tail or source.offset < source.tail[0]:
         return False
-    return os.pread(fd, len(source.tail), source.offset - len(source.tail)) != source.tail
+    return not same_start(source.tail, os.pread(fd, source.tail[0], source.offset - source.tail[0]))
 
 
 def _keep_tail(store: Store, source: Source, fd: int) -> None:
     """Remember the bytes before the new offset. Outside the ingest's transaction: after a crash between
     the two, the stale tail only makes the next read a (de-duplicating) rewrite read, never a double."""
-    tail = os.pread(fd, min(TAIL_BYTES, source.offset), max(source.offset - TAIL_BYTES, 0)) if source.offset else b""
+    raw = os.pread(fd, min(TAIL_BYTES, source.offset), max(source.offset - TAIL_BYTES, 0)) if source.offset else b""
+    tail = fingerprint(raw)
     if tail != source.tail:
         store.update_source(source, tail=tail)
 

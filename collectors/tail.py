@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
+from ledger.store.files import same_start
 
 from .reading import LEDGER_GLOB, discover, open_regular, pending, read_new
 
@@ -88,8 +89,7 @@ def _same_file(src: Source, st: os.stat_result, head: bytes) -> bool:
     """The same file generation: its device and inode, and (inodes are reused) its first bytes."""
     if (src.dev, src.inode) != (st.st_dev, st.st_ino):
         return False
-    known = src.head or b""
-    return head[: len(known)] == known[: len(head)]
+    return same_start(src.head, head)
 
 
 def _stat_head(path: Path) -> tuple[os.stat_result, bytes] | None:

@@ -10,6 +10,8 @@ from rich.style import Style
 from rich.text import Text
 from textual.widgets import DataTable
 
+from ledger.text import one_line
+
 _SAME_AS_TEXT = object()
 
 
@@ -19,7 +21,8 @@ class Cell(Text):
     def __init__(
         self, text: str, value: Any = _SAME_AS_TEXT, *, style: Style | str = "", justify: str = "left"
     ) -> None:
-        super().__init__(text, style=style, justify=justify)  # type: ignore[arg-type]
+        # Data from files is shown as plain text, on one line: never an escape sequence or markup.
+        super().__init__(one_line(text), style=style, justify=justify)  # type: ignore[arg-type]
         self.value = text.lower() if value is _SAME_AS_TEXT else value
 
     @property

@@ -39,7 +39,9 @@ _SECRET_WORDS = r"[A-Za-z0-9_-]*(?:api[_-]?key|apikey|access[_-]?key|private[_-]
 # A secret by where it sits: the value after a header, a JSON key, an assignment or a query parameter.
 _BY_PLACE = [
     re.compile(r"(?i)\b(bearer|basic|token)\s+([A-Za-z0-9._~+/=\-]{6,})"),
-    re.compile(rf"""(?i)(["']?\b{_SECRET_WORDS}["']?\s*[:=]\s*["']?)(?!bearer\b|basic\b)(?=[^"'\s,;&}}]*[A-Za-z])([^"'\s,;&}}]{{4,}})"""),
+    # (a backslash may escape the quotes: a JSON text inside a JSON string)
+    re.compile(rf"""(?i)(["']?\b{_SECRET_WORDS}\\?["']?\s*[:=]\s*\\?["']?)(?!bearer\b|basic\b)"""
+               rf"""(?=[^"'\\\s,;&}}]*[A-Za-z])([^"'\\\s,;&}}]{{4,}})"""),
     re.compile(r"(?i)([?&](?:key|api_key|apikey|token|access_token|sig|signature)=)([^&\s\"'#]+)"),
 ]
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]*://)[^/\s@]+@")

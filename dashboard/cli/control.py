@@ -11,6 +11,7 @@ from ledger.control.channel import ControlChannel
 from ledger.control.model import ControlError
 from ledger.control.status import change_statuses
 from ledger.settings import Settings
+from ledger.text import printable
 
 from .common import UsageError, open_caught_up, warn
 
@@ -47,6 +48,11 @@ def _short(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def say(text: str) -> None:
+    """A line of ``control show``: the names and reasons in it came from files (never an escape)."""
+    print(printable(text))
+
+
 def _control_show(args: argparse.Namespace, settings: Settings, channel: ControlChannel) -> int:
     state = channel.read()
     if state.warning:
@@ -62,22 +68,22 @@ def _control_show(args: argparse.Namespace, settings: Settings, channel: Control
                           "changes": [s.model_dump(mode="json") for s in statuses]}, indent=2))
         return 0
     c = state.controls
-    print(f"controls in {channel.path} (revision {c.revision})")
-    print(f"  review-only: {'ON' if c.review_only else 'off'}")
+    say(f"controls in {channel.path} (revision {c.revision})")
+    say(f"  review-only: {'ON' if c.review_only else 'off'}")
     for scope, b in sorted(c.budgets.items()):
         parts = [f"${b.daily_usd:,.2f}/day" if b.daily_usd is not None else "",
                  f"${b.monthly_usd:,.2f}/month" if b.monthly_usd is not None else "",
                  f"{b.daily_tokens:,} tokens/day" if b.daily_tokens is not None else ""]
-        print(f"  budget {scope}: {', '.join(p for p in parts if p)}")
+        say(f"  budget {scope}: {', '.join(p for p in parts if p)}")
     for source, target in sorted(c.failovers.items()):
-        print(f"  failover: {source} -> {target}")
+        say(f"  failover: {source} -> {target}")
     if c.compaction:
-        print(f"  compaction requested {c.compaction.requested_at} (id {c.compaction.id})")
-    print("  enforcement: " + ", ".join(f"{p} at {lvl}%" for lvl, p in c.enforcement.items()))
+        say(f"  compaction requested {c.compaction.requested_at} (id {c.compaction.id})")
+    say("  enforcement: " + ", ".join(f"{p} at {lvl}%" for lvl, p in c.enforcement.items()))
     for s in statuses:
         ch = s.change
         why = f": {s.reason}" if s.reason else ""
-        print(f"{ch.ts}  {ch.id}  {ch.action:<12} {ch.key:<24} {_short(ch.new):<28} {s.state}{why}")
+        say(f"{ch.ts}  {ch.id}  {ch.action:<12} {ch.key:<24} {_short(ch.new):<28} {s.state}{why}")
     if not statuses:
-        print("no changes yet")
+        say("no changes yet")
     return 0

@@ -14,6 +14,7 @@ from ledger.report.build import build_report
 from ledger.report.export import ExportError, check_target, write_report
 from ledger.report.text import render, table_renderables
 from ledger.settings import Settings
+from ledger.text import printable
 
 from .common import UsageError, open_caught_up, report_missing, scope_of
 
@@ -78,7 +79,7 @@ def cmd_rejected(args: argparse.Namespace, settings: Settings) -> int:
         print("no rejected lines")
         return 0
     for row in frame.iter_rows(named=True):
-        print(f"{row['file']}:{row['offset']}  {row['reason']}  {row['excerpt']!r}")
+        print(printable(f"{row['file']}:{row['offset']}  {row['reason']}  {row['excerpt']!r}"))
     if total > frame.height:
         print(f"... and {total - frame.height} more (--limit)")
     return 0

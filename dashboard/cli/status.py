@@ -7,6 +7,7 @@ import json
 
 from collectors.refresh import Refresher
 from ledger.settings import Settings
+from ledger.text import printable
 from ledger.views.overview import Overview
 
 from .common import report_missing, scope_of, warn
@@ -28,7 +29,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps({**view.model_dump(mode="json"), "exit_code": view.status_code}, indent=2))
         return view.status_code
-    print(status_text(view))
+    print(printable(status_text(view)))  # names from files: never a terminal escape
     return view.status_code
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from collectors.agents import enabled
 from collectors.sources import catch_up_all
 from collectors.tail import discover
+from ledger.secrets import scrub
 from ledger.settings import Settings, explain
 from ledger.store import Store
 
@@ -59,6 +60,17 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _jsonable(value: Any) -> Any:
+    """Settings as JSON, with secrets masked: a key (SecretStr) and whatever a URL carries (``?key=``)."""
     if hasattr(value, "model_dump"):
-        return value.model_dump()
-    return str(value)
+        return _masked(value.model_dump())
+    return scrub(str(value))
+
+
+def _masked(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v) for v in value]
+    if isinstance(value, str):
+        return scrub(value)
+    return value if isinstance(value, int | float | bool | None) else _jsonable(value)

@@ -15,8 +15,9 @@ from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from dashboard.data import StoreReader
 from dashboard.messages import EventsReady
-from dashboard.tables import Table
+from dashboard.tables import Cell, Table
 from dashboard.worker_errors import NotifiesWorkerErrors
+from ledger.text import one_line
 from ledger.views.events import LIMIT, EventFacets, event_facets, event_log
 
 FILTERS = {"kind": "filter-kind", "agent": "filter-agent", "provider": "filter-provider"}
@@ -98,8 +99,8 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
             for i, row in enumerate(message.events.iter_rows(named=True)):
                 ts: dt.datetime = row["ts"].astimezone(zone)
                 when = f"{ts:%H:%M:%S}" if ts.date() == today else f"{ts:%d %b %H:%M}"
-                table.add_row(when, row["kind"], row["agent"] or "", row["provider"] or "",
-                              row["model"] or "", row["summary"][:200], key=str(i))
+                table.add_row(when, *(Cell(one_line(row[k] or "", 200)) for k in ("kind", "agent", "provider", "model",
+                                                                                  "summary")), key=str(i))
         total = message.facets.total
         count = message.events.height
         more = f" (newest {LIMIT})" if count == LIMIT else ""

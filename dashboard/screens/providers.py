@@ -21,6 +21,7 @@ from dashboard.widgets.providers.latency_chart import LatencyChart
 from dashboard.widgets.providers.outcome_chart import OutcomeChart
 from dashboard.widgets.providers.state_timeline import StateTimeline
 from dashboard.worker_errors import NotifiesWorkerErrors
+from ledger.text import one_line
 from ledger.views.providers import ProviderHealth, ProvidersView, providers_view
 
 
@@ -98,7 +99,7 @@ class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
         if view is None or chosen is None:
             return
         c = chosen.circuit
-        heading = Text(f"{c.provider} ", style="bold")
+        heading = Text(f"{one_line(c.provider)} ", style="bold")
         heading.append(c.state, style=self.get_component_rich_style(STATE_COMPONENT[c.state]))
         heading.append(" ")
         heading.append(f"since {numbers.clock(c.since, view.now)} · "
@@ -108,5 +109,5 @@ class ProvidersScreen(NotifiesWorkerErrors, Screen[None]):
         self.query_one(OutcomeChart).show(view, chosen)
         self.query_one(LatencyChart).show(view, chosen)
         last = Text("last error: ", style="bold")
-        last.append(c.last_error or "none in the last hour", style="" if c.last_error else "dim")
+        last.append(one_line(c.last_error) or "none in the last hour", style="" if c.last_error else "dim")
         self.query_one("#provider-last-error", Static).update(last)

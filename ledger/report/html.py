@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from html import escape
 
+from ..text import printable
 from .model import Report
 from .queries import GROUP_COLUMNS
 
@@ -151,7 +152,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], total: dict | None 
             return f"<td>{float(value):,.0f} ms</td>"
         if isinstance(value, int | float) and not isinstance(value, bool) and key not in TEXT_KEYS:
             return f"<td>{value:,}</td>"
-        return f'<td class="text">{escape(str(value))}</td>'
+        return f'<td class="text">{escape(printable(str(value)))}</td>'
 
     head = "".join(f'<th class="{"text" if k in TEXT_KEYS else ""}">{escape(h)}</th>' for k, h in columns)
     body = []

@@ -12,6 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from ..text import csv_cell, md_cell, one_line
 from .model import Counts, Report
 from .queries import DAY_COLUMNS, GROUP_COLUMNS, MODEL_COLUMNS, SESSION_COLUMNS
 
@@ -47,7 +48,7 @@ def to_csv(report: Report, by: str | None = None) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow(["" if row[c] is None else row[c] for c in columns])
+        writer.writerow(["" if row[c] is None else csv_cell(row[c]) for c in columns])
     return out.getvalue()
 
 
@@ -60,7 +61,7 @@ def _cell(value: object, money: bool = False) -> str:
         return f"{float(value):.4f}"
     if isinstance(value, float):
         return f"{value:.0f}"
-    return str(value)
+    return md_cell(str(value))
 
 
 def _md_table(rows: list, columns: list[str], total: Counts | None = None) -> list[str]:
@@ -81,7 +82,8 @@ def to_markdown(report: Report) -> str:
              "", f"Prices: {report.prices_line()}.", ""]
     if report.unpriced_models:
         lines += ["**Unpriced models** (counted as $0 until a `[prices]` override prices them): "
-                  + ", ".join(f"`{u.provider}/{u.model}` ({u.requests} requests)" for u in report.unpriced_models), ""]
+                  + ", ".join(f"`{md_cell(u.provider)}/{md_cell(u.model)}` ({u.requests} requests)"
+                              for u in report.unpriced_models), ""]
     lines += ["## Per day", "", *_md_table(report.days, DAY_COLUMNS, t), "",
               "## Per model", "", *_md_table(report.models, MODEL_COLUMNS), ""]
     for title, rows, column in (("Per provider", report.providers, "provider"), ("Per agent", report.agents, "agent")):
@@ -110,7 +112,7 @@ def _days_table(report: Report) -> Table:
                      f"{d.unpriced_requests:,}", **style)
 
     for d in report.days:
-        day_row(d.date, d)
+        day_row(one_line(d.date), d)
     if report.days:
         days.add_section()
         day_row("total", report.totals, style="bold")
@@ -124,8 +126,9 @@ def _models_table(report: Report) -> Table:
     unpriced = report.unpriced_by_model()
     for m in report.models:
         money = "unpriced" if unpriced.get((m.provider, m.model)) == m.requests else f"{m.cost_usd:,.2f}"
-        models.add_row(m.model, m.provider, f"{m.requests:,}", f"{m.errors:,}", f"{m.input_tokens:,}",
-                       f"{m.output_tokens:,}", money, _ms(m.latency_p50_ms), _ms(m.latency_p95_ms))
+        models.add_row(Text(one_line(m.model)), Text(one_line(m.provider)), f"{m.requests:,}", f"{m.errors:,}",
+                       f"{m.input_tokens:,}", f"{m.output_tokens:,}", money, _ms(m.latency_p50_ms),
+                       _ms(m.latency_p95_ms))
     return models
 
 
@@ -136,7 +139,7 @@ def table_renderables(report: Report) -> list[RenderableType]:
         notes.append(f"{report.totals.unpriced_requests:,} unpriced requests: add a [prices] override "
                      "to the config file for their models")
     footer = Text("; ".join(notes) + ".", style="dim")
-    footer.append(f"\nPrices: {report.prices_line()}.", style="dim")
+    footer.append(f"\nPrices: {one_line(report.prices_line())}.", style="dim")
     return [_days_table(report), _models_table(report), footer]
 
 

@@ -21,6 +21,7 @@ import duckdb
 
 from ..secrets import PREFILTER_SQL, scrub
 from ..settings import Settings
+from .files import fingerprint
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 HEAD_BYTES = 64
@@ -102,14 +103,18 @@ class Connection:
         # Parallel inserts: ~1.3x faster cold ingest; order comes from ts, not insertion.
         self.con.execute("SET preserve_insertion_order = false")
 
-    def scrub_new(self, table: str, column: str, mark: int) -> None:
-        """Mask secrets in ``column`` of the rows inserted after ``mark``, inside the caller's transaction
-        (so none is ever committed). A cheap SQL pattern picks the few texts the Python scrubber must read."""
+    def secrets_pattern(self) -> str:
+        """The SQL (RE2) pattern of texts that might hold a secret (``ledger.secrets``), known keys too."""
+        return PREFILTER_SQL + "".join("|" + re.escape(k) for k in self.settings.secrets())
+
+    def scrub_rows(self, table: str, column: str) -> None:
+        """Mask secrets in ``column`` of a temp table, before its rows are copied into the store: a value
+        written to a stored table, even if updated in the same transaction, would reach the WAL. A cheap
+        SQL pattern picks the few texts the Python scrubber must read."""
         known = self.settings.secrets()
-        prefilter = PREFILTER_SQL + "".join("|" + re.escape(k) for k in known)
         found = self.con.execute(
-            f"SELECT rowid, {column}::VARCHAR FROM {table} WHERE rowid > ? AND regexp_matches({column}::VARCHAR, ?)",
-            [mark, prefilter]).fetchall()
+            f"SELECT rowid, {column}::VARCHAR FROM {table} WHERE regexp_matches({column}::VARCHAR, ?)",
+            [self.secrets_pattern()]).fetchall()
         changed = [(clean, rowid) for rowid, text in found if (clean := scrub(text, known)) != text]
         if changed:
             cast = "::JSON" if column == "detail" else ""
@@ -204,6 +209,8 @@ class Connection:
         return out
 
     def add_source(self, kind: str, path: str, dev: int, inode: int, head: bytes) -> Source:
+        """A new file generation; ``head`` (its first bytes) is kept as a fingerprint only."""
+        head = fingerprint(head)
         row = first(self.con.execute(
             """INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?)
                RETURNING id""",
@@ -222,6 +229,7 @@ class Connection:
 
     def advance(self, source: Source, end: int, head: bytes, rows: int, rejected: int) -> None:
         """Move ``source``'s offset to ``end``, inside the transaction that stored its rows."""
+        head = fingerprint(head)
         self.con.execute(
             """UPDATE sources SET "offset" = ?, head = ?, lines = lines + ?, rejected = rejected + ?,
                updated_at = now() WHERE id = ?""",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import mmap
 import os
 from collections.abc import Iterator
@@ -59,3 +60,16 @@ def chunks(path: Path, start: int, end: int, size: int) -> Iterator[tuple[int, i
             lo = hi
     finally:
         os.close(fd)
+
+
+def fingerprint(data: bytes) -> bytes:
+    """What the store keeps of a file's first (or last-read) bytes: their length and a digest, never
+    the bytes themselves (a ledger's first line may hold a secret)."""
+    return bytes([len(data)]) + hashlib.blake2b(data, digest_size=16).digest() if data else b""
+
+
+def same_start(known: bytes, data: bytes) -> bool:
+    """Whether ``data`` begins with the bytes ``known`` is the fingerprint of (no fingerprint: yes)."""
+    if not known:
+        return True
+    return fingerprint(data[: known[0]]) == known

@@ -156,12 +156,9 @@ def ingest(store: Connection, source: Source, path: Path, start: int, end: int, 
 
 def _try_fast(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
     """The whole range through ``read_json`` in one transaction; None when some line is bad."""
-    fmt = FORMATS[source.kind]
     try:
         with store.transaction():
-            mark = store.table_mark(fmt.table)
             rows = _fast(store, path, start, end, source)
-            store.scrub_new(fmt.table, fmt.text_column, mark)
             store.advance(source, end, head, rows, 0)
         return Ingested(rows, 0)
     except duckdb.Error:
@@ -172,11 +169,8 @@ def _ingest_chunk(store: Connection, source: Source, path: Path, start: int, end
     if end - start >= FAST_PATH_MIN_BYTES and (done := _try_fast(store, source, path, start, end, head)):
         return done
     data = pread(path, start, end)
-    fmt = FORMATS[source.kind]
     with store.transaction():
-        mark = store.table_mark(fmt.table)
         got = _lines(store, data, start, source)
-        store.scrub_new(fmt.table, fmt.text_column, mark)
         store.advance(source, end, head, got.rows, got.rejected)
     return got
 
@@ -210,9 +204,14 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
             SELECT {source.id}, {fmt.projection_sql}
             FROM (SELECT {fmt.typed_sql} FROM read_json(?, format = 'newline_delimited',
                   columns = {fmt.columns_literal()}, maximum_object_size = {limit}))
-            WHERE CASE WHEN ({fmt.reason_sql}) IS NULL THEN true ELSE error('bad record') END"""
+            WHERE CASE WHEN ({fmt.reason_sql}) IS NULL
+                            AND NOT coalesce(regexp_matches({fmt.text_column}::VARCHAR, $secrets), false)
+                       THEN true ELSE error('bad record') END"""
         mark = store.table_mark("usage") if fmt is USAGE else None
-        rows = store.con.execute(sql, [str(target)]).fetchall()[0][0]
+        # A text that might hold a secret sends the range down the line path, which masks it in a temp
+        # table first: a value written here, even if updated before commit, would reach the WAL.
+        rows = store.con.execute(sql.replace("?", "$path", 1),
+                                 {"path": str(target), "secrets": store.secrets_pattern()}).fetchall()[0][0]
         if mark is not None and _repeats_a_request_id(store.con, mark):
             raise duckdb.InvalidInputException("a request id repeats: the line path decides which counts")
     finally:
@@ -310,6 +309,7 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
             SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql}) AS reason) FROM checked""")
     finally:
         store.con.unregister("pw_lines")
+    store.scrub_rows("pw_checked", fmt.text_column)
     return rejects, True
 
 

@@ -37,9 +37,7 @@ def ingest_rewritten(store: Connection, source: Source, path: Path, end: int, he
         for lo, hi in chunks(path, 0, end, CHUNK_BYTES):
             data = pread(path, lo, hi)
             with store.transaction():
-                mark = store.table_mark(fmt.table)
                 got = _new_lines(store, fmt, data, lo, source, [*earlier, source.id], before)
-                store.scrub_new(fmt.table, fmt.text_column, mark)
                 store.advance(source, hi, head, got.rows, got.rejected)
             total += got
     finally:

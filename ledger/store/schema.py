@@ -152,8 +152,10 @@ MIGRATIONS: dict[int, str] = {
     );
     """,
     # v7: the bytes just before a source's offset, so a file rewritten to more than its old size is
-    # still seen as rewritten (collectors/reading.py).
+    # still seen as rewritten (collectors/reading.py); first and last bytes are kept as fingerprints
+    # from now on, never as the bytes themselves (a first line may hold a secret): old heads go.
     7: """
     ALTER TABLE sources ADD COLUMN tail BLOB;
+    UPDATE sources SET head = NULL;
     """,
 }

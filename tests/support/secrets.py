@@ -10,4 +10,6 @@ def assert_nowhere_in(folder: Path, key: str) -> None:
     for f in folder.rglob("*"):
         if f.is_file():
             data = f.read_bytes()
-            assert key.encode() not in data and key[8:24].encode() not in data, f
+            assert key.encode() not in data, f
+            if len(key) >= 24:
+                assert key[8:24].encode() not in data, f

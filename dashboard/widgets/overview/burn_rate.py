@@ -11,6 +11,7 @@ from textual.widgets import Static
 from textual_plotext import PlotextPlot
 
 from dashboard import numbers
+from ledger.text import one_line
 from ledger.views.burn import BurnRate
 from ledger.views.overview import Overview
 
@@ -54,7 +55,8 @@ class BurnRatePane(Pane):
             used = numbers.tokens(provider.tokens_today)
             if provider.daily_limit:
                 used += "/" + numbers.tokens(provider.daily_limit)
-            text.append(f"{provider.provider[:10]:<10}{used:>10}{numbers.percent(provider.usage_percent):>6} ")
+            name = one_line(provider.provider)[:10]
+            text.append(f"{name:<10}{used:>10}{numbers.percent(provider.usage_percent):>6} ")
             if provider.daily_limit is None:
                 text.append(f"{'':>10}\n")
             elif provider.projected_exhaustion is None:

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from ledger.control.model import ControlState
 from ledger.control.status import ChangeStatus
+from ledger.text import one_line
 
 STATE_MARK = {"pending": "… pending", "applied": "✓ applied", "refused": "✗ refused", "superseded": "superseded"}
 
@@ -49,7 +50,7 @@ class ControlsStrip(Static):
         for index, status in enumerate(latest.values()):
             if index:
                 text.append(" · ")
-            text.append(describe(status) + " ")
+            text.append(one_line(describe(status)) + " ")
             mark = STATE_MARK[status.state] + (f": {status.reason}" if status.reason else "")
             text.append(mark, style=self.get_component_rich_style(f"controls--{status.state}", partial=True))
         self.update(text)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widgets import Label
 
 from dashboard import numbers
+from ledger.text import one_line
 from ledger.views.overview import Overview
 
 HEALTH_CLASSES = {"HEALTHY": "-healthy", "DEGRADED": "-degraded", "UNHEALTHY": "-unhealthy"}
@@ -52,9 +54,10 @@ class HealthBar(Horizontal):
         health = self.query_one("#health", Label)
         health.update(f"● {overview.health}")
         health.set_classes(HEALTH_CLASSES[overview.health])
-        reasons = "; ".join(overview.health_reasons)
+        reasons = one_line("; ".join(overview.health_reasons))
         today = f"{overview.requests_today:,} req today, {overview.errors_today:,} errors"
-        self.query_one("#reasons", Label).update(f"{today} · {reasons}" if reasons else today)
+        # Text, not a string: a provider or agent name from a file is never taken for markup.
+        self.query_one("#reasons", Label).update(Text(f"{today} · {reasons}" if reasons else today))
         self._last_seen = overview.last_seen
         self._modes = list(overview.modes)
         self._show_modes()
@@ -77,7 +80,7 @@ class HealthBar(Horizontal):
         modes = [m for m in self._modes if m != "REVIEW-ONLY"]
         modes = [*(["REVIEW-ONLY"] if self._review_only else []), *modes, *(["PAUSED"] if self.paused else [])]
         label = self.query_one("#modes", Label)
-        label.update(" ".join(modes))
+        label.update(Text(one_line(" ".join(modes))))
         label.display = bool(modes)
 
     def tick(self) -> None:

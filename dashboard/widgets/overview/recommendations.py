@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import Static
 
+from ledger.text import one_line
 from ledger.views.overview import Overview
 from ledger.views.recommendations import Recommendation
 
@@ -44,9 +45,9 @@ class RecommendationsPane(Pane):
         text = Text()
         text.append(f"[{rec.priority}]", style=self.style_of(f"recommendations--{rec.priority.lower()}"))
         text.append(f" {rec.category} ", style=self.style_of("recommendations--category"))
-        text.append(rec.message)
+        text.append(one_line(rec.message))
         if rec.evidence:
-            text.append(f"\n  {rec.evidence}", style=self.style_of("recommendations--evidence"))
+            text.append(f"\n  {one_line(rec.evidence)}", style=self.style_of("recommendations--evidence"))
         if rec.action is not None:
-            text.append(f"\n  → {rec.action.label}", style=self.style_of("recommendations--action"))
+            text.append(f"\n  → {one_line(rec.action.label)}", style=self.style_of("recommendations--action"))
         return text

@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.widgets import Static
 
 from dashboard import numbers
+from ledger.text import one_line
 from ledger.views.budgets import SpendLine
 from ledger.views.overview import Overview
 
@@ -60,7 +61,7 @@ class SpendPane(Pane):
         self.query_one("#spend-lines", Static).update(text)
 
     def _line(self, line: SpendLine, wide: bool) -> Text:
-        text = Text(f"{line.scope[:10]:<10}{numbers.usd(line.cost_today):>9} ")
+        text = Text(f"{one_line(line.scope)[:10]:<10}{numbers.usd(line.cost_today):>9} ")
         if line.percent is None:
             text.append(f"{'no budget':<{BAR_CELLS + 5}}", style=self.style_of("spend--track"))
         else:

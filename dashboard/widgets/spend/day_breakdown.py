@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from rich import box
 from rich.table import Table
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from dashboard import numbers
+from ledger.text import one_line
 from ledger.views.spend import BreakdownRow, DayBreakdown
 
 from ..pane import Pane
@@ -47,7 +49,7 @@ class DayBreakdownPane(Pane):
             if row.unpriced_requests and row.unpriced_requests == row.requests:
                 cost = "unpriced"
             style = self.style_of("breakdown--unpriced") if row.unpriced_requests else ""
-            table.add_row(row.key, cost, numbers.count(row.requests), style=style)
+            table.add_row(Text(one_line(row.key)), cost, numbers.count(row.requests), style=style)
         return table
 
     def show_day(self, breakdown: DayBreakdown) -> None:

@@ -6,6 +6,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from dashboard import numbers
+from ledger.text import one_line
 from ledger.views.spend import SpendReview
 
 
@@ -39,6 +40,6 @@ class SpendSummary(Static):
         text.append(f" · {numbers.count(comparison.current.requests)} req vs "
                     f"{numbers.count(comparison.previous.requests)}", style=label)
         if review.unpriced_models:
-            text.append(f"\nunpriced (counted as $0): {', '.join(review.unpriced_models)}",
+            text.append(f"\nunpriced (counted as $0): {one_line(', '.join(review.unpriced_models))}",
                         style=style("unpriced"))
         self.update(text)

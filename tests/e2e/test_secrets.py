@@ -1,0 +1,53 @@
+"""No secret is kept: keys inside a ledger line's error, an event's detail, a rejected line, Code Puppy's
+errors.log or a probe endpoint's URL never reach the DuckDB file (checked byte by byte, WAL included),
+``status``, ``status --json``, ``rejected``, ``report`` or ``config --json``; ``****`` shows where one
+was removed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.conftest import append, line
+from tests.support.cli import packwatch
+from tests.support.secrets import assert_nowhere_in
+
+KEYS = {
+    "anthropic": "sk-ant-api03-" + "A1b2C3d4" * 8,
+    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "aws_secret": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    "github": "ghp_" + "x1Y2z3W4" * 4 + "abcd",
+    "short bearer": "h0p3l3ss",
+    "json api_key": "hunter2-hunter2",
+    "x-api-key": "zz9-plural-z-alpha",
+}
+
+
+def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None:
+    ledger = tmp_path / "agent" / "usage.jsonl"
+    append(ledger, line(ts="2026-11-20T10:00:00", error=f"401 Unauthorized: invalid x-api-key: {KEYS['x-api-key']}")
+           + line(ts="2026-11-20T10:01:00", error=f"upstream said Authorization: Bearer {KEYS['short bearer']}")
+           + line(ts="2026-11-20T10:02:00", error=f"key {KEYS['anthropic']} rejected")
+           + '{"ts": "2026-11-20T10:03:00", "model": "m", "in": "bad", "out": 1, '
+             f'"error": "aws_secret_access_key={KEYS["aws_secret"]}"}}\n')
+    events = ledger.with_name("events.jsonl")
+    append(events, json.dumps({"ts": "2026-11-20T10:04:00", "kind": "error", "provider": "openai",
+                               "detail": {"message": f'body {{"api_key": "{KEYS["json api_key"]}"}} '
+                                                     f'from {KEYS["aws"]} token {KEYS["github"]}'}}) + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text('[probes.endpoints.local]\nurl = "http://127.0.0.1:9/v1/models?key=' + KEYS["github"] + '"\n'
+                      'enabled = false\n')
+    flags = ["--ledger", str(ledger), "--db", str(tmp_path / "data" / "store.duckdb"),
+             "--config", str(config)]
+    outputs = [packwatch("collect", "--once", *flags), packwatch("status", *flags), packwatch("status", "--json", *flags),
+               packwatch("rejected", *flags), packwatch("report", "--format", "json", *flags),
+               packwatch("report", "--format", "md", *flags), packwatch("config", "--json", *flags),
+               packwatch("control", "show", *flags)]
+    for key in KEYS.values():
+        assert_nowhere_in(tmp_path / "data", key)
+        for out in outputs:
+            assert key not in out.stdout + out.stderr, (key, out.args)
+    rejected = packwatch("rejected", "--json", *flags).stdout
+    assert "****" in rejected  # the excerpt shows where the secret was
+    errors = json.loads(packwatch("status", "--json", *flags).stdout)
+    assert errors["rejected_lines"] == 1
