@@ -39,7 +39,8 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
                       'enabled = false\n')
     flags = ["--ledger", str(ledger), "--db", str(tmp_path / "data" / "store.duckdb"),
              "--config", str(config)]
-    outputs = [packwatch("collect", "--once", *flags), packwatch("status", *flags), packwatch("status", "--json", *flags),
+    outputs = [packwatch("collect", "--once", *flags), packwatch("status", *flags),
+               packwatch("status", "--json", *flags),
                packwatch("rejected", *flags), packwatch("report", "--format", "json", *flags),
                packwatch("report", "--format", "md", *flags), packwatch("config", "--json", *flags),
                packwatch("control", "show", *flags)]
