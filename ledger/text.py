@@ -23,7 +23,7 @@ def printable(text: str | None) -> str:
 
 
 def one_line(text: str | None, limit: int | None = None) -> str:
-    flat = _SPACE.sub(" ", printable(text)).strip()
+    flat = printable(_SPACE.sub(" ", text or "")).strip()
     return flat[: limit - 1] + "…" if limit is not None and len(flat) > limit else flat
 
 

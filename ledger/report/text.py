@@ -12,7 +12,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from ..text import csv_cell, md_cell, one_line
+from ..text import csv_cell, md_cell, one_line, printable
 from .model import Counts, Report
 from .queries import DAY_COLUMNS, GROUP_COLUMNS, MODEL_COLUMNS, SESSION_COLUMNS
 
@@ -91,7 +91,7 @@ def to_markdown(report: Report) -> str:
             lines += [f"## {title}", "", *_md_table(rows, [column, *GROUP_COLUMNS]), ""]
     if report.top_sessions:
         lines += ["## Most expensive sessions", "", *_md_table(report.top_sessions, SESSION_COLUMNS), ""]
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 # -- the terminal table ------------------------------------------------------------------------
