@@ -59,13 +59,13 @@ class PriceOverride(BaseModel):
 
     model_config = {"use_attribute_docstrings": True}
 
-    input_mtok: float = Field(ge=0)
+    input_mtok: float = Field(ge=0, allow_inf_nan=False)
     """Uncached input tokens."""
-    output_mtok: float = Field(ge=0)
+    output_mtok: float = Field(ge=0, allow_inf_nan=False)
     """Output tokens."""
-    cache_read_mtok: float | None = Field(default=None, ge=0)
+    cache_read_mtok: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Prompt-cache reads; defaults to the input price."""
-    cache_write_mtok: float | None = Field(default=None, ge=0)
+    cache_write_mtok: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Prompt-cache writes; defaults to the input price."""
 
 
@@ -74,9 +74,9 @@ class Budget(BaseModel):
 
     model_config = {"use_attribute_docstrings": True}
 
-    daily_usd: float | None = Field(default=None, ge=0)
+    daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Per local day."""
-    monthly_usd: float | None = Field(default=None, ge=0)
+    monthly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Per calendar month."""
 
 

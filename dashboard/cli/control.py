@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 from ledger.control.channel import ControlChannel
-from ledger.control.model import ControlError
+from ledger.control.model import ControlBusy, ControlError
 from ledger.control.status import change_statuses
 from ledger.settings import Settings
 from ledger.text import printable
@@ -35,6 +35,9 @@ def cmd_control(args: argparse.Namespace, settings: Settings) -> int:
             if not 0 < args.level <= 1000:
                 raise UsageError("the level is a percentage of the budget, 1 to 1000")
             change = channel.set_enforcement(args.level, None if args.policy == "off" else args.policy)
+    except ControlBusy as exc:
+        warn(str(exc))
+        return 1
     except ControlError as exc:
         raise UsageError(str(exc)) from None
     print(f"{change.action} {change.key}: {_short(change.old)} -> {_short(change.new)} "

@@ -4,9 +4,10 @@ nothing a command needs to run (``--help`` answers at once)."""
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ledger.report import FORMATS, GROUPINGS
 
@@ -45,8 +46,28 @@ def at_least(low: int) -> Callable[[str], int]:
     return parse
 
 
+def amount(text: str) -> float:
+    """An argparse type: a finite, non-negative amount of money (not ``inf``, ``nan`` or ``-1``)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite amount; use --clear to lift a budget")
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value:g} is below 0")
+    return value
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad usage is one line on stderr and exit 2, not argparse's usage block (``--help`` has it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message}; see {self.prog} --help\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="packwatch", description="An operations dashboard for AI coding agents.")
+    parser = OneLineParser(prog="packwatch", description="An operations dashboard for AI coding agents.")
     _common(parser)
     _agents(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -103,9 +124,9 @@ def _control_parser(sub: Any) -> None:
     budget = verbs.add_parser("budget", help="set USD budgets and daily token limits")
     _common(budget, nested=True)
     budget.add_argument("--provider", metavar="P", default="all", help="a provider (default: all)")
-    budget.add_argument("--daily-usd", type=float, metavar="X")
-    budget.add_argument("--monthly-usd", type=float, metavar="X")
-    budget.add_argument("--daily-tokens", type=int, metavar="N")
+    budget.add_argument("--daily-usd", type=amount, metavar="X")
+    budget.add_argument("--monthly-usd", type=amount, metavar="X")
+    budget.add_argument("--daily-tokens", type=at_least(0), metavar="N")
     budget.add_argument("--clear", action="store_true", help="remove this scope's limits")
     failover = verbs.add_parser("failover", help="force a provider or model onto another model")
     _common(failover, nested=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from textual.app import ComposeResult
@@ -37,8 +38,8 @@ def _number(text: str, kind: type) -> float | int | None:
     if not text:
         return None
     value = kind(text)
-    if value < 0:
-        raise ValueError("negative")
+    if value < 0 or not math.isfinite(value):  # inf or nan would read as "no budget" downstream
+        raise ValueError("not a finite, non-negative number")
     return value
 
 

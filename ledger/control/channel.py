@@ -26,6 +26,7 @@ from .model import (
     LOCK_FILE,
     ActionName,
     CompactionRequest,
+    ControlBusy,
     ControlChange,
     ControlError,
     Controls,
@@ -88,8 +89,8 @@ class ControlChannel:
     def change(self, action: ActionName, key: str, mutate: Callable[[Controls], Any]) -> ControlChange:
         """Read, apply ``mutate`` (which changes the controls in place and returns the new value of
         ``key``), write, and record the change, all under the lock."""
-        self.folder.mkdir(parents=True, exist_ok=True)
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             with self._lock:
                 current = self._read_for_change()
                 old = _value_of(current, key)
@@ -110,9 +111,9 @@ class ControlChannel:
                 self._audit(change)
                 return change
         except Timeout:
-            raise ControlError(f"{self.folder / LOCK_FILE} is held by another writer; try again") from None
+            raise ControlBusy(f"{self.folder / LOCK_FILE} is held by another writer; try again") from None
         except OSError as exc:
-            raise ControlError(f"cannot write the controls in {self.folder}: {exc.strerror}") from None
+            raise ControlBusy(f"cannot write the controls in {self.folder}: {exc.strerror}") from None
 
     def _read_for_change(self) -> Controls:
         try:

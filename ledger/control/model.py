@@ -21,7 +21,12 @@ ActionName = Literal["review-only", "budget", "failover", "compact", "enforce", 
 
 
 class ControlError(Exception):
-    """A control change that cannot be made (bad value, lock held, unwritable folder)."""
+    """A control change that cannot be made: a bad value (``ControlBusy`` for the rest)."""
+
+
+class ControlBusy(ControlError):
+    """A change that could not be written now (the lock held by another writer, an unwritable folder):
+    not bad input, so a script's exit code says so (1, not 2)."""
 
 
 class Action(BaseModel):
@@ -38,9 +43,9 @@ class ScopeBudget(BaseModel):
 
     model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
-    daily_usd: float | None = Field(default=None, ge=0)
+    daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """USD per local day."""
-    monthly_usd: float | None = Field(default=None, ge=0)
+    monthly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """USD per calendar month."""
     daily_tokens: int | None = Field(default=None, ge=0)
     """Tokens per local day (input + output + cache)."""

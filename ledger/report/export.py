@@ -8,6 +8,8 @@ through ``write_report``.
 from __future__ import annotations
 
 import json
+import os
+import stat
 import threading
 from pathlib import Path
 
@@ -33,14 +35,23 @@ class TargetExists(ExportError):
 
 
 def check_target(path: Path, *, force: bool) -> Path:
-    """The absolute target, or ExportError when it cannot (or must not) be written."""
+    """The absolute target, or ExportError when it cannot (or must not) be written. Only a regular file
+    is ever replaced: not a symbolic link (its target would be left as it was and the link replaced),
+    a FIFO, a device (``--output /dev/null --force`` as root would replace ``/dev/null``) or a folder."""
     path = path.expanduser()
+    if path.is_symlink():
+        raise ExportError(f"cannot write {path}: it is a symbolic link; give the file it points to "
+                          f"({path.resolve()})")
     if path.is_dir():
         raise ExportError(f"cannot write {path}: it is a folder; give a file name")
     if not path.parent.is_dir():
         raise ExportError(f"cannot write {path}: no folder {path.parent}; create it or pick another path")
-    if path.exists() and not force:
-        raise TargetExists(path)
+    if path.exists() or os.path.lexists(path):
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            raise ExportError(f"cannot write {path}: it is not a regular file (a FIFO, socket or device); "
+                              "pick a file name")
+        if not force:
+            raise TargetExists(path)
     return path.absolute()
 
 

@@ -262,7 +262,10 @@ def test_cli_changes_and_shows_the_controls(tmp_path: Path, ledger: Path) -> Non
 
 
 @pytest.mark.parametrize("args, message", [
-    (["budget", "--daily-usd", "-5"], "greater than or equal to 0"),
+    (["budget", "--daily-usd", "-5"], "-5 is below 0"),
+    (["budget", "--daily-usd", "inf"], "'inf' is not a finite amount"),
+    (["budget", "--monthly-usd", "nan"], "'nan' is not a finite amount"),
+    (["budget", "--daily-usd", "1e309"], "not a finite amount"),
     (["budget"], "at least one of"),
     (["failover", "cerebras", "--clear"], "no failover is forced for cerebras"),
     (["enforce", "0", "warn"], "percentage"),
