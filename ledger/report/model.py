@@ -11,6 +11,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+NAMED_UNPRICED = 10  # the prices line names this many unpriced models (it is on every CSV row)
 COST_DECIMALS = 6  # micro-dollars: stable across runs (float sums may differ in the 15th digit)
 
 
@@ -137,7 +138,9 @@ class Report(BaseModel):
         if self.prices.overrides:
             text += "; overrides: " + " ".join(self.prices.overrides)
         if self.unpriced_models:
-            text += "; unpriced: " + " ".join(f"{u.provider}/{u.model}" for u in self.unpriced_models)
+            named = " ".join(f"{u.provider}/{u.model}" for u in self.unpriced_models[:NAMED_UNPRICED])
+            more = len(self.unpriced_models) - NAMED_UNPRICED
+            text += f"; unpriced: {named}" + (f" and {more:,} more" if more > 0 else "")
         return text
 
     def summary_line(self) -> str:

@@ -25,21 +25,30 @@ SESSION_COLUMNS = ["session", "agent", *GROUP_COLUMNS, "first_seen", "last_seen"
 GROUP_KEYS = {"provider": ["provider"], "agent": ["agent"], "session": ["session"]}
 
 _RELATIVE = re.compile(r"^(\d+)d$")
+FIRST_DAY, LAST_DAY = dt.date(2000, 1, 1), dt.date(2099, 12, 31)
 
 
 def parse_day(text: str, today: dt.date) -> dt.date:
-    """``YYYY-MM-DD``, ``today``, ``yesterday`` or ``Nd`` (N days ago). ValueError otherwise."""
+    """``YYYY-MM-DD``, ``today``, ``yesterday`` or ``Nd`` (N days ago), in 2000-2099 (what a record may
+    hold). ValueError otherwise."""
     t = text.strip().lower()
     if t == "today":
-        return today
-    if t == "yesterday":
-        return today - dt.timedelta(days=1)
-    if m := _RELATIVE.match(t):
-        return today - dt.timedelta(days=int(m.group(1)))
-    try:
-        return dt.date.fromisoformat(t)
-    except ValueError:
-        raise ValueError(f"{text!r} is not a day: use YYYY-MM-DD, today, yesterday or 7d") from None
+        day = today
+    elif t == "yesterday":
+        day = today - dt.timedelta(days=1)
+    elif m := _RELATIVE.match(t):
+        days = int(m.group(1))
+        if days > (today - FIRST_DAY).days:
+            raise ValueError(f"{text!r} reaches before {FIRST_DAY}: packwatch holds no older record")
+        day = today - dt.timedelta(days=days)
+    else:
+        try:
+            day = dt.date.fromisoformat(t)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a day: use YYYY-MM-DD, today, yesterday or 7d") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"{text!r} is outside {FIRST_DAY} to {LAST_DAY}, the days a record may have")
+    return day
 
 
 def _range_sql(since: dt.date | None, until: dt.date | None) -> tuple[str, list[object]]:

@@ -119,16 +119,23 @@ def _days_table(report: Report) -> Table:
     return days
 
 
+TABLE_MODELS = 50
+"""The terminal table lists the costliest models only (a ledger may name thousands: ``--by model`` has all)."""
+
+
 def _models_table(report: Report) -> Table:
     models = Table(title="Per model", title_justify="left")
     for col in ("model", "provider", "requests", "errors", "input", "output", "cost USD", "p50 ms", "p95 ms"):
         models.add_column(col, justify="left" if col in ("model", "provider") else "right")
     unpriced = report.unpriced_by_model()
-    for m in report.models:
+    for m in report.models[:TABLE_MODELS]:
         money = "unpriced" if unpriced.get((m.provider, m.model)) == m.requests else f"{m.cost_usd:,.2f}"
         models.add_row(Text(one_line(m.model)), Text(one_line(m.provider)), f"{m.requests:,}", f"{m.errors:,}",
                        f"{m.input_tokens:,}", f"{m.output_tokens:,}", money, _ms(m.latency_p50_ms),
                        _ms(m.latency_p95_ms))
+    if len(report.models) > TABLE_MODELS:
+        models.caption = (f"the {TABLE_MODELS} costliest of {len(report.models):,} models; "
+                          "`--format csv --by model` lists them all")
     return models
 
 

@@ -10,8 +10,14 @@ from __future__ import annotations
 import hashlib
 import json
 
+import polars as pl
+
 from ..pricing import PROVIDER_ALIASES, genai_prices_version, rate_rows
 from .connection import Connection, first
+
+_RATE_SCHEMA = {"provider": pl.String, "model": pl.String, "min_input": pl.Int64, "max_input": pl.Int64,
+                "input_rate": pl.Float64, "output_rate": pl.Float64, "cache_read_rate": pl.Float64,
+                "cache_write_rate": pl.Float64, "source": pl.String}
 
 
 def fingerprint(store: Connection) -> str:
@@ -73,9 +79,24 @@ def _price_missing(store: Connection, new_rows: str) -> None:
                 lower(u.provider_raw), 'unknown') AS provider)
            ANTI JOIN priced_keys k USING (provider, model)"""
     ).fetchall()
+    rates: list[tuple] = []
+    keys: list[tuple] = []
     for provider, model in missing:
         rows = rate_rows(provider, model, settings.prices, settings.model_aliases)
-        if rows:
-            con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            [tuple(vars(r).values()) for r in rows])
-        con.execute("INSERT INTO priced_keys VALUES (?, ?, ?)", [provider, model, bool(rows)])
+        rates.extend(tuple(vars(r).values()) for r in rows)
+        keys.append((provider, model, bool(rows)))
+    # One insert each, not one statement per model (~1 ms apiece: a ledger with 100,000 model names
+    # took minutes to open).
+    if rates:
+        con.register("pw_rates", pl.DataFrame(rates, schema=_RATE_SCHEMA, orient="row"))
+        try:
+            con.execute("INSERT INTO prices SELECT * FROM pw_rates")
+        finally:
+            con.unregister("pw_rates")
+    if keys:
+        con.register("pw_keys", pl.DataFrame(keys, schema={"provider": pl.String, "model": pl.String,
+                                                            "known": pl.Boolean}, orient="row"))
+        try:
+            con.execute("INSERT INTO priced_keys SELECT * FROM pw_keys")
+        finally:
+            con.unregister("pw_keys")

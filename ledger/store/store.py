@@ -3,6 +3,7 @@ settle what an ingest brought (prices for new models, the hours it touched rolle
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from ..settings import Settings
@@ -32,9 +33,13 @@ class Store(Connection):
         path = None if memory else settings.db
         if path is not None:
             try:
-                path.parent.mkdir(parents=True, exist_ok=True)
+                path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create {path.parent}: {exc.strerror}; pass --db") from exc
+            # The store copies the ledgers' data: its file, WAL and temp files are private to the user
+            # (0600) whatever the umask, as the ledgers themselves often are. Files made later by this
+            # process without an explicit mode are private too.
+            os.umask(os.umask(0) | 0o077)
         store = cls(connect(path, wait), path, settings)
         store.configure()
         store.migrate()
