@@ -188,6 +188,10 @@ class PackwatchApp(ControlKeys, App[None]):
 
     def on_overview_ready(self, message: OverviewReady) -> None:
         self._report_catch_up(message.catch_up)
+        if self.live and self._changes.stale():
+            # A missing ledger's folder appeared: watch it now, not at the next slow tick a minute later.
+            self._changes = ledger_changes(self.settings)
+            self._watch_files()
         if message.overview is None:
             return
         self.overview = message.overview

@@ -57,7 +57,7 @@ def local_timezone() -> str:
 class PriceOverride(BaseModel):
     """USD per million tokens, for a model genai-prices does not know (or priced differently)."""
 
-    model_config = {"use_attribute_docstrings": True}
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     input_mtok: float = Field(ge=0, allow_inf_nan=False)
     """Uncached input tokens."""
@@ -72,7 +72,7 @@ class PriceOverride(BaseModel):
 class Budget(BaseModel):
     """Spending limits in USD for one scope (``all`` or a provider)."""
 
-    model_config = {"use_attribute_docstrings": True}
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Per local day."""
@@ -86,7 +86,7 @@ SourceSwitch = bool | Literal["auto"]
 class Sources(BaseModel):
     """Other agents' own logs, read beside the ledgers. ``auto``: when their folder exists."""
 
-    model_config = {"use_attribute_docstrings": True}
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     claude_code: SourceSwitch = "auto"
     """Claude Code's session logs (``projects/**/*.jsonl``): true, false or auto."""
@@ -110,7 +110,7 @@ class Sources(BaseModel):
 class ProbeEndpoint(BaseModel):
     """One provider's health probe. Setting ``url`` alone (no key) probes without credentials."""
 
-    model_config = {"use_attribute_docstrings": True}
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     url: str | None = None
     """The URL to GET; default: the provider's model-list endpoint."""
@@ -125,7 +125,7 @@ class ProbeEndpoint(BaseModel):
 class ProbeSettings(BaseModel):
     """Provider health probes. Nothing is probed without a key or an explicit endpoint."""
 
-    model_config = {"use_attribute_docstrings": True}
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     interval: float = Field(default=60.0, ge=1)
     """Seconds between probes of a healthy provider."""
@@ -146,7 +146,9 @@ class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
     model_config = SettingsConfigDict(
-        env_prefix="PACKWATCH_", env_nested_delimiter="__", extra="ignore", validate_default=True,
+        # extra="forbid": a typo'd key in the config file ([budgts]) is an error, not silently nothing;
+        # environment variables that name no setting are never read, so they cannot trip it.
+        env_prefix="PACKWATCH_", env_nested_delimiter="__", extra="forbid", validate_default=True,
         use_attribute_docstrings=True,
     )
 

@@ -4,6 +4,7 @@ ledgers. Every failure a user can cause ends in one line that says what to do.""
 from __future__ import annotations
 
 import argparse
+import difflib
 import sys
 
 from pydantic import ValidationError
@@ -26,9 +27,27 @@ def settings_of(args: argparse.Namespace) -> Settings:
     except ValidationError as exc:
         err = exc.errors()[0]
         where = ".".join(str(x) for x in err["loc"])
+        if err["type"] == "extra_forbidden":
+            raise UsageError(f"unknown setting {where} in the config file{_did_you_mean(err['loc'])}; "
+                             "`packwatch config` lists them all") from None
         raise UsageError(f"bad setting {where}: {err['msg']}; fix the config file or flag") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the config: {exc}") from None
+
+
+def _did_you_mean(loc: tuple) -> str:
+    """`` (did you mean budgets?)`` for a misspelt top-level or section key."""
+    from pydantic import BaseModel
+
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        if not (isinstance(annotation, type) and issubclass(annotation, BaseModel)):
+            return ""
+        model = annotation
+    close = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
 
 
 def scope_of(args: argparse.Namespace) -> AgentScope:

@@ -51,9 +51,14 @@ MUTATING_TOOLS = frozenset({
 def _follower() -> ControlFollower:
     """Controls from ``PACKWATCH_CONTROL_DIR``, else beside packwatch's first ledger; usage priced
     and dated with packwatch's settings (overrides, aliases, time zone), as the dashboard does."""
-    from ..settings import load_settings
+    from ..settings import Settings, load_settings
 
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except Exception as exc:  # a broken config file must not stop the agent: say so, use the defaults
+        logger.error("packwatch: the config file cannot be read (%s); using the default ledger folder", exc)
+        settings = Settings.model_construct(**{n: f.get_default(call_default_factory=True)
+                                               for n, f in Settings.model_fields.items()})
     folder = os.environ.get("PACKWATCH_CONTROL_DIR")
     return ControlFollower(Path(folder).expanduser() if folder else settings.control_dir, agent="code-puppy",
                            settings=settings)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from textual.widgets import DataTable, Input, Label, Select, Static
 
+from dashboard.app import PackwatchApp
 from dashboard.screens.empty import EmptyScreen
 from dashboard.screens.export import ExportModal
 from dashboard.screens.help import HelpModal
@@ -20,6 +21,7 @@ from tests.support.pilot import (
     WIDE,
     append_request,
     control_file,
+    frozen_clock,
     header_text,
     ledger_cost_by_provider,
     make_app,
@@ -505,3 +507,17 @@ async def test_events_screen_filters_and_searches(probed_settings: Settings) -> 
         await pilot.press("escape")
         await wait_until(pilot, lambda: screen.shown > shown and len(column(1)) > 1)
         assert screen.query_one(Input).value == "" and screen.query_one("#filter-kind", Select).value == Select.NULL
+
+
+async def test_a_ledger_folder_that_appears_later_is_followed_at_once(tmp_path: Path) -> None:
+    """The agent starts after packwatch: its ledger's folder does not exist yet when the dashboard opens."""
+    ledger = tmp_path / "late" / "agent" / "usage.jsonl"
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "store.duckdb", timezone=TZ)
+    app = PackwatchApp(settings, clock=frozen_clock, live=True)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        ledger.parent.mkdir(parents=True)
+        await pilot.pause(0.5)  # the folder first, as an agent makes it; its first line a moment later
+        append_request(ledger)
+        await wait_until(pilot, lambda: app.overview is not None and app.overview.requests_today == 1,
+                         "the late ledger's line", seconds=15)
