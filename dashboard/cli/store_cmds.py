@@ -5,33 +5,27 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from collectors.agents import enabled
-from collectors.sources import catch_up_all
+from collectors.rebuild import rebuild
 from collectors.tail import discover
 from ledger.secrets import scrub
 from ledger.settings import Settings, explain
-from ledger.store import Store
 
 from .common import describe, report_missing
 
 
 def cmd_rebuild(args: argparse.Namespace, settings: Settings) -> int:
-    # Opening first proves no other process holds the store before anything is deleted.
-    Store.open(settings, wait=0.5).close()
-    for suffix in ("", ".wal"):
-        p = Path(str(settings.db) + suffix)
-        if p.exists():
-            p.unlink()
-    store = Store.open(settings)
-    try:
-        result = catch_up_all(store, settings)
-    finally:
-        store.close()
-    report_missing(result)
-    print(f"rebuilt {settings.db}: {describe(result)}")
+    done = rebuild(settings)
+    report_missing(done.result)
+    if done.corrupt is not None:
+        print(f"the old store was not readable: moved to {done.corrupt}")
+    print(f"rebuilt {settings.db}: {describe(done.result)}")
+    if done.carried:
+        shown = ", ".join(done.carried_from[:3]) + (f" and {len(done.carried_from) - 3} more"
+                                                    if len(done.carried_from) > 3 else "")
+        print(f"kept {done.carried:,} rows from files that cannot be read again: {shown}")
     return 0
 
 

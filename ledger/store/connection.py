@@ -266,7 +266,8 @@ def connect(path: Path | None, wait: float) -> duckdb.DuckDBPyConnection:
         except duckdb.IOException as exc:
             text = str(exc)
             if "not a valid DuckDB database" in text:
-                raise StoreError(f"{path} is not a packwatch store; move it away or pass --db") from exc
+                raise StoreError(f"{path} is not a packwatch store: run `packwatch rebuild` (it keeps the file "
+                                 "aside) or pass --db") from exc
             if "lock" not in text.lower():
                 raise StoreError(f"cannot open the store {path}: {text.splitlines()[0]}") from exc
             if time.monotonic() >= deadline:
@@ -275,5 +276,6 @@ def connect(path: Path | None, wait: float) -> duckdb.DuckDBPyConnection:
             time.sleep(0.1)
         except duckdb.Error as exc:
             raise StoreError(
-                f"{path} is not a packwatch store ({str(exc).splitlines()[0]}); move it away or pass --db"
+                f"{path} is not a packwatch store ({str(exc).splitlines()[0]}): run `packwatch rebuild` "
+                "(it keeps the file aside) or pass --db"
             ) from exc
