@@ -19,7 +19,7 @@ from ledger.control.reader import stamp
 from ledger.control.status import ChangeStatus, change_statuses
 from ledger.scope import EVERY_AGENT, AgentScope
 from ledger.settings import Settings
-from ledger.store import Store, StoreBusy
+from ledger.store import Store, StoreBusy, trouble
 from ledger.views.overview import Overview, controlled_overview
 
 from .sources import catch_up_all
@@ -81,6 +81,24 @@ class Refresher:
         """Catch up, then the controls if their files changed (or new events may acknowledge a change),
         then the overview when anything changed, ``force`` asks, or the last one is a minute old."""
         self.open()
+        try:
+            return self._run(force=force, with_agent_logs=with_agent_logs, scope=scope)
+        except Exception as exc:
+            failure = trouble(exc, self.settings.db)
+            if failure is None:
+                raise
+            self._drop_store()  # DuckDB invalidates a connection whose commit failed: open it anew next time
+            raise failure from None
+
+    def _drop_store(self) -> None:
+        store, self.store = self.store, None
+        self._cores_shared = False
+        try:
+            store.close()
+        except Exception:  # an invalidated connection may refuse to close cleanly; it is gone either way
+            pass
+
+    def _run(self, *, force: bool, with_agent_logs: bool, scope: AgentScope) -> Refreshed:
         store = self.store
         assert store is not None
         result = Refreshed(catch_up_all(store, self.settings, with_agent_logs=with_agent_logs))

@@ -31,7 +31,7 @@ from collectors.watch import AgentLogChanges, LedgerChanges, agent_log_changes, 
 from ledger.control.model import ControlState
 from ledger.scope import EVERY_AGENT, LEDGER_AGENT, AgentScope
 from ledger.settings import Settings, default_config_path
-from ledger.store import Store, StoreError
+from ledger.store import Store, StoreError, StoreTrouble
 from ledger.views.overview import Overview
 
 from .commands import BindingCommands
@@ -104,6 +104,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self._refreshing = False
         self._pending: bool | None = None  # a refresh asked for while one ran; True = forced
         self._reported_errors: set[str] = set()
+        self._trouble: str | None = None  # the store's last failure told (until a refresh works again)
         self._changes, self._agent_changes = ledger_changes(settings), agent_log_changes(settings)
         self.control_state: ControlState = self.refresher.controls
         """What the UI shows (set when ``ControlsReady`` arrives)."""
@@ -187,6 +188,7 @@ class PackwatchApp(ControlKeys, App[None]):
         return self.refresher.effective_settings()
 
     def on_overview_ready(self, message: OverviewReady) -> None:
+        self._trouble = None
         self._report_catch_up(message.catch_up)
         if self.live and self._changes.stale():
             # A missing ledger's folder appeared: watch it now, not at the next slow tick a minute later.
@@ -240,7 +242,11 @@ class PackwatchApp(ControlKeys, App[None]):
         worker = event.worker
         if event.state == WorkerState.ERROR:
             error = worker.error
-            if isinstance(error, StoreError):
+            if isinstance(error, StoreTrouble):  # a full disk: said once; refreshes go on and reopen it
+                if str(error) != self._trouble:
+                    self._trouble = str(error)
+                    self.notify(str(error), severity="error", timeout=15)
+            elif isinstance(error, StoreError):
                 self.store_problem = str(error)
                 self.notify(f"{error}", severity="error", timeout=15)
                 self._show_empty(str(error))

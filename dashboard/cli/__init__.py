@@ -6,6 +6,7 @@ so they start fast and run where Textual is not installed. Exit codes: 0 ok, 2 b
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 from .parser import build_parser
@@ -26,7 +27,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ledger.store import StoreError
+    from ledger.store import StoreError, trouble
 
     from .common import UsageError, settings_of, warn
 
@@ -44,6 +45,17 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:  # never a traceback for a user: one line, and how to see more
+        explained = trouble(exc, getattr(args, "db", None))
+        if os.environ.get("PACKWATCH_DEBUG") and explained is None:
+            raise
+        warn(str(explained) if explained else _unexpected(exc))
+        return 1
+
+
+def _unexpected(exc: Exception) -> str:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    return f"unexpected {type(exc).__name__}: {first} (set PACKWATCH_DEBUG=1 to see where; please report it)"
 
 
 if __name__ == "__main__":

@@ -7,13 +7,13 @@ import datetime as dt
 
 from collectors import probes
 from collectors.agents import enabled
-from collectors.follow import follow
+from collectors.follow import Keeper, follow
 from collectors.sources import catch_up_all
 from collectors.tail import CatchUp
 from ledger.settings import Settings
-from ledger.store import Store
+from ledger.store import Store, StoreTrouble
 
-from .common import describe, report_missing
+from .common import describe, report_missing, warn
 
 
 def _stamp() -> str:
@@ -22,19 +22,21 @@ def _stamp() -> str:
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     targets = probes.plan(settings.probes)
-    store = Store.open(settings)
-    try:
-        if args.once:
-            return _once(store, settings, targets)
-        stop_probes = _start_probes(store, settings, targets) if targets else None
+    if args.once:
+        store = Store.open(settings)
         try:
-            _follow(store, settings)
+            return _once(store, settings, targets)
         finally:
-            if stop_probes is not None:
-                stop_probes.set()
-        return 0
+            store.close()
+    keeper = Keeper(settings)
+    stop_probes = _start_probes(keeper, settings, targets) if targets else None
+    try:
+        _follow(keeper, settings)
     finally:
-        store.close()
+        if stop_probes is not None:
+            stop_probes.set()
+        keeper.close()
+    return 0
 
 
 def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -> int:
@@ -48,11 +50,12 @@ def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -
     return 0
 
 
-def _start_probes(store: Store, settings: Settings, targets: list[probes.ProbeTarget]):
+def _start_probes(keeper: Keeper, settings: Settings, targets: list[probes.ProbeTarget]):
     print(f"probing {', '.join(t.provider for t in targets)} every {settings.probes.interval:g} s", flush=True)
 
     def on_probes(outcomes: list[probes.ProbeResult]) -> None:
-        store.record_probes([r.row() for r in outcomes])
+        if keeper.store is not None:  # while the store is away (a full disk), probes are not kept
+            keeper.store.record_probes([r.row() for r in outcomes])
         failed = [r for r in outcomes if r.error_class]
         if failed:
             print(f"{_stamp()} probes: {probes.describe(failed)}", flush=True)
@@ -60,12 +63,15 @@ def _start_probes(store: Store, settings: Settings, targets: list[probes.ProbeTa
     return probes.start_in_thread(targets, settings.probes, on_probes)
 
 
-def _follow(store: Store, settings: Settings) -> None:
+def _follow(keeper: Keeper, settings: Settings) -> None:
     def on_batch(result: CatchUp) -> None:
         report_missing(result)
         print(f"{_stamp()} {describe(result)}", flush=True)
 
+    def on_trouble(failure: StoreTrouble) -> None:
+        warn(str(failure))
+
     logs = [str(root) for log in enabled(settings) for root in log.roots if root.is_dir()]
     print(f"following {', '.join(map(str, [*settings.ledgers, *logs]))} into {settings.db} (Ctrl-C stops)",
           flush=True)
-    follow(store, settings, on_batch, poll=max(settings.poll_interval, 1.0))
+    follow(keeper, on_batch, on_trouble=on_trouble, poll=max(settings.poll_interval, 1.0))

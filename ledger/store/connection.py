@@ -41,6 +41,32 @@ class StoreBusy(StoreError):
         self.pid = pid
 
 
+class StoreTrouble(StoreError):
+    """The store failed under us (a full disk, a read-only or vanished folder): what was committed is
+    kept, and once the cause is gone the store is opened again and reading resumes where it stopped."""
+
+
+_TROUBLES = (
+    ("no space left on device", "the disk holding {db} is full: what was read is kept; free some space and "
+                                "packwatch resumes where it stopped"),
+    ("database has been invalidated", "the store {db} stopped after an earlier error (a full disk?); free "
+                                      "space and packwatch reopens it"),
+    ("read-only file system", "cannot write the store {db}: its file system is read-only; pass --db"),
+    ("permission denied", "cannot write the store {db}: permission denied; fix its permissions or pass --db"),
+)
+
+
+def trouble(exc: BaseException, db: Path | None) -> StoreTrouble | None:
+    """A DuckDB failure a user can act on, as one line; None for anything else."""
+    if not isinstance(exc, duckdb.Error):
+        return None
+    text = str(exc).lower()
+    for needle, message in _TROUBLES:
+        if needle in text:
+            return StoreTrouble(message.format(db=db or "in memory"))
+    return None
+
+
 @dataclass
 class Source:
     """What the store knows about one file generation it reads."""

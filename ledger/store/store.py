@@ -14,14 +14,17 @@ from .connection import (
     Source,
     StoreBusy,
     StoreError,
+    StoreTrouble,
     connect,
     first,
+    trouble,
 )
 from .ingest import ingest
 from .prices import refresh_prices
 from .rollup import refresh_rollup, settle
 
-__all__ = ["HEAD_BYTES", "Ingested", "Source", "Store", "StoreBusy", "StoreError", "first"]
+__all__ = ["HEAD_BYTES", "Ingested", "Source", "Store", "StoreBusy", "StoreError", "StoreTrouble", "first",
+           "trouble"]
 
 
 class Store(Connection):
