@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint screenshots clean clis
+.PHONY: demo test bench lint screenshots clean clis torture
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -19,6 +19,12 @@ test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+# The long fault-injection run: TORTURE_SEEDS random runs of TORTURE_STEPS steps each (CI runs 3 short ones).
+TORTURE_SEEDS ?= 20
+TORTURE_STEPS ?= 200
+torture: $(STAMP)
+	TORTURE_SEEDS=$(TORTURE_SEEDS) TORTURE_STEPS=$(TORTURE_STEPS) $(BIN)/python -m pytest -q -m torture tests/torture
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py

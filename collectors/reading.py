@@ -11,7 +11,7 @@ from pathlib import Path
 import polars as pl
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
-from ledger.store.files import fingerprint, pread, same_start
+from ledger.store.files import fingerprint, fingerprinted_length, pread, same_start
 from ledger.store.ingest import add_events
 from ledger.store.rewrite import ingest_rewritten
 
@@ -119,15 +119,18 @@ def read_new(store: Store, source: Source, path: Path, earlier: list[int] | None
         head = _head(fd)
         if st.st_size == source.offset and not earlier and not _rewritten(source, st, head):
             return Ingested()  # nothing new: most files, most of the time
-        rewrite = _rewritten(source, st, head) or _tail_changed(fd, source) or bool(earlier)
+        # A source that replaced others (an editor's save) is read as a rewrite of them until one read of
+        # it has completed (its tail is kept then): a read cut short by a kill must not count their lines.
+        rewrite = (_rewritten(source, st, head) or _tail_changed(fd, source) or bool(earlier)
+                   or (bool(source.replaces) and not source.tail))
         start = 0 if rewrite else source.offset
         end = _complete_end(fd, start, st.st_size)
         via = _by_descriptor(fd, path)
+        lineage = list(dict.fromkeys([*(earlier or []), *source.replaces]))  # files this one replaced
         if source.kind == errorlog.KIND:
-            again = [*(earlier or []), source.id] if rewrite else []
-            got = _read_error_log(store, source, via, start, end, head, again)
+            got = _read_error_log(store, source, via, start, end, head, [*lineage, source.id] if rewrite else [])
         elif rewrite:
-            got = ingest_rewritten(store, source, via, end, head, earlier or [])
+            got = ingest_rewritten(store, source, via, end, head, lineage)
         else:
             got = store.ingest(source, via, start, end, head)
         _keep_tail(store, source, fd)
@@ -139,9 +142,10 @@ def read_new(store: Store, source: Source, path: Path, earlier: list[int] | None
 def _tail_changed(fd: int, source: Source) -> bool:
     """Whether the bytes before the offset are no longer the ones read there: a file rewritten (say,
     truncated and appended to) past its old size, which its size alone does not show."""
-    if not source.tail or source.offset < source.tail[0]:
+    n = fingerprinted_length(source.tail)
+    if not n or source.offset < n:
         return False
-    return not same_start(source.tail, os.pread(fd, source.tail[0], source.offset - source.tail[0]))
+    return not same_start(source.tail, os.pread(fd, n, source.offset - n))
 
 
 def _keep_tail(store: Store, source: Source, fd: int) -> None:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
-from ledger.store.files import same_start
+from ledger.store.files import fingerprinted_length, same_start
 
 from .reading import LEDGER_GLOB, discover, open_regular, pending, read_new
 
@@ -85,20 +85,43 @@ def _generation_number(path: Path) -> int:
     return int(m.group(2).rsplit(".", 1)[1]) if m else 0
 
 
-def _same_file(src: Source, st: os.stat_result, head: bytes) -> bool:
-    """The same file generation: its device and inode, and (inodes are reused) its first bytes."""
-    if (src.dev, src.inode) != (st.st_dev, st.st_ino):
+@dataclass
+class _Seen:
+    """A file as one look saw it: its stat and first bytes, and its bytes before an offset on demand."""
+
+    path: Path
+    st: os.stat_result
+    head: bytes
+
+    def before(self, offset: int, count: int) -> bytes:
+        try:
+            fd, _ = open_regular(self.path)
+        except OSError:
+            return b""
+        try:
+            return os.pread(fd, count, offset - count)
+        finally:
+            os.close(fd)
+
+
+def _same_file(src: Source, seen: _Seen) -> bool:
+    """The same file generation: its device and inode, its first bytes, and the bytes last read before
+    its offset (inodes are reused: an editor's save can get the inode the file it replaced had)."""
+    if (src.dev, src.inode) != (seen.st.st_dev, seen.st.st_ino) or not same_start(src.head, seen.head):
         return False
-    return same_start(src.head, head)
+    n = fingerprinted_length(src.tail)
+    if n and seen.st.st_size >= src.offset >= n:
+        return same_start(src.tail, seen.before(src.offset, n))
+    return True
 
 
-def _stat_head(path: Path) -> tuple[os.stat_result, bytes] | None:
+def _stat_head(path: Path) -> _Seen | None:
     try:
         fd, st = open_regular(path)
     except OSError:
         return None
     try:
-        return st, os.pread(fd, HEAD_BYTES, 0)
+        return _Seen(path, st, os.pread(fd, HEAD_BYTES, 0))
     finally:
         os.close(fd)
 
@@ -109,6 +132,9 @@ class _Pass:
     def __init__(self, store: Store, kind: str, known: dict[str, Source], result: CatchUp) -> None:
         self.store, self.kind, self.known, self.result = store, kind, known, result
         self._all: list[Source] | None = None  # every source of the kind, retired ones too, when needed
+        self.moved: set[Path] = set()
+        """Ledgers seen rotating in this pass: their unknown generations are looked for."""
+        self.scanned: set[Path] = set()
 
     def everything(self) -> list[Source]:
         if self._all is None:
@@ -121,31 +147,34 @@ class _Pass:
 
     def file(self, path: Path) -> None:
         """A configured file: its source's new lines, after any generations that rotated away."""
-        found = _stat_head(path)
-        if found is None:
+        seen = _stat_head(path)
+        if seen is None:
             return
-        st, head = found
+        st, head = seen.st, seen.head
         src = self.known.get(str(path))
         gone: Source | None = None
-        rotated = src is not None and not _same_file(src, st, head)
+        rotated = src is not None and not _same_file(src, seen)
         if rotated:
             gone = self.follow(src)
             src = None
         if src is None:
-            src = self.rename(path, st, head)
+            src = self.rename(path, seen)
+        # A file that replaced the one we read (an editor's save) may hold its lines again, here or in a
+        # generation rotated since: those are read as rewrites of it, counting only what it did not have.
+        earlier = [gone.id, *gone.replaces] if gone is not None else None
         if src is None:
             if rotated or not any(base_of(Path(s.path)) == path for s in self.everything()):
-                self.generations(path)  # rotated generations not seen yet (or, at first sight, history)
-            src = self.store.add_source(self.kind, str(path), st.st_dev, st.st_ino, head)
+                self.generations(path, earlier)  # rotated generations not seen yet (or, at first sight, history)
+            src = self.store.add_source(self.kind, str(path), st.st_dev, st.st_ino, head, earlier)
             self.known[str(path)] = src
             self.everything().append(src)
-        self.read(src, path, [gone.id] if gone is not None and gone.lines else None)
+        self.read(src, path, earlier)
 
-    def rename(self, path: Path, st: os.stat_result, head: bytes) -> Source | None:
+    def rename(self, path: Path, seen: _Seen) -> Source | None:
         """A source this file already has under another name (spelled differently before, or renamed
         back): it keeps its offset, under the new name."""
         for src in self.everything():
-            if src.path != str(path) and _same_file(src, st, head):
+            if src.path != str(path) and _same_file(src, seen):
                 self.store.update_source(src, path=str(path), active=True)
                 self.known.pop(src.path, None)
                 self.known[str(path)] = src
@@ -157,47 +186,50 @@ class _Pass:
         on there (and retired once quiet); not found, it is retired and returned (it was replaced or
         deleted, so a new file at its path is read as a rewrite of it)."""
         base = base_of(Path(src.path))
+        self.moved.add(base)
         for candidate in self._siblings(base):
             found = _stat_head(candidate)
-            if found is not None and _same_file(src, *found):
+            if found is not None and _same_file(src, found):
                 if str(candidate) != src.path:
                     self.known.pop(src.path, None)
                     self.store.update_source(src, path=str(candidate))
                     self.known[src.path] = src
                 self.read(src, candidate)
-                self._retire_if_quiet(src, found[0])
+                self._retire_if_quiet(src, found.st)
                 return None
         self.store.update_source(src, active=False)
         self.known.pop(src.path, None)
         return src
 
-    def generations(self, path: Path) -> None:
-        """Rotated generations of ``path`` no source has read: each read whole, oldest first."""
+    def generations(self, path: Path, earlier: list[int] | None = None) -> None:
+        """Rotated generations of ``path`` no source has read: each read whole, oldest first (as rewrites
+        of ``earlier``, when a file they may copy was replaced)."""
+        self.scanned.add(path)
         for candidate in sorted(self._siblings(path), key=_generation_number, reverse=True):
             if candidate == path or not _GENERATION.match(candidate.name):
                 continue
             found = _stat_head(candidate)
             if found is None:
                 continue
-            st, head = found
-            if any(_same_file(s, st, head) for s in self.everything()):
+            st, head = found.st, found.head
+            if any(_same_file(s, found) for s in self.everything()):
                 continue
-            src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head)
+            src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head, earlier)
             self.known[src.path] = src
             self.everything().append(src)
-            self.read(src, candidate)
+            self.read(src, candidate, earlier)
             self._retire_if_quiet(src, st)
 
     def rotated(self, src: Source) -> None:
         """A rotated generation still watched: its late lines, then retire it once quiet."""
         path = Path(src.path)
         found = _stat_head(path)
-        if found is None or not _same_file(src, *found):
+        if found is None or not _same_file(src, found):
             self.follow(src)
             return
-        if found[0].st_size > src.offset:
+        if found.st.st_size > src.offset:
             self.read(src, path)
-        self._retire_if_quiet(src, found[0])
+        self._retire_if_quiet(src, found.st)
 
     def _retire_if_quiet(self, src: Source, st: os.stat_result) -> None:
         if time.time() - st.st_mtime > ROTATED_GRACE_S and src.offset >= st.st_size and src.active:
@@ -236,6 +268,8 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
             one.file(path)
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
+    for base in one.moved - one.scanned:  # rotated away and not recreated yet: generations may have come
+        one.generations(base)
     if result.rows and kind == "usage":
         store.settle(mark)
     return result

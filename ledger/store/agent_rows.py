@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import polars as pl
 
 from .connection import Connection, Source, first
-from .files import fingerprint
+from .files import fingerprint, first_line
 
 
 @dataclass(slots=True)
@@ -211,7 +211,7 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
     con = store.con
     reads = pl.DataFrame(
         {"id": [r.source.id for r in batch.reads], "end": [r.end for r in batch.reads],
-         "head": [fingerprint(r.head) for r in batch.reads], "lines": [r.rows for r in batch.reads],
+         "head": [fingerprint(first_line(r.head)) for r in batch.reads], "lines": [r.rows for r in batch.reads],
          "rejected": [r.rejected for r in batch.reads],
          "state": [json.dumps(r.state) if r.state is not None else None for r in batch.reads]},
         schema={"id": pl.Int32, "end": pl.UInt64, "head": pl.Binary, "lines": pl.UInt64,
@@ -253,7 +253,7 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
         con.unregister("pw_agent_rows")
         con.unregister("pw_agent_reads")
     for r in batch.reads:
-        r.source.offset, r.source.head = r.end, fingerprint(r.head)
+        r.source.offset, r.source.head = r.end, fingerprint(first_line(r.head))
         r.source.lines += r.rows
         r.source.rejected += r.rejected
     return done

@@ -14,17 +14,19 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from ..secrets import PREFILTER_SQL, scrub
 from ..settings import Settings
-from .files import fingerprint
+from .files import fingerprint, first_line
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
-HEAD_BYTES = 64
+HEAD_BYTES = 4096
+"""A file is known by its first line (up to this many bytes): files that share their first 64 bytes are
+common (a ledger's lines all begin alike), their first lines are not."""
 
 
 class StoreError(Exception):
@@ -83,6 +85,8 @@ class Source:
     active: bool
     tail: bytes = b""
     """The last bytes before ``offset`` as read: a file whose bytes there changed was rewritten."""
+    replaces: list[int] = field(default_factory=list)
+    """Sources whose file this one replaced (an editor's save), and theirs: its lines may be theirs."""
 
 
 @dataclass
@@ -103,11 +107,11 @@ def first(result: duckdb.DuckDBPyConnection) -> tuple | None:
 
 
 _LOCK_PID = re.compile(r"PID (\d+)")
-_SOURCE_COLUMNS = 'id, kind, path, dev, inode, head, "offset", lines, rejected, active, tail'
+_SOURCE_COLUMNS = 'id, kind, path, dev, inode, head, "offset", lines, rejected, active, tail, replaces'
 
 
 def _source(row: tuple) -> Source:
-    return Source(*row[:5], bytes(row[5] or b""), *row[6:10], bytes(row[10] or b""))
+    return Source(*row[:5], bytes(row[5] or b""), *row[6:10], bytes(row[10] or b""), list(row[11] or []))
 
 
 class Connection:
@@ -234,15 +238,16 @@ class Connection:
             out.setdefault(r[1], {})[r[2]] = _source(r)
         return out
 
-    def add_source(self, kind: str, path: str, dev: int, inode: int, head: bytes) -> Source:
+    def add_source(self, kind: str, path: str, dev: int, inode: int, head: bytes,
+                   replaces: list[int] | None = None) -> Source:
         """A new file generation; ``head`` (its first bytes) is kept as a fingerprint only."""
-        head = fingerprint(head)
+        head = fingerprint(first_line(head))
         row = first(self.con.execute(
-            """INSERT INTO sources (kind, path, dev, inode, head) VALUES (?, ?, ?, ?, ?)
+            """INSERT INTO sources (kind, path, dev, inode, head, replaces) VALUES (?, ?, ?, ?, ?, ?)
                RETURNING id""",
-            [kind, path, dev, inode, head],
+            [kind, path, dev, inode, head, replaces or None],
         ))
-        return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True, b"")
+        return Source(row[0], kind, path, dev, inode, head, 0, 0, 0, True, b"", list(replaces or []))
 
     def update_source(self, source: Source, **fields: object) -> None:
         """Set fields outside an ingest (a rotated file's new path, retirement, a restart)."""
@@ -255,7 +260,7 @@ class Connection:
 
     def advance(self, source: Source, end: int, head: bytes, rows: int, rejected: int) -> None:
         """Move ``source``'s offset to ``end``, inside the transaction that stored its rows."""
-        head = fingerprint(head)
+        head = fingerprint(first_line(head))
         self.con.execute(
             """UPDATE sources SET "offset" = ?, head = ?, lines = lines + ?, rejected = rejected + ?,
                updated_at = now() WHERE id = ?""",

@@ -62,14 +62,25 @@ def chunks(path: Path, start: int, end: int, size: int) -> Iterator[tuple[int, i
         os.close(fd)
 
 
+def first_line(data: bytes) -> bytes:
+    """The first line of ``data`` (a file's first bytes), with its newline; all of it when it has none."""
+    nl = data.find(b"\n")
+    return data[: nl + 1] if nl >= 0 else data
+
+
 def fingerprint(data: bytes) -> bytes:
-    """What the store keeps of a file's first (or last-read) bytes: their length and a digest, never
-    the bytes themselves (a ledger's first line may hold a secret)."""
-    return bytes([len(data)]) + hashlib.blake2b(data, digest_size=16).digest() if data else b""
+    """What the store keeps of a file's first line (or its last-read bytes): their length and a digest,
+    never the bytes themselves (a ledger's first line may hold a secret)."""
+    return len(data).to_bytes(2, "big") + hashlib.blake2b(data, digest_size=16).digest() if data else b""
+
+
+def fingerprinted_length(known: bytes) -> int:
+    return int.from_bytes(known[:2], "big") if known else 0
 
 
 def same_start(known: bytes, data: bytes) -> bool:
     """Whether ``data`` begins with the bytes ``known`` is the fingerprint of (no fingerprint: yes)."""
     if not known:
         return True
-    return fingerprint(data[: known[0]]) == known
+    n = fingerprinted_length(known)
+    return len(data) >= n and fingerprint(data[:n]) == known

@@ -276,7 +276,8 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
     return offsets, texts, rejects
 
 
-def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: int) -> tuple[list[tuple], bool]:
+def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: int, *,
+                       duplicates: bool = True) -> tuple[list[tuple], bool]:
     """Parse the lines of ``data`` (file offset ``base``) once into the temp table ``pw_checked``: every line
     with its offset and, for a line that is not a record, the reason. Returns the lines rejected before
     parsing (too long, not UTF-8) and whether ``pw_checked`` was made (the caller drops it)."""
@@ -306,7 +307,8 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
             ), checked AS (
                 SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
             )
-            SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql}) AS reason) FROM checked""")
+            SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
+            FROM checked""")
     finally:
         store.con.unregister("pw_lines")
     store.scrub_rows("pw_checked", fmt.text_column)

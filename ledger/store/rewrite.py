@@ -10,8 +10,12 @@ be taken for one, which agents do not write.
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
+import duckdb
+
+from ..secrets import scrub
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
 from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked
@@ -47,44 +51,82 @@ def ingest_rewritten(store: Connection, source: Source, path: Path, end: int, he
 
 def _new_lines(store: Connection, fmt: LineFormat, data: bytes, base: int, source: Source, earlier: list[int],
                mark: int) -> Ingested:
-    rejects, checked = lines_into_checked(store, fmt, data, base)
+    rejects, checked = lines_into_checked(store, fmt, data, base, duplicates=False)
     rows = 0
     if checked:
         try:
-            rows = _insert_unseen(store, fmt, source.id, earlier, mark)
-            rejects += bad_lines(store.con)
+            rows, repeated = _insert_unseen(store, fmt, source.id, earlier, mark)
+            rejects += bad_lines(store.con) + repeated
         finally:
-            store.con.execute("DROP TABLE IF EXISTS pw_checked")
-            store.con.execute("DROP TABLE IF EXISTS pw_candidates")
+            for table in ("pw_checked", "pw_candidates", "pw_numbered"):
+                store.con.execute(f"DROP TABLE IF EXISTS {table}")
+    rejects = _not_rejected_before(store, rejects, source.id, [e for e in earlier if e != source.id])
     store.add_rejects([(source.id, *r) for r in rejects])
     return Ingested(rows, len(rejects))
 
 
-def _insert_unseen(store: Connection, fmt: LineFormat, source_id: int, earlier: list[int], mark: int) -> int:
-    """Insert the checked good lines whose (record, occurrence) pair no earlier row holds."""
+def _not_rejected_before(store: Connection, rejects: list[tuple], source_id: int, earlier: list[int]) -> list[tuple]:
+    """The rejected lines not already rejected from this file before it was rewritten: a bad line is
+    counted once too. In the same file a surviving line kept its offset; from a file this one replaced,
+    the same reason and excerpt count occurrence by occurrence."""
+    if not rejects:
+        return rejects
+    known = store.settings.secrets()
+    rows = store.con.execute("SELECT source_id, line_offset, reason, excerpt FROM rejected "
+                             "WHERE source_id IN (SELECT unnest($ids))", {"ids": [source_id, *earlier]}).fetchall()
+    here = {(o, r, e) for s, o, r, e in rows if s == source_id}
+    elsewhere = Counter((r, e) for s, _, r, e in rows if s != source_id)
+    fresh = []
+    for offset, size, reason, excerpt in rejects:
+        clean = scrub(excerpt, known)
+        if (offset, reason, clean) in here:
+            continue
+        if elsewhere[(reason, clean)] > 0:
+            elsewhere[(reason, clean)] -= 1
+            continue
+        fresh.append((offset, size, reason, excerpt))
+    return fresh
+
+
+def _insert_unseen(store: Connection, fmt: LineFormat, source_id: int, earlier: list[int],
+                   mark: int) -> tuple[int, list[tuple]]:
+    """Insert the checked good lines whose (record, occurrence) pair no earlier row holds; of those, a
+    line repeating a request id already counted is returned as rejected instead."""
     con = store.con
     columns = fmt.insert_sql[fmt.insert_sql.index("(") + 1: fmt.insert_sql.rindex(")")]
     identity = IDENTITY[fmt.table]
-    con.execute(f"CREATE OR REPLACE TEMP TABLE pw_candidates AS SELECT *, 0::UBIGINT AS line_offset "
-                f"FROM {fmt.table} WHERE false")
-    con.execute(f"""INSERT INTO pw_candidates ({columns}, line_offset)
-        SELECT {source_id}, {fmt.projection_sql}, line_offset FROM pw_checked WHERE reason IS NULL""")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE pw_candidates AS SELECT *, 0::UBIGINT AS line_offset, "
+                f"''::VARCHAR AS line FROM {fmt.table} WHERE false")
+    con.execute(f"""INSERT INTO pw_candidates ({columns}, line_offset, line)
+        SELECT {source_id}, {fmt.projection_sql}, line_offset, line FROM pw_checked WHERE reason IS NULL""")
     con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_numbered AS
         SELECT c.*, c.pw_h_local AS pw_h, coalesce(s.n, 0) + c.pw_k_local AS pw_k FROM (
             SELECT *, hash({identity}) AS pw_h_local,
                    row_number() OVER (PARTITION BY hash({identity}) ORDER BY line_offset) AS pw_k_local
             FROM pw_candidates) c
         LEFT JOIN pw_seen s ON s.pw_h = c.pw_h_local""")
-    try:
-        inserted = con.execute(f"""INSERT INTO {fmt.table} ({columns})
-            SELECT {columns} FROM pw_numbered n
-            ANTI JOIN (
-                SELECT hash({identity}) AS pw_h, row_number() OVER (PARTITION BY hash({identity})) AS pw_k
-                FROM {fmt.table} WHERE source_id IN (SELECT unnest($earlier)) AND rowid <= $mark) o
-            USING (pw_h, pw_k)
-            ORDER BY line_offset""", {"earlier": earlier, "mark": mark}).fetchall()[0][0]
-        con.execute("""INSERT INTO pw_seen SELECT pw_h, max(pw_k) FROM pw_numbered GROUP BY 1""")
-        con.execute("CREATE OR REPLACE TEMP TABLE pw_seen AS SELECT pw_h, max(n) AS n FROM pw_seen GROUP BY 1")
-    finally:
-        con.execute("DROP TABLE IF EXISTS pw_numbered")
-    return inserted
+    con.execute("INSERT INTO pw_seen SELECT pw_h, max(pw_k) FROM pw_numbered GROUP BY 1")
+    con.execute("CREATE OR REPLACE TEMP TABLE pw_seen AS SELECT pw_h, max(n) AS n FROM pw_seen GROUP BY 1")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_numbered AS SELECT n.* FROM pw_numbered n
+        ANTI JOIN (
+            SELECT hash({identity}) AS pw_h, row_number() OVER (PARTITION BY hash({identity})) AS pw_k
+            FROM {fmt.table} WHERE source_id IN (SELECT unnest($earlier)) AND rowid <= $mark) o
+        USING (pw_h, pw_k)""", {"earlier": earlier, "mark": mark})
+    repeated = _repeated_request_ids(con) if fmt.table == "usage" else []
+    inserted = con.execute(f"""INSERT INTO {fmt.table} ({columns})
+        SELECT {columns} FROM pw_numbered ORDER BY line_offset""").fetchall()[0][0]
+    return inserted, repeated
+
+
+def _repeated_request_ids(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """Take out of ``pw_numbered`` the new lines whose request id is already counted (or comes twice):
+    returned as rejected lines."""
+    con.execute("""CREATE OR REPLACE TEMP TABLE pw_numbered AS SELECT *,
+        request_id IS NOT NULL AND (
+            row_number() OVER (PARTITION BY request_id ORDER BY line_offset) > 1
+            OR request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL))
+        AS pw_repeat FROM pw_numbered""")
+    repeated = con.execute("""SELECT line_offset, octet_length(encode(line)), 'duplicate request_id (counted once)',
+        left(line, 160) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""").fetchall()
+    con.execute("DELETE FROM pw_numbered WHERE pw_repeat")
+    return repeated

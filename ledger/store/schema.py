@@ -156,6 +156,7 @@ MIGRATIONS: dict[int, str] = {
     # from now on, never as the bytes themselves (a first line may hold a secret): old heads go.
     7: """
     ALTER TABLE sources ADD COLUMN tail BLOB;
+    ALTER TABLE sources ADD COLUMN replaces INTEGER[];  -- sources whose file this one replaced
     UPDATE sources SET head = NULL;
     """,
 }
