@@ -132,8 +132,9 @@ class _Pass:
     def __init__(self, store: Store, kind: str, known: dict[str, Source], result: CatchUp) -> None:
         self.store, self.kind, self.known, self.result = store, kind, known, result
         self._all: list[Source] | None = None  # every source of the kind, retired ones too, when needed
-        self.moved: set[Path] = set()
-        """Ledgers seen rotating in this pass: their unknown generations are looked for."""
+        self.moved: dict[Path, list[int]] = {}
+        """Ledgers seen rotating in this pass: their unknown generations are looked for, as rewrites of
+        the sources that were replaced rather than rotated (an editor's save, rotated before we looked)."""
         self.scanned: set[Path] = set()
 
     def everything(self) -> list[Source]:
@@ -186,7 +187,7 @@ class _Pass:
         on there (and retired once quiet); not found, it is retired and returned (it was replaced or
         deleted, so a new file at its path is read as a rewrite of it)."""
         base = base_of(Path(src.path))
-        self.moved.add(base)
+        self.moved.setdefault(base, [])
         for candidate in self._siblings(base):
             found = _stat_head(candidate)
             if found is not None and _same_file(src, found):
@@ -199,6 +200,7 @@ class _Pass:
                 return None
         self.store.update_source(src, active=False)
         self.known.pop(src.path, None)
+        self.moved[base] += [src.id, *src.replaces]
         return src
 
     def generations(self, path: Path, earlier: list[int] | None = None) -> None:
@@ -268,8 +270,9 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
             one.file(path)
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
-    for base in one.moved - one.scanned:  # rotated away and not recreated yet: generations may have come
-        one.generations(base)
+    for base, replaced in one.moved.items():  # rotated away, not recreated yet: generations may have come
+        if base not in one.scanned:
+            one.generations(base, replaced or None)
     if result.rows and kind == "usage":
         store.settle(mark)
     return result

@@ -130,6 +130,21 @@ def rotate(ledger: Path) -> None:
     os.rename(ledger, ledger.with_name(ledger.name + ".1"))
 
 
+def test_an_edited_copy_rotated_away_before_the_next_read_counts_each_line_once(tmp_path: Path) -> None:
+    """An editor's save, then a rotation, then (with no ledger at the path yet) a read: the copy, now
+    a generation, is still read as a rewrite of the file it replaced."""
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 100))
+    assert run(tmp_path, [ledger]) == ids(0, 100)
+    edited = tmp_path / ".usage.jsonl.swp"
+    edited.write_text(numbered(0, 110))
+    os.replace(edited, ledger)
+    rotate(ledger)
+    assert run(tmp_path, [ledger]) == ids(0, 110)
+    ledger.write_text(numbered(110, 5))
+    assert run(tmp_path, [ledger]) == ids(0, 115)
+
+
 def test_eight_rotations_between_two_reads_lose_no_generation(tmp_path: Path) -> None:
     ledger = tmp_path / "usage.jsonl"
     ledger.write_text(numbered(0, 100))
