@@ -32,5 +32,5 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
         result.files += got.files
         result.errors += got.errors
     for log in enabled(settings) if with_agent_logs else []:
-        result += catch_up_log(store, log, known.get(log.parser.agent, {}))
+        result += catch_up_log(store, log, known.get(log.agent, {}))
     return result

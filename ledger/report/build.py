@@ -24,6 +24,7 @@ from .model import (
     ProviderRow,
     Report,
     SessionRow,
+    SubagentRow,
     UnpricedModel,
     cost,
 )
@@ -67,6 +68,7 @@ def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date
         ("models", lambda: [ModelRow(**r) for r in _rows(queries.by_model(cur, since, until))]),
         ("providers", lambda: [ProviderRow(**r) for r in _rows(queries.grouped(cur, "provider", since, until))]),
         ("agents", lambda: [AgentRow(**r) for r in _rows(queries.grouped(cur, "agent", since, until))]),
+        ("subagents", lambda: [SubagentRow(**r) for r in _rows(queries.grouped(cur, "subagent", since, until))]),
         ("sessions", lambda: [SessionRow(**r) for r in _rows(
             queries.grouped(cur, "session", since, until, limit=sessions_limit), ("first_seen", "last_seen"))]),
         ("unpriced", lambda: [UnpricedModel(**r) for r in queries.unpriced_models(cur, since, until).to_dicts()]),
@@ -106,6 +108,7 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
         totals=totals, prices=prices_used(settings),
         budget=BudgetUsed(**budget.model_dump()) if budget else BudgetUsed(),
         unpriced_models=got["unpriced"], providers=got["providers"], agents=got["agents"],
+        subagents=got["subagents"],
         top_sessions=sessions[:TOP_SESSIONS], sessions=sessions if by == "session" else None,
     )
     if progress:

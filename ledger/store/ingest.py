@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ..scope import LEDGER_AGENT
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
+from .schema import EVENT_AGENT, EVENT_SUBAGENT
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
@@ -58,14 +60,15 @@ USAGE = LineFormat(
     WHEN "in" < 0 OR "out" < 0 OR coalesce(cache_read, 0) < 0 OR coalesce(cache_write, 0) < 0
         THEN 'negative token count'
 END""",
+    # The ledger's ``agent`` is who inside Code Puppy made the request (a pack member): the subagent.
     insert_sql="""INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens,
     output_tokens, cache_read_tokens, cache_write_tokens, kind, session, latency_ms, cached, error,
-    status, cost_usd_given, agent, workload, request_id)""",
-    projection_sql="""
+    status, cost_usd_given, subagent, workload, request_id, agent)""",
+    projection_sql=f"""
     TRY_CAST(ts AS TIMESTAMPTZ), provider, model, "in", "out",
     coalesce(cache_read, 0), coalesce(cache_write, 0), type, session,
     CASE WHEN latency > 0 THEN latency END, cached, NULLIF(error, ''), status, cost_usd,
-    agent, workload, request_id""",
+    agent, workload, request_id, '{LEDGER_AGENT}'""",
 )
 
 # The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
@@ -78,8 +81,9 @@ EVENTS = LineFormat(
     WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
     WHEN detail IS NOT NULL AND json_type(detail) <> 'OBJECT' THEN 'detail is not an object'
 END""",
-    insert_sql="INSERT INTO events (source_id, ts, kind, agent, session, provider_raw, model, detail)",
-    projection_sql="TRY_CAST(ts AS TIMESTAMPTZ), kind, agent, session, provider, model, detail",
+    insert_sql="INSERT INTO events (source_id, ts, kind, agent, subagent, session, provider_raw, model, detail)",
+    projection_sql=f"""TRY_CAST(ts AS TIMESTAMPTZ), kind, {EVENT_AGENT.format(raw="agent")},
+    {EVENT_SUBAGENT.format(raw="agent")}, session, provider, model, detail""",
 )
 
 FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}

@@ -76,6 +76,8 @@ def _price_missing(store: Connection, new_rows: str) -> None:
     for provider, model in missing:
         rows = rate_rows(provider, model, settings.prices, settings.model_aliases)
         if rows:
-            con.executemany("INSERT INTO prices VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            columns = list(vars(rows[0]))
+            con.executemany(f"INSERT INTO prices ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
                             [tuple(vars(r).values()) for r in rows])
-        con.execute("INSERT INTO priced_keys VALUES (?, ?, ?)", [provider, model, bool(rows)])
+        con.execute("INSERT INTO priced_keys (provider, model, known, priced_provider) VALUES (?, ?, ?, ?)",
+                    [provider, model, bool(rows), rows[0].priced_provider if rows else None])
