@@ -52,7 +52,7 @@ class LogFiles:
 
     parser: LogParser
     roots: list[Path]
-    """Folders searched recursively."""
+    """Folders searched recursively (or single files, such as an export the user named)."""
     pattern: str = "*.jsonl"
     whole: bool = False
     """A JSON document (not lines), read whole again whenever its size changes; its rows must carry
@@ -84,9 +84,19 @@ class AgentLog:
 
     @property
     def roots(self) -> list[Path]:
-        """Every folder the agent's files live in (watched, and reported when missing)."""
-        folders = [r for f in self.files for r in f.roots] + [d.path.parent for d in self.databases]
-        return list(dict.fromkeys(folders))
+        """Every folder (or single file) the agent's files live in: reported when missing."""
+        return list(dict.fromkeys([r for f in self.files for r in f.roots] + [d.path.parent for d in self.databases]))
+
+    @property
+    def folders(self) -> list[Path]:
+        """The folders watched recursively for the agent's files (those that exist)."""
+        return list(dict.fromkeys(r for f in self.files for r in f.roots if r.is_dir()))
+
+    @property
+    def single_files(self) -> list[Path]:
+        """Files watched on their own (their folders are not searched): databases, named exports."""
+        named = [r for f in self.files for r in f.roots if not r.is_dir()]
+        return list(dict.fromkeys([*named, *(d.path for d in self.databases)]))
 
 
 def lines(data: bytes, base: int) -> list[tuple[int, bytes]]:

@@ -78,7 +78,7 @@ class Batcher:
 
 def found_files(files: LogFiles) -> list[Path]:
     """The files of one kind an agent has written (sorted)."""
-    found, _ = discover([r for r in files.roots if r.is_dir()], files.pattern)
+    found, _ = discover([r for r in files.roots if r.exists()], files.pattern)
     return [f for f in found if files.accept(f)] if files.accept is not None else found
 
 
@@ -91,16 +91,16 @@ def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = 
     """One pass over one agent's logs: every file brought up to its last complete line, every
     database up to its last committed row. ``known``: the agent's active sources by path."""
     result = CatchUp()
-    roots = [r for r in log.roots if r.is_dir()]
+    roots = [r for r in log.roots if r.exists()]
     if log.required:
-        result.missing += [r for r in log.roots if not r.is_dir()]
+        result.missing += [r for r in log.roots if not r.exists()]
     if not roots:
         return result
     if known is None:
         known = {s.path: s for s in store.sources(log.agent)}
     for src in known.values():
         p = Path(src.path)
-        if any(root in p.parents for root in roots) and not p.exists():
+        if any(root == p or root in p.parents for root in roots) and not p.exists():
             store.update_source(src, active=False)  # a deleted session file: its rows stay
     mark = store.mark()
     batcher = Batcher(store, log.agent, result)
