@@ -9,10 +9,12 @@
   call's identity), ``initiator`` (``sub-agent`` for a subagent's call), ``interactionType``,
   ``isByok`` and ``providerType`` (a bring-your-own-key provider's family). Copilot writes these
   on its own, with no setting.
-- Its OpenTelemetry file export, when the user turned it on (``COPILOT_OTEL_FILE_EXPORTER_PATH``,
-  or ``[sources] copilot_cli_otel_files``): JSON lines; a ``span`` named ``chat <model>`` per call
+- Its OpenTelemetry file export, when the user turned it on: ``<copilot home>/otel/*.jsonl`` (where
+  ccusage looks too), ``COPILOT_OTEL_FILE_EXPORTER_PATH``, or ``[sources] copilot_cli_otel_files``.
+  JSON lines; a ``span`` named ``chat <model>`` per call
   with ``gen_ai.usage.input_tokens`` (cached included), ``…output_tokens`` (reasoning included),
-  ``…cache_read.input_tokens``, ``…cache_creation.input_tokens``, ``…reasoning.output_tokens``,
+  ``…cache_read.input_tokens``, ``…cache_creation.input_tokens`` (or ``…cache_write.input_tokens``),
+  ``…reasoning.output_tokens``,
   ``gen_ai.response.id`` (the same id as ``apiCallId``: a call in both counts once),
   ``gen_ai.conversation.id`` (the session), ``startTime``/``endTime`` ([seconds, nanoseconds]).
   Metric lines are aggregates of the same calls: never read.
@@ -96,7 +98,9 @@ def log(settings: Settings) -> AgentLog | None:
     mode = settings.sources.copilot_cli
     if mode is False:
         return None
-    files = [LogFiles(CopilotEventsParser(), [home(settings).resolve() / "session-state"], "events.jsonl")]
+    folder = home(settings).resolve()
+    files = [LogFiles(CopilotEventsParser(), [folder / "session-state"], "events.jsonl"),
+             LogFiles(CopilotOtelParser(), [folder / "otel"], "*.jsonl")]
     for path in otel_files(settings):
         path = path.resolve()
         files.append(LogFiles(CopilotOtelParser(), [path.parent], path.name))
@@ -158,9 +162,10 @@ def _generic_problem(raw: bytes) -> str | None:
 # -- the OpenTelemetry file export -------------------------------------------------------------------
 
 _ATTRS = {
-    "input": "gen_ai.usage.input_tokens", "output": "gen_ai.usage.output_tokens",
-    "cache_read": "gen_ai.usage.cache_read.input_tokens", "cache_write": "gen_ai.usage.cache_creation.input_tokens",
-    "reasoning": "gen_ai.usage.reasoning.output_tokens",
+    "input": ("gen_ai.usage.input_tokens",), "output": ("gen_ai.usage.output_tokens",),
+    "cache_read": ("gen_ai.usage.cache_read.input_tokens",),
+    "cache_write": ("gen_ai.usage.cache_creation.input_tokens", "gen_ai.usage.cache_write.input_tokens"),
+    "reasoning": ("gen_ai.usage.reasoning.output_tokens",),
 }
 
 
@@ -188,7 +193,7 @@ class CopilotOtelParser:
             a = rec.attributes or {}
             if rec.type != "span" or a.get("gen_ai.operation.name") != "chat":
                 continue
-            counts = {k: a.get(v, 0) for k, v in _ATTRS.items()}
+            counts = {k: next((a[n] for n in names if n in a), 0) for k, names in _ATTRS.items()}
             start, end = _when(rec.startTime), _when(rec.endTime)
             if end is None or any(bad_count(c) for c in counts.values()):
                 out.rejects.append(reject(offset, raw, "a chat span without its end time or token counts"))

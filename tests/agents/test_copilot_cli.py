@@ -1,0 +1,69 @@
+"""GitHub Copilot CLI (1.0.102): packwatch's totals equal what the model server sent, field by field —
+input = prompt − cached (− cache writes), output = completion (reasoning inside it) —, read from the
+session events Copilot always writes and from its OpenTelemetry file export when it is on (the same
+calls, counted once), on the real CLI's files and on a fresh offline (bring-your-own-key) run; daily
+totals equal ``ccusage copilot daily``, which reads the OpenTelemetry export."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, run_agent, sums
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "copilot-cli"
+TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
+
+
+def sent_totals(records: list[dict]) -> dict:
+    out = dict.fromkeys(TOKENS, 0)
+    for r in records:
+        u = r["usage"]
+        cached = u.get("prompt_tokens_details", {}).get("cached_tokens", 0)
+        out["input_tokens"] += u["prompt_tokens"] - cached
+        out["output_tokens"] += u["completion_tokens"]
+        out["cache_read_tokens"] += cached
+        out["reasoning_tokens"] += u.get("completion_tokens_details", {}).get("reasoning_tokens", 0)
+    return out
+
+
+def sent() -> list[dict]:
+    return [json.loads(line) for line in (FIXTURES / "stub-sent.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("with_otel", [False, True])
+def test_each_call_once_from_events_and_the_otel_export(tmp_path: Path, with_otel: bool) -> None:
+    home = tmp_path / ".copilot"
+    shutil.copytree(FIXTURES / "session-state", home / "session-state")
+    otel = [FIXTURES / "otel.jsonl"] if with_otel else []
+    rows = read_with_packwatch(agent_settings(tmp_path, copilot_cli=True, copilot_cli_home=home,
+                                              copilot_cli_otel_files=otel))
+    assert sums(rows, *TOKENS) == sent_totals(sent())
+    assert [r["request_id"] for r in rows] == [s["id"] for s in sent()]
+    assert all(r["latency_ms"] for r in rows)
+    assert {(r["provider_raw"], r["provider"]) for r in rows} == {("openai", "openai")}  # BYOK, OpenAI's family
+
+
+def test_the_otel_export_alone(tmp_path: Path) -> None:
+    rows = read_with_packwatch(agent_settings(tmp_path, copilot_cli=True, copilot_cli_home=tmp_path / "none",
+                                              copilot_cli_otel_files=[FIXTURES / "otel.jsonl"]))
+    assert sums(rows, *TOKENS) == sent_totals(sent())
+    assert {r["session"] for r in rows} == {"10ffe5ab-347a-4760-ba9e-229ab2c87433"}
+
+
+@pytest.mark.e2e
+def test_the_real_cli_offline(tmp_path: Path) -> None:
+    run = run_agent("copilot", tmp_path)
+    otel = tmp_path / "otel.jsonl"
+    home = tmp_path / "home" / ".copilot"
+    rows = read_with_packwatch(agent_settings(tmp_path, copilot_cli=True, copilot_cli_home=home,
+                                              copilot_cli_otel_files=[otel]))
+    assert sums(rows, *TOKENS) == sent_totals(run["sent"])
+    assert len(rows) == len(run["sent"])
+    (day,) = ccusage_daily("copilot", tmp_path / "home", env={"COPILOT_OTEL_FILE_EXPORTER_PATH": str(otel)}).values()
+    ours = sums(rows, *TOKENS)
+    assert (day["inputTokens"], day["outputTokens"], day["cacheReadTokens"], day["cacheCreationTokens"]) == (
+        ours["input_tokens"], ours["output_tokens"], ours["cache_read_tokens"], ours["cache_write_tokens"])
