@@ -2,8 +2,9 @@
 
 Generates 400,000 Claude Code lines in 3,000 session files (cached in bench/data/claude/), then
 prints in one run: packwatch's cold ingest into an empty store, its catch-up with nothing new,
-and ccusage's ``daily --json --offline`` (``ccusage@17`` through npx; skipped when Node is
-missing), with the ratios, and whether both tools' daily token totals agree.
+and ccusage's ``claude daily --json --offline`` (the pinned ``ccusage@20.0.24`` that ``make clis``
+installs; skipped when it is missing), with the ratios, and whether both tools' daily token
+totals agree.
 
 A report, not a test: the exit status is 0 whatever the numbers.
 """
@@ -37,7 +38,7 @@ FILES = 3_000
 RUNS = 2
 TZ = "UTC"
 MODELS = ["claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"]
-CCUSAGE = "ccusage@17"
+CCUSAGE = Path(os.environ.get("PACKWATCH_CLIS", ROOT / ".cache" / "clis")) / "node_modules" / ".bin" / "ccusage"
 TEXT = "Let me look at the failing test and the module it covers before changing anything. " * 6
 
 
@@ -102,7 +103,8 @@ def ensure_logs() -> None:
 
 def settings_for(work: Path):
     s = load_settings(ledgers=[work / "no-ledger.jsonl"], db=work / "store.duckdb", timezone=TZ)
-    return s.model_copy(update={"sources": Sources(claude_code_dirs=[DATA], codex=False)})
+    return s.model_copy(update={"sources": Sources(claude_code_dirs=[DATA], codex=False, gemini_cli=False,
+                                                   opencode=False, qwen_code=False, copilot_cli=False)})
 
 
 def packwatch(tmp: Path) -> tuple[float, list[float], dict]:
@@ -128,13 +130,10 @@ def packwatch(tmp: Path) -> tuple[float, list[float], dict]:
 
 
 def ccusage_binary() -> list[str] | None:
-    """ccusage's own entry point, so the timing excludes npx resolving the package."""
-    if shutil.which("npx") is None:
+    """The pinned ccusage (its Claude Code reader: ``ccusage claude``), or None when not installed."""
+    if not CCUSAGE.exists() or shutil.which("node") is None:
         return None
-    proc = subprocess.run(["npx", "--yes", "-p", CCUSAGE, "sh", "-c", "command -v ccusage"],
-                          capture_output=True, text=True, timeout=300)
-    path = proc.stdout.strip()
-    return [path] if proc.returncode == 0 and path else None
+    return [str(CCUSAGE), "claude"]
 
 
 def ccusage(cmd: list[str]) -> tuple[float, dict]:
@@ -162,7 +161,7 @@ def main() -> int:
             ("packwatch catch-up, nothing new (median of 10)", f"{statistics.median(warm):.1f} ms", "")]
     cmd = ccusage_binary()
     if cmd is None:
-        rows.append(("ccusage daily --json --offline", "skipped: Node/npx missing or ccusage not installable", ""))
+        rows.append(("ccusage daily --json --offline", "skipped: run `make clis` (needs Node)", ""))
     else:
         theirs_s, theirs = ccusage(cmd)
         rows.append(("ccusage daily --json --offline (best of 2)", f"{theirs_s:.2f} s", ""))

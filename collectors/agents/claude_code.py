@@ -124,19 +124,6 @@ def project_of(path: Path) -> str | None:
     return None
 
 
-def _later(a: str | None, b: str | None) -> str | None:
-    """The later of two timestamps (``b`` unread when it is not one)."""
-    if b is None:
-        return a
-    if a is not None and len(a) == len(b) and a[-1] == b[-1] == "Z":
-        return b if b > a else a  # Claude Code's own form (UTC, milliseconds) compares as text
-    try:
-        later = dt.datetime.fromisoformat(b)
-        return b if a is None or later > dt.datetime.fromisoformat(a) else a
-    except ValueError:
-        return a
-
-
 def _latency(sent: str | None, received: str) -> int | None:
     if sent is None:
         return None
@@ -152,45 +139,57 @@ class ClaudeCodeParser:
         st = {"ts": None, "requests": {}, **(state or {})}
         out = Parsed(state=st)
         folder = project_of(path)
+        requests = st["requests"]
+        # The latest time the file showed (a cost-state line has none of its own). Compared as text:
+        # Claude Code writes every time in one form (UTC, milliseconds, Z); checked where it is used.
+        latest = st["ts"]
         for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
-            if rec.type == "cost-state":
-                out.totals.extend(_totals(rec, source_id, offset, st["ts"]))
+            ts = rec.timestamp
+            if ts is not None and (latest is None or ts > latest):
+                latest = ts
+            kind = rec.type
+            if kind == "cost-state":
+                out.totals.extend(_totals(rec, source_id, offset, latest))
                 continue
-            st["ts"] = _later(st["ts"], rec.timestamp)
-            if rec.type == "api-request" and rec.id and rec.timestamp:
-                st["requests"][rec.id] = rec.timestamp
+            if kind == "api-request":
+                if rec.id and ts:
+                    requests[rec.id] = ts
                 continue
             message = rec.message
             if message is None or message.usage is None or message.model == SYNTHETIC_MODEL:
                 continue  # not an API response: user turns, summaries, and types added later
-            reason = _problem(rec, message.usage)
+            usage = message.usage
+            one_hour = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation is not None else None
+            details = usage.output_tokens_details
+            thinking = details.thinking_tokens if details is not None else None
+            reason = _problem(ts, usage, one_hour, thinking)
             if reason:
                 out.rejects.append(reject(offset, raw, reason))
                 continue
-            out.rows.append(_row(rec, message, source_id, folder, st["requests"].get(rec.requestRef or "")))
-        if len(st["requests"]) > PENDING_REQUESTS:
-            st["requests"] = dict(list(st["requests"].items())[-PENDING_REQUESTS:])
+            sent = requests.get(rec.requestRef) if rec.requestRef else None
+            out.rows.append(_row(rec, message, source_id, folder, one_hour, thinking, _latency(sent, ts)))
+        st["ts"] = latest
+        if len(requests) > PENDING_REQUESTS:
+            st["requests"] = dict(list(requests.items())[-PENDING_REQUESTS:])
         return out
 
 
-def _row(rec: _Line, message: _Message, source_id: int, folder: str | None, sent: str | None) -> AgentRow:
+def _row(rec: _Line, message: _Message, source_id: int, folder: str | None, one_hour: int | None,
+         thinking: int | None, latency: int | None) -> AgentRow:
     usage = message.usage
-    has_key = message.id is not None and rec.requestId is not None
     side = bool(rec.isSidechain)
-    one_hour = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else None
-    thinking = usage.output_tokens_details.thinking_tokens if usage.output_tokens_details else None
+    writes = usage.cache_creation_input_tokens or 0
     return AgentRow(
         source_id=source_id, ts=rec.timestamp, model=message.model or "unknown",
         input_tokens=usage.input_tokens, output_tokens=usage.output_tokens,
-        cache_read_tokens=usage.cache_read_input_tokens or 0,
-        cache_write_tokens=usage.cache_creation_input_tokens or 0,
-        cache_write_1h_tokens=min(one_hour or 0, usage.cache_creation_input_tokens or 0) if one_hour else None,
+        cache_read_tokens=usage.cache_read_input_tokens or 0, cache_write_tokens=writes,
+        cache_write_1h_tokens=min(one_hour, writes) if one_hour else None,
         reasoning_tokens=min(thinking, usage.output_tokens) if thinking is not None else None,
         provider_raw=PROVIDER, session=rec.sessionId, project=rec.cwd or folder,
         request_id=rec.requestId, cost_usd=rec.costUSD,
-        subagent=rec.attributionAgent or ("sidechain" if side else None),
-        latency_ms=_latency(sent, rec.timestamp),
-        message_id=message.id if has_key else None, copy_id=rec.requestId or "", replay=side,
+        subagent=rec.attributionAgent or ("sidechain" if side else None), latency_ms=latency,
+        message_id=message.id if message.id is not None and rec.requestId is not None else None,
+        copy_id=rec.requestId or "", replay=side,
     )
 
 
@@ -214,14 +213,12 @@ def _totals(rec: _Line, source_id: int, offset: int, ts: str | None) -> list[Ses
     return out
 
 
-def _problem(rec: _Line, usage: _Usage) -> str | None:
-    reason = timestamp_problem(rec.timestamp)
+def _problem(ts: str | None, usage: _Usage, one_hour: int | None, thinking: int | None) -> str | None:
+    reason = timestamp_problem(ts)
     if reason:
         return reason
     if usage.input_tokens is None or usage.output_tokens is None:
         return "usage without input_tokens or output_tokens"
-    one_hour = usage.cache_creation.ephemeral_1h_input_tokens if usage.cache_creation else None
-    thinking = usage.output_tokens_details.thinking_tokens if usage.output_tokens_details else None
     if min(usage.input_tokens, usage.output_tokens, usage.cache_creation_input_tokens or 0,
            usage.cache_read_input_tokens or 0, one_hour or 0, thinking or 0) < 0:
         return "negative token count"

@@ -15,6 +15,7 @@ outputs (files, images) in one line, and such a line is normal, not malformed.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -49,8 +50,12 @@ class Batcher:
         self.started = time.monotonic()
         self.earliest_replaced = None
         self.sessions: set[str] = set()
+        self.mark: int | None = None
+        """The store's last row before this pass's first commit (None: nothing was read)."""
 
     def add(self, read: FileRead, parsed: Parsed, size: int) -> None:
+        if self.mark is None:
+            self.mark = self.store.mark()
         self.batch.rows.extend(parsed.rows)
         self.batch.rejects.extend((read.source.id, *r) for r in parsed.rejects)
         self.batch.totals.extend(parsed.totals)
@@ -98,11 +103,11 @@ def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = 
         return result
     if known is None:
         known = {s.path: s for s in store.sources(log.agent)}
+    under = tuple(f"{r}{os.sep}" for r in roots)
+    named = {str(r) for r in roots}
     for src in known.values():
-        p = Path(src.path)
-        if any(root == p or root in p.parents for root in roots) and not p.exists():
+        if (src.path in named or src.path.startswith(under)) and not os.path.exists(src.path):
             store.update_source(src, active=False)  # a deleted session file: its rows stay
-    mark = store.mark()
     batcher = Batcher(store, log.agent, result)
     states: dict[int, dict] | None = None
     for files in log.files:
@@ -116,14 +121,15 @@ def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = 
     for db in log.databases:
         read_database(store, log.agent, db, known, batcher, result)
     batcher.flush()
-    _after_pass(store, log, mark, batcher, result)
+    if batcher.mark is not None:  # something was read
+        _after_pass(store, log, batcher, result)
     return result
 
 
-def _after_pass(store: Store, log: AgentLog, mark: int, batcher: Batcher, result: CatchUp) -> None:
+def _after_pass(store: Store, log: AgentLog, batcher: Batcher, result: CatchUp) -> None:
     """Price and roll up what the pass brought, then make the touched sessions' unlogged rows again."""
     if result.rows:
-        store.settle(mark)
+        store.settle(batcher.mark)
     if batcher.earliest_replaced is not None:
         refresh_rollup(store, batcher.earliest_replaced)  # a replaced copy's hour may be older
     if log.totals_provider is None or not batcher.sessions:

@@ -265,8 +265,20 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
 
 
 def add_sources(store: Connection, kind: str, files: list[tuple[str, int, int, bytes]]) -> list[Source]:
-    """Sources for many new files in one transaction: (path, dev, inode, head) each."""
+    """Sources for many new files in one statement: (path, dev, inode, head) each (a cold read of
+    thousands of session files paid ~1 ms a file inserting them one by one)."""
     if not files:
         return []
-    with store.transaction():
-        return [store.add_source(kind, *file) for file in files]
+    if len(files) == 1:
+        return [store.add_source(kind, *files[0])]
+    frame = pl.DataFrame({"path": [f[0] for f in files], "dev": [f[1] for f in files],
+                          "inode": [f[2] for f in files], "head": [f[3] for f in files]},
+                         schema={"path": pl.String, "dev": pl.UInt64, "inode": pl.UInt64, "head": pl.Binary})
+    store.con.register("pw_new_sources", frame)
+    try:
+        ids = dict(store.con.execute(
+            """INSERT INTO sources (kind, path, dev, inode, head) SELECT ?, path, dev, inode, head
+               FROM pw_new_sources RETURNING path, id""", [kind]).fetchall())
+    finally:
+        store.con.unregister("pw_new_sources")
+    return [Source(ids[path], kind, path, dev, inode, head, 0, 0, 0, True) for path, dev, inode, head in files]

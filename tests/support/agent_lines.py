@@ -9,6 +9,11 @@ from pathlib import Path
 SONNET = "claude-sonnet-4-20250514"
 
 
+def compact(rec: dict) -> str:
+    """One line as Claude Code writes it: compact JSON (ccusage looks for ``"type":"assistant"``)."""
+    return json.dumps(rec, separators=(",", ":")) + "\n"
+
+
 def claude(msg: str | None = "msg_1", req: str | None = "req_1", *, ts: str = "2026-11-20T10:00:00.000Z",
            model: str = SONNET, inp: int = 10, out: int = 100, cache_write: int = 0, cache_read: int = 0,
            session: str = "sess-1", sidechain: bool = False, thinking: int | None = None,
@@ -32,12 +37,12 @@ def claude(msg: str | None = "msg_1", req: str | None = "req_1", *, ts: str = "2
     if req is not None:
         rec["requestId"] = req
     rec.update(extra)
-    return json.dumps(rec) + "\n"
+    return compact(rec)
 
 
 def claude_user(ts: str = "2026-11-20T09:59:59.000Z", session: str = "sess-1") -> str:
-    return json.dumps({"type": "user", "sessionId": session, "timestamp": ts, "isSidechain": False,
-                       "message": {"role": "user", "content": "make it work"}}) + "\n"
+    return compact({"type": "user", "sessionId": session, "timestamp": ts, "isSidechain": False,
+                    "message": {"role": "user", "content": "make it work"}})
 
 
 def claude_cost_state(models: dict[str, dict], session: str = "sess-1") -> str:
@@ -50,8 +55,8 @@ def claude_cost_state(models: dict[str, dict], session: str = "sess-1") -> str:
                 "cacheCreationEphemeral1hInputTokens": 0, "webSearchRequests": 0, "costUSD": 0.0, **u}
         usage[model] = full
     total = sum(u["costUSD"] for u in usage.values())
-    return json.dumps({"type": "cost-state", "sessionId": session, "totalCostUSD": total, "totalAPIDuration": 10,
-                       "startTime": 1796110355764, "modelUsage": usage, "hasUnknownModelCost": False}) + "\n"
+    return compact({"type": "cost-state", "sessionId": session, "totalCostUSD": total, "totalAPIDuration": 10,
+                    "startTime": 1796110355764, "modelUsage": usage, "hasUnknownModelCost": False})
 
 
 def codex_meta(session: str = "0199a213-81c0-7800-8aa1-bbab2a035a53", cwd: str = "/home/me/app") -> str:

@@ -171,7 +171,7 @@ def test_unknown_lines_are_ignored_and_malformed_ones_kept(st, agent_settings, p
     bad = {
         "{not json": "not valid JSON",
         "[1, 2]": "not a JSON object",
-        claude("m2", "r2").replace('"input_tokens": 10', '"input_tokens": "ten"').strip():
+        claude("m2", "r2").replace('"input_tokens":10', '"input_tokens":"ten"').strip():
             "input_tokens is not a non-negative integer",
         claude("m3", "r3", inp=-1).strip(): "negative token count",
         claude("m4", "r4", ts="yesterday").strip(): "unparseable timestamp",
