@@ -46,8 +46,17 @@ def _ts(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
 
 
+FORMAT = "compact-1"
+"""Bumped when the generated lines change (the cached folder is made again)."""
+
+
+def _compact(rec: dict) -> str:
+    """As Claude Code writes a line: compact JSON (ccusage 20 looks for ``"type":"assistant"``)."""
+    return json.dumps(rec, separators=(",", ":"))
+
+
 def _assistant(rng: random.Random, s: int, m: int, epoch: float, cwd: str, usage: dict, model: str) -> str:
-    return json.dumps({
+    return _compact({
         "parentUuid": f"p-{s}-{m}", "isSidechain": False, "userType": "external", "cwd": cwd,
         "sessionId": f"sess-{s}", "version": "1.0.80", "gitBranch": "main", "type": "assistant",
         "message": {"id": f"msg_{s}_{m}", "type": "message", "role": "assistant", "model": model,
@@ -57,7 +66,7 @@ def _assistant(rng: random.Random, s: int, m: int, epoch: float, cwd: str, usage
 
 
 def _user(s: int, m: int, epoch: float, cwd: str) -> str:
-    return json.dumps({
+    return _compact({
         "parentUuid": f"a-{s}-{m}", "isSidechain": False, "userType": "external", "cwd": cwd,
         "sessionId": f"sess-{s}", "version": "1.0.80", "type": "user",
         "message": {"role": "user", "content": [{"tool_use_id": f"toolu_{s}_{m}", "type": "tool_result",
@@ -90,12 +99,12 @@ def generate(folder: Path) -> None:
                 out.append(_user(s, m, epoch + 1, cwd))
             m += 1
         (project / f"sess-{s}.jsonl").write_text("\n".join(out[:per_file]) + "\n")
-    (folder / "COMPLETE").write_text(f"{LINES} {FILES}\n")
+    (folder / "COMPLETE").write_text(f"{LINES} {FILES} {FORMAT}\n")
 
 
 def ensure_logs() -> None:
     marker = DATA / "COMPLETE"
-    if marker.exists() and marker.read_text().split() == [str(LINES), str(FILES)]:
+    if marker.exists() and marker.read_text().split() == [str(LINES), str(FILES), FORMAT]:
         return
     shutil.rmtree(DATA, ignore_errors=True)
     generate(DATA)

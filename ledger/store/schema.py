@@ -74,6 +74,33 @@ EVENTS_V = """CREATE OR REPLACE VIEW events_v AS
     SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
     FROM events e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.provider_raw);"""
 
+# Every row names its agent program (the ledger's rows: Code Puppy) and who inside it made the request.
+USAGE = f"""CREATE TABLE usage_8 (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        provider_raw VARCHAR,
+        model VARCHAR NOT NULL,
+        input_tokens BIGINT NOT NULL,       -- billed at the plain input rate (no cached or cache-write tokens)
+        output_tokens BIGINT NOT NULL,      -- reasoning included
+        cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL,
+        kind VARCHAR,                       -- the request's kind; 'unlogged': only the agent's own totals held it
+        session VARCHAR,
+        latency_ms BIGINT,
+        cached BOOLEAN,
+        error VARCHAR,
+        status INTEGER,
+        cost_usd_given DOUBLE,              -- a writer's own cost, which wins over our price
+        subagent VARCHAR,                   -- who inside the agent (a pack member, a Claude Code subagent)
+        workload VARCHAR,
+        request_id VARCHAR,
+        agent VARCHAR NOT NULL DEFAULT '{LEDGER_AGENT}',  -- the agent program
+        project VARCHAR,                    -- the agent's working folder
+        reasoning_tokens BIGINT,            -- part of output_tokens, shown apart
+        dedup_key VARCHAR,                  -- which response this row is a copy of
+        cache_write_1h_tokens BIGINT        -- of cache_write_tokens, the 1-hour writes
+    );"""
+
 USAGE_HOURLY = """CREATE TABLE usage_hourly (
         hour TIMESTAMPTZ NOT NULL, provider VARCHAR, model VARCHAR, workload VARCHAR, agent VARCHAR NOT NULL,
         requests BIGINT, errors BIGINT, cached BIGINT, unpriced BIGINT,
@@ -238,12 +265,15 @@ MIGRATIONS: dict[int, str] = {
     # cache writes (Codex), 1-hour cache writes, reasoning, latency and the calls only the agent's own
     # session totals hold (Claude Code's cost-state).
     8: f"""
-    ALTER TABLE usage RENAME COLUMN agent TO subagent;
-    ALTER TABLE usage RENAME COLUMN source_agent TO agent;
-    DELETE FROM usage WHERE agent IS NOT NULL;
-    UPDATE usage SET agent = '{LEDGER_AGENT}';
-    ALTER TABLE usage ALTER COLUMN agent SET NOT NULL;
-    ALTER TABLE usage ADD COLUMN cache_write_1h_tokens BIGINT;  -- of cache_write_tokens: 1-hour writes
+    DROP VIEW usage_v;
+    DROP VIEW usage_lite;
+    {USAGE}
+    INSERT INTO usage_8 SELECT source_id, ts, provider_raw, model, input_tokens, output_tokens, cache_read_tokens,
+        cache_write_tokens, kind, session, latency_ms, cached, error, status, cost_usd_given, agent, workload,
+        request_id, '{LEDGER_AGENT}', project, reasoning_tokens, dedup_key, NULL
+    FROM usage WHERE source_agent IS NULL;
+    DROP TABLE usage;
+    ALTER TABLE usage_8 RENAME TO usage;
     DELETE FROM rejected WHERE source_id IN (SELECT id FROM sources WHERE kind IN ('claude-code', 'codex'));
     DELETE FROM sources WHERE kind IN ('claude-code', 'codex');
     DROP TABLE agent_keys;
