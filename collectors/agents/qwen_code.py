@@ -117,7 +117,7 @@ class QwenParser:
         out = Parsed()
         for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
             e = rec.systemPayload.uiEvent if rec.systemPayload else None
-            if rec.subtype != "ui_telemetry" or e is None or e.name != API_RESPONSE or rec.forkedFrom:
+            if rec.subtype != "ui_telemetry" or e is None or e.name != API_RESPONSE or rec.forkedFrom is not None:
                 continue
             reason = first_problem(timestamp_problem(e.timestamp or rec.timestamp),
                                    "negative token count" if min(getattr(e, c) for c in COUNTS) < 0 else None)

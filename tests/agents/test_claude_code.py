@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, run_agent, sums
+from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "claude-code"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cache_write_1h_tokens",
@@ -113,3 +113,17 @@ def test_the_real_cli_offline(tmp_path: Path) -> None:
     (day,) = theirs.values()
     assert (day["inputTokens"], day["outputTokens"], day["cacheCreationTokens"], day["cacheReadTokens"]) == tuple(
         sums(logged, "input_tokens", "output_tokens", "cache_write_tokens", "cache_read_tokens").values())
+
+
+def test_bad_lines_are_rejected_and_kept(tmp_path: Path) -> None:
+    from tests.support.agent_lines import append, claude, claude_cost_state
+
+    config = tmp_path / "claude"
+    log = config / "projects" / "p" / "s.jsonl"
+    bad_state = claude_cost_state({"claude-opus-5-5": {"inputTokens": 5}}).replace('"inputTokens":5',
+                                                                                      '"inputTokens":"five"')
+    append(log, claude("m1", "r1") + claude("m2", "r2", thinking=-1) + bad_state + '{"type":"cost-state"\n'
+           + claude("m3", "r3"))
+    rows, reasons = rejected(agent_settings(tmp_path, claude_code=True, claude_code_dirs=[config]))
+    assert (rows, reasons) == (2, ["negative token count", "cost-state with fields of an unexpected type",
+                                   "not valid JSON"])

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, run_agent, sums
+from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "gemini-cli"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens")
@@ -98,3 +98,23 @@ def test_where_ccusage_counts_a_migrated_legacy_session_twice(tmp_path: Path) ->
              "cache_read_tokens": sum(t["cached"] for t in tokens)}
     assert day["inputTokens"] == ours["input_tokens"] + twice["input_tokens"]
     assert day["cacheReadTokens"] == ours["cache_read_tokens"] + twice["cache_read_tokens"]
+
+
+def test_bad_records_are_rejected_and_kept(tmp_path: Path) -> None:
+    chats = tmp_path / ".gemini" / "tmp" / "proj" / "chats"
+    chats.mkdir(parents=True)
+    good = {"id": "g1", "timestamp": "2026-12-01T07:41:46.033Z", "type": "gemini", "model": "gemini-3.8-flash",
+            "tokens": {"input": 100, "output": 5, "cached": 10, "thoughts": 2, "tool": 0, "total": 107}}
+    lines = [{"sessionId": "s1", "projectHash": "h", "startTime": "x", "lastUpdated": "x", "kind": "main"}, good,
+             {**good, "id": "g2", "tokens": {**good["tokens"], "input": "many"}},
+             {**good, "id": "g3", "tokens": {**good["tokens"], "output": -1}},
+             {**good, "id": "g4", "timestamp": "soon"}, {"$rewindTo": "g1"}, {"$set": {"messages": []}}]
+    (chats / "session-2026-12-01T07-41-s1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines)
+                                                            + "{broken\n")
+    (chats / "session-2026-12-01T07-40-s0.json").write_text("[1, 2")  # a legacy document cut short
+    (chats.parent / "logs.json").write_text("[]")  # the TUI's prompt log: not a session
+    rows, reasons = rejected(agent_settings(tmp_path, gemini_cli=True, gemini_cli_home=tmp_path / ".gemini"))
+    assert rows == 1
+    assert sorted(reasons) == sorted(["tokens.input is not a non-negative integer", "negative token count",
+                                      "unparseable timestamp", "not valid JSON",
+                                      "not a Gemini CLI session document"])

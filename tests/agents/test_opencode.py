@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, run_agent, sums
+from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "opencode"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
@@ -133,3 +133,18 @@ def test_a_copy_of_the_database_elsewhere_is_found_by_opencode_db(tmp_path: Path
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "empty"))
     rows = read_with_packwatch(agent_settings(tmp_path, opencode=True))
     assert len(rows) == 8
+
+
+def test_bad_rows_are_rejected_and_kept(tmp_path: Path) -> None:
+    data = tmp_path / "opencode"
+    db = database(data)
+    con = sqlite3.connect(db)
+    con.execute("""UPDATE part SET data = json_set(data, '$.tokens.input', 'x')
+                   WHERE id = (SELECT min(id) FROM part WHERE json_extract(data, '$.type') = 'step-finish')""")
+    con.commit()
+    con.close()
+    bad = data / "storage" / "message" / "ses_x" / "msg_x.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text('{"role": "assistant", "tokens": {"input": ')
+    rows, reasons = rejected(agent_settings(tmp_path, opencode=True, opencode_data=data))
+    assert (rows, sorted(reasons)) == (7, ["a step-finish of unexpected types", "not an OpenCode message"])

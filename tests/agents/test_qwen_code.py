@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, run_agent, sums
+from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "qwen-code"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens")
@@ -86,3 +86,25 @@ def test_the_real_cli_offline(tmp_path: Path) -> None:
 def _assistant_usage(home: Path) -> list[dict]:
     return [r["usageMetadata"] for f in home.glob("projects/*/chats/*.jsonl") for line in f.read_text().splitlines()
             if (r := json.loads(line)).get("type") == "assistant" and r.get("usageMetadata")]
+
+
+def test_bad_records_are_rejected_and_kept(tmp_path: Path) -> None:
+    chats = tmp_path / ".qwen" / "projects" / "-proj" / "chats"
+    chats.mkdir(parents=True)
+
+    def telemetry(**event) -> dict:
+        base = {"event.name": "qwen-code.api_response", "event.timestamp": "2026-12-01T07:44:32.531Z",
+                "response_id": "r1", "model": "qwen3-coder-plus", "status_code": 200, "duration_ms": 5,
+                "input_token_count": 100, "output_token_count": 10, "cached_content_token_count": 20,
+                "thoughts_token_count": 4, "auth_type": "openai"}
+        return {"uuid": "u", "sessionId": "s1", "timestamp": "2026-12-01T07:44:32.532Z", "type": "system",
+                "subtype": "ui_telemetry", "systemPayload": {"uiEvent": {**base, **event}}}
+
+    lines = [telemetry(), telemetry(response_id="r2", input_token_count="lots"),
+             telemetry(response_id="r3", output_token_count=-5), {**telemetry(response_id="r4"), "forkedFrom": {}},
+             telemetry(response_id="r5", status_code=500)]
+    (chats / "s1.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    settings = agent_settings(tmp_path, qwen_code=True, qwen_code_home=tmp_path / ".qwen")
+    rows, reasons = rejected(settings)
+    assert (rows, reasons) == (2, ["input_token_count is not a non-negative integer", "negative token count"])
+    assert [r["request_id"] for r in read_with_packwatch(settings) if r["kind"] is None] == ["r1", "r5"]

@@ -305,3 +305,41 @@ def test_report_writes_html_and_parquet_files(tmp_path, ledger):
     assert sorted(pl.read_parquet(pq)["session"].to_list()) == ["s1", "s2"]
     proc = packwatch("report", *common(tmp_path, ledger), "--format", "parquet")
     assert proc.returncode == 2 and "--output" in proc.stderr
+
+
+def test_report_groups_by_agent_and_by_subagent_and_status_shows_reasoning(tmp_path, ledger):
+    """Two dimensions named apart: the program (code-puppy, claude-code) and who inside it (husky, a
+    Claude Code subagent); reasoning is part of output in the report and in status --json."""
+    import datetime as dt
+
+    from tests.support.agent_lines import append as append_log
+    from tests.support.agent_lines import claude
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamp = (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # "today" is a local day: a zone where the minute just past is today's, whatever the hour
+    env = {"TZ": "UTC" if 0 < (now.hour * 60 + now.minute) < 23 * 60 + 50 else "Asia/Tokyo"}
+    append(ledger, line(ts=stamp, agent="husky", **{"in": 1000, "out": 100}))
+    project = Path(os.environ["HOME"]) / ".claude" / "projects" / "-home-me-app"
+    append_log(project / "s.jsonl", claude("m1", "r1", ts=stamp, inp=7, out=70, thinking=30))
+    append_log(project / "s" / "subagents" / "agent-a.jsonl",
+               claude("m2", "r2", ts=stamp, inp=5, out=50, thinking=20, sidechain=True,
+                      attributionAgent="general-purpose"))
+    flags = [*common(tmp_path, ledger)]
+    by_agent = packwatch("report", *flags, "--format", "csv", "--by", "agent", check=True, env=env).stdout.splitlines()
+    assert by_agent[0].startswith("agent,requests,") and "reasoning_tokens" in by_agent[0]
+    assert sorted(row.split(",")[:2] for row in by_agent[1:]) == [["claude-code", "2"], ["code-puppy", "1"]]
+    by_sub = packwatch("report", *flags, "--format", "csv", "--by", "subagent", check=True, env=env).stdout.splitlines()
+    assert by_sub[0].startswith("agent,subagent,requests,")
+    assert sorted(tuple(row.split(",")[:3]) for row in by_sub[1:]) == [
+        ("claude-code", "", "1"), ("claude-code", "general-purpose", "1"), ("code-puppy", "husky", "1")]
+    report = json.loads(packwatch("report", *flags, "--format", "json", check=True, env=env).stdout)
+    assert {a["agent"] for a in report["agents"]} == {"code-puppy", "claude-code"}
+    assert all(s["agent"] for s in report["top_sessions"])
+    assert sum(d["reasoning_tokens"] for d in report["days"]) == 50
+    assert {(m["model"], m["reasoning_tokens"]) for m in report["models"]} >= {("claude-sonnet-4-20250514", 50)}
+    status = json.loads(packwatch("status", "--json", *flags, env=env).stdout)
+    assert status["today"]["reasoning_tokens"] == 50 and status["today"]["output_tokens"] == 220
+    assert status["agents"] == ["code-puppy", "claude-code"]
+    assert {(m["agent"], m["reasoning_tokens"]) for m in status["models_today"]} == {
+        ("code-puppy", 0), ("claude-code", 50)}

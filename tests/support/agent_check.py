@@ -75,3 +75,13 @@ def ccusage_daily(agent: str, home: Path, tz: str = "UTC", env: dict[str, str] |
 
 def sums(rows: list[dict[str, Any]], *keys: str) -> dict[str, int]:
     return {k: sum(int(r[k] or 0) for r in rows) for k in keys}
+
+
+def rejected(settings: Settings) -> tuple[int, list[str]]:
+    """(rows stored, the rejected lines' reasons) after one pass; a second pass rejects nothing again."""
+    with Store.open(settings) as store:
+        got = catch_up_all(store, settings)
+        assert catch_up_all(store, settings).rejected == 0
+        reasons = [r[0] for r in store.con.execute("SELECT reason FROM rejected ORDER BY source_id, line_offset")
+                   .fetchall()]
+    return got.rows, reasons
