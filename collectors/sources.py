@@ -1,5 +1,6 @@
 """Everything packwatch reads, in one pass: the usage ledgers, the agent event log beside each,
-Code Puppy's own errors.log, and other agents' own logs (Claude Code, Codex)."""
+Code Puppy's own errors.log, and other agents' own logs (collectors.agents: Claude Code, Codex, Gemini CLI,
+OpenCode, Qwen Code, Copilot CLI)."""
 
 from __future__ import annotations
 

@@ -97,9 +97,9 @@ def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = 
     database up to its last committed row. ``known``: the agent's active sources by path."""
     result = CatchUp()
     roots = [r for r in log.roots if r.exists()]
-    if log.required:
-        result.missing += [r for r in log.roots if not r.exists()]
     if not roots:
+        if log.required:  # asked for, and none of its folders is there (one of them is enough)
+            result.missing_agents.append(f"{log.agent} at {', '.join(map(str, log.roots))}")
         return result
     if known is None:
         known = {s.path: s for s in store.sources(log.agent)}

@@ -343,3 +343,10 @@ def test_report_groups_by_agent_and_by_subagent_and_status_shows_reasoning(tmp_p
     assert status["agents"] == ["code-puppy", "claude-code"]
     assert {(m["agent"], m["reasoning_tokens"]) for m in status["models_today"]} == {
         ("code-puppy", 0), ("claude-code", 50)}
+
+
+def test_an_agent_name_that_is_no_program_is_bad_usage(tmp_path, ledger):
+    append(ledger, line())
+    proc = packwatch("report", *common(tmp_path, ledger), "--agent", "claude")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "'claude' is no agent program" in proc.stderr and "claude-code" in proc.stderr

@@ -249,7 +249,7 @@ def test_sources_can_be_switched_off_or_required(st, agent_settings, project, tm
     required = agent_settings.model_copy(update={"sources": Sources(codex=True)})
     got = run(st, required)
     assert got.rows == 1
-    assert Path(os.environ["HOME"]) / ".codex" / "sessions" in [p.resolve() for p in got.missing]
+    assert got.missing_agents == [f"codex at {Path(os.environ['HOME']).resolve() / '.codex' / 'sessions'}"]
 
 
 def test_sources_come_from_the_config_file(tmp_path, monkeypatch):
