@@ -143,6 +143,26 @@ def decoded(decoder: msgspec.json.Decoder, data: bytes, base: int, rejects: list
             rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
 
 
+def counts_problem(counts: object, names: tuple[str, ...], *, missing: str, otherwise: str, prefix: str = "") -> str:
+    """Why a record's token counts are not counts, for a line whose fields did not decode: ``missing``
+    when they are not an object, the first count that is not one, else ``otherwise``."""
+    if not isinstance(counts, dict):
+        return missing
+    for name in names:
+        if bad_count(counts.get(name)):
+            return f"{prefix}{name} is not a non-negative integer"
+    return otherwise
+
+
+def decode_document(decoder: msgspec.json.Decoder, data: bytes, out: Parsed, reason: str) -> Any:
+    """A whole JSON document decoded, or None with the file rejected for ``reason`` in ``out``."""
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError:
+        out.rejects.append(reject(0, data, reason))
+        return None
+
+
 def bad_count(value: object) -> bool:
     """Whether a token count an agent wrote is not a count (a string, a negative number, a bool)."""
     return value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0)

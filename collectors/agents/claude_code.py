@@ -35,11 +35,12 @@ from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 from ledger.store.agent_totals import SessionTotal
 
-from .base import AgentLog, LogFiles, Parsed, bad_count, decoded, reject, timestamp_problem
+from .base import AgentLog, LogFiles, Parsed, bad_count, counts_problem, decoded, reject, timestamp_problem
 
 AGENT = "claude-code"
 PROVIDER = "anthropic"
 SYNTHETIC_MODEL = "<synthetic>"
+COUNTS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
 PENDING_REQUESTS = 32  # requests sent and not yet answered, carried across reads for latency
 
 
@@ -234,9 +235,5 @@ def _generic_problem(raw: bytes) -> str | None:
     usage = message.get("usage") if isinstance(message, dict) else None
     if usage is None or (isinstance(message, dict) and message.get("model") == SYNTHETIC_MODEL):
         return None  # not a response: its other fields are none of our business
-    if not isinstance(usage, dict):
-        return "message.usage is not an object"
-    for name in ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens"):
-        if bad_count(usage.get(name)):
-            return f"{name} is not a non-negative integer"
-    return "a response field of an unexpected type"
+    return counts_problem(usage, COUNTS, missing="message.usage is not an object",
+                          otherwise="a response field of an unexpected type")

@@ -36,7 +36,17 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
-from .base import AgentLog, LogFiles, Parsed, bad_count, decoded, first_problem, reject, timestamp_problem
+from .base import (
+    AgentLog,
+    LogFiles,
+    Parsed,
+    bad_count,
+    counts_problem,
+    decoded,
+    first_problem,
+    reject,
+    timestamp_problem,
+)
 
 AGENT = "copilot-cli"
 HOSTED = "github-copilot"
@@ -151,12 +161,8 @@ def _generic_problem(raw: bytes) -> str | None:
     if rec.get("type") != USAGE_RECORD:
         return None
     usage = (rec.get("data") or {}).get("usage") if isinstance(rec.get("data"), dict) else None
-    if not isinstance(usage, dict):
-        return "a usage record without a usage object"
-    for name in COUNTS:
-        if bad_count(usage.get(name)):
-            return f"{name} is not a non-negative integer"
-    return "a usage record with fields of an unexpected type"
+    return counts_problem(usage, COUNTS, missing="a usage record without a usage object",
+                          otherwise="a usage record with fields of an unexpected type")
 
 
 # -- the OpenTelemetry file export -------------------------------------------------------------------

@@ -33,7 +33,17 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
-from .base import AgentLog, LogFiles, Parsed, bad_count, decoded, first_problem, reject, timestamp_problem
+from .base import (
+    AgentLog,
+    LogFiles,
+    Parsed,
+    counts_problem,
+    decode_document,
+    decoded,
+    first_problem,
+    reject,
+    timestamp_problem,
+)
 
 AGENT = "gemini-cli"
 PROVIDER = "google"
@@ -182,18 +192,15 @@ class GeminiDocumentParser:
 
     def parse(self, data: bytes, base: int, path: Path, source_id: int, state: dict | None) -> Parsed:
         out = Parsed()
-        try:
-            doc = _DOCUMENT.decode(data)
-        except msgspec.DecodeError:
-            out.rejects.append(reject(0, data, "not a Gemini CLI session document"))
-            return out
-        if not doc.sessionId:
+        doc = decode_document(_DOCUMENT, data, out, "not a Gemini CLI session document")
+        if doc is None or not doc.sessionId:
             return out  # another kind of JSON file
         st = {"session": doc.sessionId, "project": _project(path), "subagent": None}
         for rec in doc.messages:
             if rec.type == "gemini" and rec.tokens is not None:
-                if _problem(rec):
-                    out.rejects.append(reject(0, json.dumps({"id": rec.id}).encode(), _problem(rec)))
+                reason = _problem(rec)
+                if reason:
+                    out.rejects.append(reject(0, data, f"message {rec.id}: {reason}"))
                 else:
                     out.rows.append(_row(rec, st, source_id))
         return out
@@ -204,9 +211,5 @@ def _generic_problem(raw: bytes) -> str | None:
     tokens = rec.get("tokens")
     if rec.get("type") != "gemini" or tokens is None:
         return None  # not a response: its other fields are none of our business
-    if not isinstance(tokens, dict):
-        return "tokens is not an object"
-    for name in TOKEN_FIELDS:
-        if bad_count(tokens.get(name)):
-            return f"tokens.{name} is not a non-negative integer"
-    return "a response field of an unexpected type"
+    return counts_problem(tokens, TOKEN_FIELDS, missing="tokens is not an object", prefix="tokens.",
+                          otherwise="a response field of an unexpected type")

@@ -30,7 +30,7 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
-from .base import AgentLog, Database, LogFiles, Parsed, bad_count, epoch_ms, reject
+from .base import AgentLog, Database, LogFiles, Parsed, bad_count, decode_document, epoch_ms, reject
 
 AGENT = "opencode"
 PAGE = 5000  # rows per read: a cold read of a big database commits in pieces
@@ -159,12 +159,8 @@ class LegacyMessageParser:
 
     def parse(self, data: bytes, base: int, path: Path, source_id: int, state: dict | None) -> Parsed:
         out = Parsed()
-        try:
-            m = _MESSAGE.decode(data)
-        except msgspec.DecodeError:
-            out.rejects.append(reject(0, data, "not an OpenCode message"))
-            return out
-        if m.role != "assistant" or m.tokens is None or not m.modelID:
+        m = decode_document(_MESSAGE, data, out, "not an OpenCode message")
+        if m is None or m.role != "assistant" or m.tokens is None or not m.modelID:
             return out  # a user message, or one still streaming
         if m.time.created is None or _tokens_problem(m.tokens):
             out.rejects.append(reject(0, data, "an assistant message without usable time or tokens"))

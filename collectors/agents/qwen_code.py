@@ -32,7 +32,7 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
-from .base import AgentLog, LogFiles, Parsed, bad_count, decoded, first_problem, reject, timestamp_problem
+from .base import AgentLog, LogFiles, Parsed, counts_problem, decoded, first_problem, reject, timestamp_problem
 
 AGENT = "qwen-code"
 API_RESPONSE = "qwen-code.api_response"
@@ -134,7 +134,4 @@ def _generic_problem(raw: bytes) -> str | None:
     event = payload.get("uiEvent") if isinstance(payload, dict) else None
     if rec.get("subtype") != "ui_telemetry" or not isinstance(event, dict) or event.get("event.name") != API_RESPONSE:
         return None  # not a model call's telemetry: none of our business
-    for name in COUNTS:
-        if bad_count(event.get(name)):
-            return f"{name} is not a non-negative integer"
-    return "an api_response with fields of an unexpected type"
+    return counts_problem(event, COUNTS, missing="", otherwise="an api_response with fields of an unexpected type")

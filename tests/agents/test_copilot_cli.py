@@ -12,22 +12,22 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
+from tests.support.agent_check import (
+    agent_settings,
+    ccusage_daily,
+    chat_completions_totals,
+    read_with_packwatch,
+    rejected,
+    run_agent,
+    sums,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "copilot-cli"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
 
 
 def sent_totals(records: list[dict]) -> dict:
-    out = dict.fromkeys(TOKENS, 0)
-    for r in records:
-        u = r["usage"]
-        cached = u.get("prompt_tokens_details", {}).get("cached_tokens", 0)
-        out["input_tokens"] += u["prompt_tokens"] - cached
-        out["output_tokens"] += u["completion_tokens"]
-        out["cache_read_tokens"] += cached
-        out["reasoning_tokens"] += u.get("completion_tokens_details", {}).get("reasoning_tokens", 0)
-    return out
+    return {**chat_completions_totals(records), "cache_write_tokens": 0}  # none through OpenAI-compatible APIs
 
 
 def sent() -> list[dict]:

@@ -14,7 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.agent_check import agent_settings, ccusage_daily, read_with_packwatch, rejected, run_agent, sums
+from tests.support.agent_check import (
+    agent_settings,
+    ccusage_daily,
+    chat_completions_totals,
+    read_with_packwatch,
+    rejected,
+    run_agent,
+    sums,
+)
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "agents" / "opencode"
 TOKENS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "reasoning_tokens")
@@ -23,17 +31,8 @@ UNRECORDED = "side"
 
 
 def sent_totals(records: list[dict]) -> dict:
-    out = dict.fromkeys(TOKENS, 0)
-    for r in records:
-        if r.get("kind") == UNRECORDED:
-            continue
-        u = r["usage"]
-        cached = u.get("prompt_tokens_details", {}).get("cached_tokens", 0)
-        out["input_tokens"] += u["prompt_tokens"] - cached
-        out["output_tokens"] += u["completion_tokens"]
-        out["cache_read_tokens"] += cached
-        out["reasoning_tokens"] += u.get("completion_tokens_details", {}).get("reasoning_tokens", 0)
-    return out
+    # an OpenAI-compatible API reports no cache writes
+    return {**chat_completions_totals(records, lambda r: r.get("kind") == UNRECORDED), "cache_write_tokens": 0}
 
 
 def database(folder: Path) -> Path:

@@ -85,3 +85,19 @@ def rejected(settings: Settings) -> tuple[int, list[str]]:
         reasons = [r[0] for r in store.con.execute("SELECT reason FROM rejected ORDER BY source_id, line_offset")
                    .fetchall()]
     return got.rows, reasons
+
+
+def chat_completions_totals(records: list[dict], skip: Any = lambda _r: False) -> dict[str, int]:
+    """What an OpenAI-compatible stub sent (``usage`` of chat completions), in packwatch's columns:
+    input = prompt − cached, reasoning inside output. ``skip``: records the agent never records."""
+    out = dict.fromkeys(("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens"), 0)
+    for r in records:
+        if not r.get("usage") or skip(r):
+            continue
+        u = r["usage"]
+        cached = u.get("prompt_tokens_details", {}).get("cached_tokens", 0)
+        out["input_tokens"] += u["prompt_tokens"] - cached
+        out["output_tokens"] += u["completion_tokens"]
+        out["cache_read_tokens"] += cached
+        out["reasoning_tokens"] += u.get("completion_tokens_details", {}).get("reasoning_tokens", 0)
+    return out
