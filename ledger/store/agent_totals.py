@@ -98,33 +98,36 @@ def _unlogged_sql(agent: str) -> str:
 
 def reconcile(store: Connection, agent: str, sessions: set[str], provider_raw: str | None) -> dt.datetime | None:
     """Make the sessions' unlogged rows again; the earliest time a changed row holds (for the
-    rollup), or None when nothing changed."""
+    rollup), or None when they came out as they were (most passes over a live session: its new
+    responses come after its last totals, and change nothing here)."""
     if not sessions:
         return None
     con = store.con
+    columns = ", ".join(TOKENS)
+    stored = f"""SELECT source_id, ts, model, session, {columns}, cost_usd_given AS cost FROM usage
+                 WHERE agent = '{agent}' AND kind = '{UNLOGGED}' AND session IN (SELECT session FROM pw_sessions)"""
     con.register("pw_sessions", pl.DataFrame({"session": sorted(sessions)}, schema={"session": pl.String}))
     try:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_unlogged AS
+            SELECT source_id, ts, model, session, project, {columns}, cost FROM ({_unlogged_sql(agent)})
+            WHERE input_tokens + output_tokens + cache_read_tokens + cache_write_tokens > 0""")
+        made = f"SELECT source_id, ts, model, session, {columns}, cost FROM pw_unlogged"
+        changed = first(con.execute(
+            f"SELECT min(ts) FROM (({stored} EXCEPT {made}) UNION ALL ({made} EXCEPT {stored}))"))[0]
+        if changed is None:
+            return None
         with store.transaction():
-            before = first(con.execute(
-                f"""SELECT min(ts) FROM usage WHERE agent = ? AND kind = '{UNLOGGED}'
-                    AND session IN (SELECT session FROM pw_sessions)""", [agent]))[0]
-            con.execute(f"""DELETE FROM usage WHERE agent = ? AND kind = '{UNLOGGED}'
-                            AND session IN (SELECT session FROM pw_sessions)""", [agent])
-            columns = ", ".join(TOKENS)
+            con.execute(f"DELETE FROM usage WHERE agent = ? AND kind = '{UNLOGGED}' "
+                        "AND session IN (SELECT session FROM pw_sessions)", [agent])
             con.execute(
                 f"""INSERT INTO usage (source_id, ts, provider_raw, model, session, project, kind, agent, {columns},
                         cost_usd_given)
                     SELECT source_id, ts, ?, model, session, project, '{UNLOGGED}', '{agent}', {columns}, cost
-                    FROM ({_unlogged_sql(agent)})
-                    WHERE input_tokens + output_tokens + cache_read_tokens + cache_write_tokens > 0""",
-                [provider_raw])
-            after = first(con.execute(
-                f"""SELECT min(ts) FROM usage WHERE agent = ? AND kind = '{UNLOGGED}'
-                    AND session IN (SELECT session FROM pw_sessions)""", [agent]))[0]
+                    FROM pw_unlogged""", [provider_raw])
+        return changed
     finally:
         con.unregister("pw_sessions")
-    times = [t for t in (before, after) if t is not None]
-    return min(times) if times else None
+        con.execute("DROP TABLE IF EXISTS pw_unlogged")
 
 
 def sessions_with_totals(store: Connection, agent: str, sessions: set[str]) -> set[str]:

@@ -127,3 +127,23 @@ def test_bad_lines_are_rejected_and_kept(tmp_path: Path) -> None:
     rows, reasons = rejected(agent_settings(tmp_path, claude_code=True, claude_code_dirs=[config]))
     assert (rows, reasons) == (2, ["negative token count", "cost-state with fields of an unexpected type",
                                    "not valid JSON"])
+
+
+def test_responses_after_the_last_cost_state_leave_the_unlogged_rows_alone(tmp_path: Path) -> None:
+    """A live session: each new response (after its last cost-state) changes nothing already made, so
+    no hour is rolled up again for it."""
+    from ledger.store import Store, agent_totals
+    from tests.support.agent_lines import append, claude
+
+    config = copy_run("compact", tmp_path)
+    settings = agent_settings(tmp_path, claude_code=True, claude_code_dirs=[config])
+    before = read_with_packwatch(settings)
+    (log,) = (config / "projects").rglob("*.jsonl")
+    session = cost_states(config)[-1]["sessionId"]
+    append(log, claude("msg_new", "req_new", ts="2026-12-01T07:50:00.000Z", session=session,
+                       model="claude-opus-5-5", inp=10, out=1))
+    after = read_with_packwatch(settings)
+    assert [r for r in after if r["kind"] == "unlogged"] == [r for r in before if r["kind"] == "unlogged"]
+    assert len(after) == len(before) + 1
+    with Store.open(settings) as store:
+        assert agent_totals.reconcile(store, "claude-code", {session}, "anthropic") is None
