@@ -1,4 +1,8 @@
-"""Queries over the store. Each takes a cursor and returns a polars DataFrame (or plain data)."""
+"""Queries over the store. Each takes a cursor and returns a polars DataFrame (or plain data).
+
+Costs are summed with ``fsum`` (compensated summation): a plain float sum depends on the order the
+parallel scan met the rows in, and a total on a micro-dollar boundary then rounds either way (the
+same store gave 17.439737 and 17.439738)."""
 
 from __future__ import annotations
 
@@ -64,7 +68,7 @@ def daily(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
     where, params = _range_sql(since, until)
     return cur.sql(
         f"""SELECT ts::DATE AS date, {_SUMS},
-                sum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests
+                fsum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests
             FROM usage_v WHERE {where} GROUP BY 1 ORDER BY 1""",
         params=params,
     ).pl()
@@ -76,7 +80,7 @@ def by_model(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
     return cur.sql(
         f"""SELECT model, provider, count(*) AS requests, count_if(is_error)::BIGINT AS errors,
                 sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
-                coalesce(sum(reasoning_tokens), 0)::BIGINT AS reasoning_tokens, sum(cost_usd) AS cost_usd,
+                coalesce(sum(reasoning_tokens), 0)::BIGINT AS reasoning_tokens, fsum(cost_usd) AS cost_usd,
                 quantile_cont(latency_ms, 0.5) AS latency_p50_ms,
                 quantile_cont(latency_ms, 0.95) AS latency_p95_ms
             FROM usage_v WHERE {where} GROUP BY 1, 2 ORDER BY cost_usd DESC, requests DESC, 1, 2""",
@@ -96,13 +100,29 @@ def grouped(cur: duckdb.DuckDBPyConnection, by: str, since: dt.date | None = Non
     seen = (", min(ts) AS first_seen, max(ts) AS last_seen" if by == "session" else "")
     frame = cur.sql(
         f"""SELECT {keys}{extra}, {_SUMS},
-                sum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests{seen}
+                fsum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests{seen}
             FROM usage_v WHERE {where} GROUP BY ALL
             ORDER BY cost_usd DESC, requests DESC, {keys} NULLS LAST
             {f"LIMIT {int(limit)}" if limit is not None else ""}""",
         params=params,
     ).pl()
     return frame
+
+
+def by_agent(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
+             until: dt.date | None = None) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(totals per agent program, totals per agent and subagent), most expensive first, from one pass
+    over the rows (two groupings of the same scan)."""
+    where, params = _range_sql(since, until)
+    frame = cur.sql(
+        f"""SELECT agent, subagent, grouping(subagent) AS whole, {_SUMS},
+                fsum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests
+            FROM usage_v WHERE {where} GROUP BY GROUPING SETS ((agent), (agent, subagent))
+            ORDER BY cost_usd DESC, requests DESC, agent, subagent NULLS FIRST""",
+        params=params,
+    ).pl()
+    agents = frame.filter(pl.col("whole") == 1).drop("whole", "subagent")
+    return agents, frame.filter(pl.col("whole") == 0).drop("whole")
 
 
 def rejected_count(cur: duckdb.DuckDBPyConnection) -> int:

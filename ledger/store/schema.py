@@ -39,12 +39,10 @@ EVENT_SUBAGENT = f"CASE WHEN {{raw}} IN ({_PROGRAMS}) THEN NULL ELSE {{raw}} END
 # provider genai-prices does not know (Codex's config id "stub", OpenCode's custom providers), the
 # provider genai-prices found the model under. The raw value stays in provider_raw.
 _MAPPED = "coalesce(pa.provider, lower(u.provider_raw), 'unknown')"
-_PROVIDER_JOINS = f"""LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
-    LEFT JOIN priced_keys k ON u.agent <> '{LEDGER_AGENT}' AND k.provider = {_MAPPED} AND k.model = u.model"""
 
 USAGE_V = f"""CREATE OR REPLACE VIEW usage_v AS
     SELECT u.*,
-        coalesce(k.priced_provider, {_MAPPED}) AS provider,
+        coalesce(CASE WHEN u.agent <> '{LEDGER_AGENT}' THEN p.priced_provider END, {_MAPPED}) AS provider,
         coalesce(u.cost_usd_given,
             u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
             + u.cache_read_tokens * p.cache_read_rate
@@ -56,19 +54,22 @@ USAGE_V = f"""CREATE OR REPLACE VIEW usage_v AS
         coalesce(u.cache_read_tokens * (p.input_rate - p.cache_read_rate), 0) AS cache_saved_usd,
         u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
     FROM usage u
-    {_PROVIDER_JOINS}
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
     LEFT JOIN prices p
         ON p.provider = {_MAPPED}
         AND p.model = u.model
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;"""
 
+# Without prices; the priced provider of another agent's row comes from priced_keys (one row per
+# provider and model), so both views name a row's provider alike.
 USAGE_LITE = f"""CREATE OR REPLACE VIEW usage_lite AS
     SELECT u.*, coalesce(k.priced_provider, {_MAPPED}) AS provider,
         (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
         u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
     FROM usage u
-    {_PROVIDER_JOINS};"""
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN priced_keys k ON u.agent <> '{LEDGER_AGENT}' AND k.provider = {_MAPPED} AND k.model = u.model;"""
 
 EVENTS_V = """CREATE OR REPLACE VIEW events_v AS
     SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
