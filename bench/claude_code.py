@@ -2,8 +2,9 @@
 
 Generates 400,000 Claude Code lines in 3,000 session files (cached in bench/data/claude/), then
 prints in one run: packwatch's cold ingest into an empty store, its catch-up with nothing new,
-and ccusage's ``daily --json --offline`` (``ccusage@17`` through npx; skipped when Node is
-missing), with the ratios, and whether both tools' daily token totals agree.
+and ccusage's ``claude daily --json --offline`` (the pinned ``ccusage@20.0.24`` that ``make clis``
+installs; skipped when it is missing), with the ratios, and whether both tools' daily token
+totals agree.
 
 A report, not a test: the exit status is 0 whatever the numbers.
 """
@@ -37,7 +38,7 @@ FILES = 3_000
 RUNS = 2
 TZ = "UTC"
 MODELS = ["claude-sonnet-4-20250514", "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"]
-CCUSAGE = "ccusage@17"
+CCUSAGE = Path(os.environ.get("PACKWATCH_CLIS", ROOT / ".cache" / "clis")) / "node_modules" / ".bin" / "ccusage"
 TEXT = "Let me look at the failing test and the module it covers before changing anything. " * 6
 
 
@@ -45,8 +46,17 @@ def _ts(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch * 1000) % 1000:03d}Z"
 
 
+FORMAT = "compact-1"
+"""Bumped when the generated lines change (the cached folder is made again)."""
+
+
+def _compact(rec: dict) -> str:
+    """As Claude Code writes a line: compact JSON (ccusage 20 looks for ``"type":"assistant"``)."""
+    return json.dumps(rec, separators=(",", ":"))
+
+
 def _assistant(rng: random.Random, s: int, m: int, epoch: float, cwd: str, usage: dict, model: str) -> str:
-    return json.dumps({
+    return _compact({
         "parentUuid": f"p-{s}-{m}", "isSidechain": False, "userType": "external", "cwd": cwd,
         "sessionId": f"sess-{s}", "version": "1.0.80", "gitBranch": "main", "type": "assistant",
         "message": {"id": f"msg_{s}_{m}", "type": "message", "role": "assistant", "model": model,
@@ -56,7 +66,7 @@ def _assistant(rng: random.Random, s: int, m: int, epoch: float, cwd: str, usage
 
 
 def _user(s: int, m: int, epoch: float, cwd: str) -> str:
-    return json.dumps({
+    return _compact({
         "parentUuid": f"a-{s}-{m}", "isSidechain": False, "userType": "external", "cwd": cwd,
         "sessionId": f"sess-{s}", "version": "1.0.80", "type": "user",
         "message": {"role": "user", "content": [{"tool_use_id": f"toolu_{s}_{m}", "type": "tool_result",
@@ -89,12 +99,12 @@ def generate(folder: Path) -> None:
                 out.append(_user(s, m, epoch + 1, cwd))
             m += 1
         (project / f"sess-{s}.jsonl").write_text("\n".join(out[:per_file]) + "\n")
-    (folder / "COMPLETE").write_text(f"{LINES} {FILES}\n")
+    (folder / "COMPLETE").write_text(f"{LINES} {FILES} {FORMAT}\n")
 
 
 def ensure_logs() -> None:
     marker = DATA / "COMPLETE"
-    if marker.exists() and marker.read_text().split() == [str(LINES), str(FILES)]:
+    if marker.exists() and marker.read_text().split() == [str(LINES), str(FILES), FORMAT]:
         return
     shutil.rmtree(DATA, ignore_errors=True)
     generate(DATA)
@@ -102,7 +112,8 @@ def ensure_logs() -> None:
 
 def settings_for(work: Path):
     s = load_settings(ledgers=[work / "no-ledger.jsonl"], db=work / "store.duckdb", timezone=TZ)
-    return s.model_copy(update={"sources": Sources(claude_code_dirs=[DATA], codex=False)})
+    return s.model_copy(update={"sources": Sources(claude_code_dirs=[DATA], codex=False, gemini_cli=False,
+                                                   opencode=False, qwen_code=False, copilot_cli=False)})
 
 
 def packwatch(tmp: Path) -> tuple[float, list[float], dict]:
@@ -128,13 +139,10 @@ def packwatch(tmp: Path) -> tuple[float, list[float], dict]:
 
 
 def ccusage_binary() -> list[str] | None:
-    """ccusage's own entry point, so the timing excludes npx resolving the package."""
-    if shutil.which("npx") is None:
+    """The pinned ccusage (its Claude Code reader: ``ccusage claude``), or None when not installed."""
+    if not CCUSAGE.exists() or shutil.which("node") is None:
         return None
-    proc = subprocess.run(["npx", "--yes", "-p", CCUSAGE, "sh", "-c", "command -v ccusage"],
-                          capture_output=True, text=True, timeout=300)
-    path = proc.stdout.strip()
-    return [path] if proc.returncode == 0 and path else None
+    return [str(CCUSAGE), "claude"]
 
 
 def ccusage(cmd: list[str]) -> tuple[float, dict]:
@@ -162,7 +170,7 @@ def main() -> int:
             ("packwatch catch-up, nothing new (median of 10)", f"{statistics.median(warm):.1f} ms", "")]
     cmd = ccusage_binary()
     if cmd is None:
-        rows.append(("ccusage daily --json --offline", "skipped: Node/npx missing or ccusage not installable", ""))
+        rows.append(("ccusage daily --json --offline", "skipped: run `make clis` (needs Node)", ""))
     else:
         theirs_s, theirs = ccusage(cmd)
         rows.append(("ccusage daily --json --offline (best of 2)", f"{theirs_s:.2f} s", ""))

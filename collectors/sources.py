@@ -1,5 +1,6 @@
 """Everything packwatch reads, in one pass: the usage ledgers, the agent event log beside each,
-Code Puppy's own errors.log, and other agents' own logs (Claude Code, Codex)."""
+Code Puppy's own errors.log, and other agents' own logs (collectors.agents: Claude Code, Codex, Gemini CLI,
+OpenCode, Qwen Code, Copilot CLI)."""
 
 from __future__ import annotations
 
@@ -32,5 +33,5 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
         result.files += got.files
         result.errors += got.errors
     for log in enabled(settings) if with_agent_logs else []:
-        result += catch_up_log(store, log, known.get(log.parser.agent, {}))
+        result += catch_up_log(store, log, known.get(log.agent, {}))
     return result

@@ -50,7 +50,10 @@ class CatchUp:
     missing: list[Path] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     agent_files: int = 0
-    """Files read from other agents' own logs (Claude Code, Codex)."""
+    """Files read from other agents' own logs (Claude Code, Codex, Gemini CLI, ...)."""
+    missing_agents: list[str] = field(default_factory=list)
+    """Agents asked for explicitly (``[sources] <agent> = true``) whose folders are all missing:
+    ``"<agent> at <folders>"`` each."""
 
     def __iadd__(self, other: CatchUp) -> CatchUp:
         self.rows += other.rows
@@ -59,6 +62,7 @@ class CatchUp:
         self.missing += other.missing
         self.errors += other.errors
         self.agent_files += other.agent_files
+        self.missing_agents += other.missing_agents
         self.events += other.events
         return self
 

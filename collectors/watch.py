@@ -59,16 +59,26 @@ class LedgerChanges:
         return watch_roots(self.ledgers) != self.roots or any(p.is_dir() for p in self.ledgers) != self.recursive
 
 
-class AgentLogChanges:
-    """A ``watchfiles`` filter for other agents' session logs: any ``.jsonl`` under their folders,
-    which are watched recursively (one file per session, in dated or per-project folders)."""
+AGENT_LOG_SUFFIXES = (".jsonl", ".json")
 
-    def __init__(self, roots: list[Path]) -> None:
+
+class AgentLogChanges:
+    """A ``watchfiles`` filter for other agents' logs: any ``.jsonl`` or ``.json`` under their
+    folders, which are watched recursively (one file per session, in dated or per-project folders),
+    and the single files (a database and its ``-wal``, a named export), whose folders are watched
+    on their own, not recursively (OpenCode's data folder also holds whole git snapshots)."""
+
+    def __init__(self, roots: list[Path], files: list[Path] | None = None) -> None:
         self.roots = [r for r in dict.fromkeys(roots) if r.is_dir()]
+        self.files = list(dict.fromkeys(files or []))
+        self.file_roots = [p for p in dict.fromkeys(f.parent for f in self.files) if p.is_dir()]
+        self._names = {str(f) for f in self.files} | {f"{f}-wal" for f in self.files}
 
     def __call__(self, _change: Change, path: str) -> bool:
-        return path.endswith(".jsonl")
+        return path.endswith(AGENT_LOG_SUFFIXES) or path in self._names
 
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, AgentLogChanges) and (self.roots, self.file_roots) == (other.roots, other.file_roots)
 
 
 def ledger_changes(settings: Settings) -> LedgerChanges:
@@ -77,4 +87,5 @@ def ledger_changes(settings: Settings) -> LedgerChanges:
 
 
 def agent_log_changes(settings: Settings) -> AgentLogChanges:
-    return AgentLogChanges([root for log in enabled(settings) for root in log.roots])
+    logs = enabled(settings)
+    return AgentLogChanges([r for log in logs for r in log.folders], [f for log in logs for f in log.single_files])

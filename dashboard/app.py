@@ -24,12 +24,11 @@ from textual.worker import Worker, WorkerState
 from watchfiles import awatch
 
 from collectors import probes
-from collectors.agents import AGENTS
 from collectors.refresh import SLOW_REFRESH_SECONDS, Refresher
 from collectors.tail import CatchUp
 from collectors.watch import AgentLogChanges, LedgerChanges, agent_log_changes, ledger_changes
 from ledger.control.model import ControlState
-from ledger.scope import EVERY_AGENT, LEDGER_AGENT, AgentScope
+from ledger.scope import EVERY_AGENT, AgentScope
 from ledger.settings import Settings, default_config_path
 from ledger.store import Store, StoreError, StoreTrouble
 from ledger.views.overview import Overview
@@ -46,8 +45,6 @@ from .screens.providers import ProvidersScreen
 
 WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
 AGENT_WATCH_STEP_MS = 250
-AGENT_FILTERS: tuple[AgentScope, ...] = (EVERY_AGENT, *(AgentScope.of(a) for a in (*AGENTS, LEDGER_AGENT)))
-"""What ``a`` cycles through: all agents, then each source alone."""
 
 BINDINGS = [
     Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
@@ -61,7 +58,7 @@ BINDINGS = [
     Binding("q", "quit", "Quit", tooltip="Leave packwatch (the agent is not affected)", id="quit"),
     *CONTROL_BINDINGS,
     Binding("a", "cycle_agent", "Agent", show=False,
-            tooltip="Show one agent alone: Claude Code, Codex, the ledger, then all", id="agent-filter"),
+            tooltip="Show one agent program alone (each one found in turn), then all", id="agent-filter"),
     Binding("o", "show_mode('overview')", "Overview", show=False, tooltip="The six panes", id="show-overview"),
     Binding("v", "show_mode('providers')", "Providers", show=False,
             tooltip="Per provider: circuit timeline, failures and 429s, probe latency, last error",
@@ -149,7 +146,7 @@ class PackwatchApp(ControlKeys, App[None]):
 
     def _slow_tick(self) -> None:
         agents = agent_log_changes(self.settings)
-        if self._changes.stale() or agents.roots != self._agent_changes.roots:
+        if self._changes.stale() or agents != self._agent_changes:
             self._changes, self._agent_changes = ledger_changes(self.settings), agents
             self._watch_files()
         self._agent_logs_due = True  # the poll that catches what a file watch misses
@@ -266,6 +263,8 @@ class PackwatchApp(ControlKeys, App[None]):
         self._watch_ledgers(self._changes)
         if self._agent_changes.roots:
             self._watch_agent_logs(self._agent_changes)
+        if self._agent_changes.file_roots:
+            self._watch_agent_files(self._agent_changes)
 
     @work(exclusive=True, group="watch", exit_on_error=False)
     async def _watch_ledgers(self, changes: LedgerChanges) -> None:
@@ -278,6 +277,14 @@ class PackwatchApp(ControlKeys, App[None]):
     @work(exclusive=True, group="watch-agents", exit_on_error=False)
     async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
         async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
+                                   step=AGENT_WATCH_STEP_MS):
+            self._agent_logs_due = True
+            self.request_refresh()
+
+    @work(exclusive=True, group="watch-agent-files", exit_on_error=False)
+    async def _watch_agent_files(self, changes: AgentLogChanges) -> None:
+        """Agents' single files (OpenCode's database): their folders alone, never recursively."""
+        async for _batch in awatch(*changes.file_roots, watch_filter=changes, recursive=False, debounce=1000,
                                    step=AGENT_WATCH_STEP_MS):
             self._agent_logs_due = True
             self.request_refresh()
@@ -333,9 +340,15 @@ class PackwatchApp(ControlKeys, App[None]):
         self.store_problem = None
         self.request_refresh(force=True)
 
+    def agent_filters(self) -> list[AgentScope]:
+        """What ``a`` cycles through: all agents, then each agent program the store has rows of."""
+        found = self.overview.agents if self.overview is not None else []
+        return [EVERY_AGENT, *(AgentScope.of(a) for a in found)]
+
     def action_cycle_agent(self) -> None:
-        index = AGENT_FILTERS.index(self.scope) if self.scope in AGENT_FILTERS else 0
-        self.scope = AGENT_FILTERS[(index + 1) % len(AGENT_FILTERS)]
+        filters = self.agent_filters()
+        index = filters.index(self.scope) if self.scope in filters else 0
+        self.scope = filters[(index + 1) % len(filters)]
         self.notify(f"showing {self.scope.label() or 'all agents'}", timeout=2)
 
     def watch_scope(self, scope: AgentScope) -> None:

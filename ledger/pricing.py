@@ -52,6 +52,10 @@ class RateRow:
     cache_read_rate: float
     cache_write_rate: float
     source: str
+    cache_write_1h_rate: float
+    """1-hour prompt-cache writes (Anthropic); genai-prices' 5-minute rate where it has no 1-hour one."""
+    priced_provider: str
+    """The provider the price is genai-prices' for (the model's own when ``provider`` is unknown to it)."""
 
 
 def priced_provider(raw: str, extra: dict[str, str] | None = None) -> str:
@@ -102,13 +106,16 @@ def _known_provider(provider: str) -> bool:
 
 def _override_row(provider: str, model: str, o: PriceOverride) -> RateRow:
     per = 1e6
+    write = (o.cache_write_mtok if o.cache_write_mtok is not None else o.input_mtok) / per
     return RateRow(
         provider, model, -1, NO_TIER,
         o.input_mtok / per,
         o.output_mtok / per,
         (o.cache_read_mtok if o.cache_read_mtok is not None else o.input_mtok) / per,
-        (o.cache_write_mtok if o.cache_write_mtok is not None else o.input_mtok) / per,
+        write,
         "override",
+        write,
+        provider,
     )
 
 
@@ -141,10 +148,13 @@ def _tier_rows(provider: str, model: str, ref: str, provider_id: str, starts: li
         half = probe // 2
         cache_read_rate = (price(input_tokens=probe, cache_read_tokens=half) - input_rate * (probe - half)) / half
         cache_write_rate = (price(input_tokens=probe, cache_write_tokens=half) - input_rate * (probe - half)) / half
+        # genai-prices counts 1-hour writes inside cache_write_tokens (cache_write_1h_tokens is a part of it).
+        cache_write_1h_rate = (price(input_tokens=probe, cache_write_tokens=half, cache_write_1h_tokens=half)
+                               - input_rate * (probe - half)) / half
         output_rate = (price(input_tokens=probe, output_tokens=1_000_000) - base) / 1_000_000
         rows.append(RateRow(
             provider, model, low, high,
             float(input_rate), float(output_rate), float(cache_read_rate), float(cache_write_rate),
-            f"genai-prices {genai_prices_version()}",
+            f"genai-prices {genai_prices_version()}", float(cache_write_1h_rate), provider_id,
         ))
     return rows

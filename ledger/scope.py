@@ -3,7 +3,9 @@
 One value, made once from the dashboard's ``a`` key or the ``--agent`` flags, passed to everything
 that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``
 ``usage_hourly`` and ``events``; the views over them (``usage_v``, ``usage_lite``, ``events_v``) read
-them by name, so they follow, and no query needs an agent clause of its own.
+them by name, so they follow, and no query needs an agent clause of its own. Every row of those three
+tables names its agent program in ``agent`` (DESIGN.md "Agents and subagents"); who inside the
+program made it is ``subagent``.
 """
 
 from __future__ import annotations
@@ -18,14 +20,11 @@ LEDGER_AGENT = "code-puppy"
 """Rows read from a usage ledger are this agent's (DESIGN.md: ``code-puppy`` for the ledgers)."""
 
 KNOWN_AGENTS = ("code-puppy", "claude-code", "codex", "gemini-cli", "opencode", "qwen-code", "copilot-cli")
-"""Agent programs. An event names its program in ``agent`` when it is one of these; otherwise ``agent``
-is a subagent (a pack member) of the program beside whose ledger the event log sits: Code Puppy."""
+"""Agent programs. An event line names its program in ``agent`` when it is one of these; otherwise its
+``agent`` is a subagent (a pack member) of the program beside whose ledger the event log sits: Code
+Puppy (the store splits the two when it reads the line)."""
 
-_PROGRAM = {
-    "usage": f"coalesce(source_agent, '{LEDGER_AGENT}')",
-    "usage_hourly": f"coalesce(source_agent, '{LEDGER_AGENT}')",
-    "events": f"CASE WHEN agent IN ({', '.join(repr(a) for a in KNOWN_AGENTS)}) THEN agent ELSE '{LEDGER_AGENT}' END",
-}
+SCOPED_TABLES = ("usage", "usage_hourly", "events")
 
 
 @dataclass(frozen=True)
@@ -57,13 +56,13 @@ class AgentScope:
             return
         (db,) = cur.execute("SELECT current_database()").fetchall()[0]
         names = ", ".join("'" + a.replace("'", "''") + "'" for a in self.agents)
-        for name, program in _PROGRAM.items():
+        for name in SCOPED_TABLES:
             cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name}
-                            WHERE {program} IN ({names})""")
+                            WHERE agent IN ({names})""")
         try:
             yield cur
         finally:
-            for name in _PROGRAM:
+            for name in SCOPED_TABLES:
                 cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
 
 

@@ -84,29 +84,51 @@ SourceSwitch = bool | Literal["auto"]
 
 
 class Sources(BaseModel):
-    """Other agents' own logs, read beside the ledgers. ``auto``: when their folder exists."""
+    """Other agents' own logs, read beside the ledgers. Each switch is true (read, and say when the
+    folder is missing), false (never) or ``auto`` (read when its folder exists)."""
 
     model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
     claude_code: SourceSwitch = "auto"
-    """Claude Code's session logs (``projects/**/*.jsonl``): true, false or auto."""
+    """Claude Code's session logs (``projects/**/*.jsonl``)."""
     claude_code_dirs: list[Path] = Field(default_factory=list)
     """Claude Code config folders, each holding ``projects/``; default: ``CLAUDE_CONFIG_DIR``
     (comma-separated), else ``~/.config/claude`` and ``~/.claude``."""
     codex: SourceSwitch = "auto"
-    """Codex CLI's session logs (``sessions/YYYY/MM/DD/rollout-*.jsonl``): true, false or auto."""
+    """Codex CLI's session logs (``sessions/YYYY/MM/DD/rollout-*.jsonl``)."""
     codex_home: Path | None = None
     """Codex's home folder; default: ``CODEX_HOME``, else ``~/.codex``."""
+    gemini_cli: SourceSwitch = "auto"
+    """Gemini CLI's chat recordings (``tmp/*/chats/``)."""
+    gemini_cli_home: Path | None = None
+    """Gemini CLI's folder (the one holding ``tmp/``); default: ``$GEMINI_CLI_HOME/.gemini``, else ``~/.gemini``."""
+    opencode: SourceSwitch = "auto"
+    """OpenCode's database (``opencode.db``) and legacy ``storage/message/`` files."""
+    opencode_data: Path | None = None
+    """OpenCode's data folder; default: ``$XDG_DATA_HOME/opencode``, else ``~/.local/share/opencode``
+    (the database: ``OPENCODE_DB`` when set)."""
+    qwen_code: SourceSwitch = "auto"
+    """Qwen Code's chat recordings (``projects/*/chats/*.jsonl``)."""
+    qwen_code_home: Path | None = None
+    """Qwen Code's runtime folder; default: ``QWEN_RUNTIME_DIR``, else ``QWEN_HOME``, else ``~/.qwen``."""
+    copilot_cli: SourceSwitch = "auto"
+    """GitHub Copilot CLI's session events (``session-state/*/events.jsonl``) and OpenTelemetry file export."""
+    copilot_cli_home: Path | None = None
+    """Copilot CLI's folder; default: ``COPILOT_HOME``, else ``~/.copilot``."""
+    copilot_cli_otel_files: list[Path] = Field(default_factory=list)
+    """Copilot CLI's OpenTelemetry file exports; default: ``COPILOT_OTEL_FILE_EXPORTER_PATH`` when set."""
 
-    @field_validator("claude_code_dirs")
+    @field_validator("claude_code_dirs", "copilot_cli_otel_files")
     @classmethod
     def _expand_dirs(cls, value: list[Path]) -> list[Path]:
         return [p.expanduser() for p in value]
 
-    @field_validator("codex_home")
+    @field_validator("codex_home", "gemini_cli_home", "opencode_data", "qwen_code_home", "copilot_cli_home")
     @classmethod
     def _expand_home(cls, value: Path | None) -> Path | None:
         return value.expanduser() if value is not None else None
+
+
 class ProbeEndpoint(BaseModel):
     """One provider's health probe. Setting ``url`` alone (no key) probes without credentials."""
 
@@ -178,7 +200,8 @@ class Settings(BaseSettings):
     poll_interval: float = Field(default=0.25, gt=0)
     """Seconds between catch-ups when file events are unavailable."""
     sources: Sources = Field(default_factory=Sources)
-    """Claude Code and Codex logs, e.g. ``[sources] claude_code = false``, ``codex_home = "~/.codex"``."""
+    """Other agents' own logs (Claude Code, Codex, Gemini CLI, OpenCode, Qwen Code, Copilot CLI), e.g.
+    ``[sources] claude_code = false``, ``codex_home = "~/.codex"``."""
     error_log: Path = Field(default_factory=default_error_log)
     """Code Puppy's errors.log (rotated to errors.log.1); its errors become ``error`` events. A
     missing file is normal."""

@@ -11,13 +11,16 @@ from ledger.settings import Settings, load_settings
 from ledger.store import Store
 
 TZ = "Europe/Paris"
+AGENT_ENV = ("CLAUDE_CONFIG_DIR", "CODEX_HOME", "GEMINI_CLI_HOME", "QWEN_HOME", "QWEN_RUNTIME_DIR", "OPENCODE_DB",
+             "COPILOT_HOME", "COPILOT_OTEL_FILE_EXPORTER_PATH")
+"""The agents' own variables that point packwatch at their logs."""
 
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads the developer's own config, ledger or data folder."""
     for key in list(os.environ):
-        if key.startswith("PACKWATCH_") or key in ("CLAUDE_CONFIG_DIR", "CODEX_HOME"):
+        if key.startswith("PACKWATCH_") or key in AGENT_ENV:
             monkeypatch.delenv(key)
     monkeypatch.setenv("PACKWATCH_CONFIG", str(tmp_path / "no-config.toml"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

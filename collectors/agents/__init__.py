@@ -1,16 +1,17 @@
 """Other agents' own logs, one adapter module per agent: discovery (the agent's own environment
-variables and default paths), parsing, and its de-duplication rules. Each module has ``AGENT`` (its
-name, also the store's source kind) and ``log(settings)`` (its ``AgentLog``, None when switched off);
-adding an agent is one module here and one line in ``ADAPTERS``."""
+variables and default paths), parsing, its de-duplication rules, and what it knows of its own cost.
+Each module has ``AGENT`` (the agent program, also the rows' ``agent`` and its files' source kind)
+and ``log(settings)`` (its ``AgentLog``, None when switched off); adding an agent is one module here,
+one line in ``ADAPTERS``, its ``[sources]`` switch, and one test file."""
 
 from __future__ import annotations
 
 from ledger.settings import Settings
 
-from . import claude_code, codex
+from . import claude_code, codex, copilot_cli, gemini_cli, opencode, qwen_code
 from .base import AgentLog
 
-ADAPTERS = (claude_code, codex)
+ADAPTERS = (claude_code, codex, gemini_cli, opencode, qwen_code, copilot_cli)
 AGENTS = tuple(a.AGENT for a in ADAPTERS)
 
 

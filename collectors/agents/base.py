@@ -1,9 +1,12 @@
-"""What every agent adapter shares: the ``AgentLog`` it describes (where the logs live, how to parse
-them), the ``LogParser`` interface, and the helpers that decode a JSON line or reject it with its
-reason. Adding an agent is one module beside this one (see ``collectors.agents``)."""
+"""What every agent adapter shares: the ``AgentLog`` it describes (where its files live, how each kind
+of file is read), the ``LogParser`` and ``DatabaseReader`` interfaces, and the helpers that decode a
+JSON line or reject it with its reason. Adding an agent is one module beside this one (see
+``collectors.agents``) and one test file."""
 
 from __future__ import annotations
 
+import datetime as dt
+import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,6 +15,7 @@ from typing import Any, Protocol
 import msgspec
 
 from ledger.store.agent_rows import AgentRow
+from ledger.store.agent_totals import SessionTotal
 
 EXCERPT_CHARS = 160
 
@@ -25,26 +29,74 @@ class Parsed:
     rejects: list[Reject] = field(default_factory=list)
     state: dict | None = None
     """Carried to the next read of the same file (Codex: session, model, last total)."""
+    totals: list[SessionTotal] = field(default_factory=list)
+    """The agent's own cumulative session totals (Claude Code's cost-state lines)."""
 
 
 class LogParser(Protocol):
-    agent: str
-    """The agent's name, also the ``sources.kind`` of its files (``claude-code``, ``codex``)."""
-
     def parse(self, data: bytes, base: int, path: Path, source_id: int, state: dict | None) -> Parsed:
-        """Rows and rejected lines of ``data`` (whole lines, starting at byte ``base`` of ``path``)."""
+        """Rows and rejected lines of ``data`` (whole lines, starting at byte ``base`` of ``path``; for
+        a whole-document file, the whole file)."""
         ...
+
+
+class DatabaseReader(Protocol):
+    def read(self, con: sqlite3.Connection, source_id: int, state: dict | None) -> Parsed:
+        """The rows changed since ``state`` (the cursor the last read returned), and the new cursor."""
+        ...
+
+
+@dataclass
+class LogFiles:
+    """One kind of file an agent writes: where, which names, and how it is read."""
+
+    parser: LogParser
+    roots: list[Path]
+    """Folders searched recursively (or single files, such as an export the user named)."""
+    pattern: str = "*.jsonl"
+    whole: bool = False
+    """A JSON document (not lines), read whole again whenever its size changes; its rows must carry
+    message ids, so a second read counts nothing twice."""
+    accept: Callable[[Path], bool] | None = None
+    """Which of the matching files are this agent's (None: all)."""
+
+
+@dataclass
+class Database:
+    """An agent's SQLite database, read read-only while the agent writes it (OpenCode)."""
+
+    path: Path
+    reader: DatabaseReader
 
 
 @dataclass
 class AgentLog:
     """One agent's logs: where they live and how to read them."""
 
-    parser: LogParser
-    roots: list[Path]
-    """Folders searched recursively for ``*.jsonl``."""
+    agent: str
+    """The agent program (``claude-code``, ``codex``, ...): the rows' ``agent`` and the files' ``sources.kind``."""
+    files: list[LogFiles] = field(default_factory=list)
+    databases: list[Database] = field(default_factory=list)
     required: bool = False
     """Asked for explicitly (not ``auto``): a missing folder is reported."""
+    totals_provider: str | None = None
+    """When the agent writes its own session totals: the provider its unlogged rows are priced under."""
+
+    @property
+    def roots(self) -> list[Path]:
+        """Every folder (or single file) the agent's files live in: reported when missing."""
+        return list(dict.fromkeys([r for f in self.files for r in f.roots] + [d.path.parent for d in self.databases]))
+
+    @property
+    def folders(self) -> list[Path]:
+        """The folders watched recursively for the agent's files (those that exist)."""
+        return list(dict.fromkeys(r for f in self.files for r in f.roots if r.is_dir()))
+
+    @property
+    def single_files(self) -> list[Path]:
+        """Files watched on their own (their folders are not searched): databases, named exports."""
+        named = [r for f in self.files for r in f.roots if not r.is_dir()]
+        return list(dict.fromkeys([*named, *(d.path for d in self.databases)]))
 
 
 def lines(data: bytes, base: int) -> list[tuple[int, bytes]]:
@@ -89,3 +141,48 @@ def decoded(decoder: msgspec.json.Decoder, data: bytes, base: int, rejects: list
                 rejects.append(reject(offset, raw, reason))
         except msgspec.DecodeError:
             rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
+
+
+def counts_problem(counts: object, names: tuple[str, ...], *, missing: str, otherwise: str, prefix: str = "") -> str:
+    """Why a record's token counts are not counts, for a line whose fields did not decode: ``missing``
+    when they are not an object, the first count that is not one, else ``otherwise``."""
+    if not isinstance(counts, dict):
+        return missing
+    for name in names:
+        if bad_count(counts.get(name)):
+            return f"{prefix}{name} is not a non-negative integer"
+    return otherwise
+
+
+def decode_document(decoder: msgspec.json.Decoder, data: bytes, out: Parsed, reason: str) -> Any:
+    """A whole JSON document decoded, or None with the file rejected for ``reason`` in ``out``."""
+    try:
+        return decoder.decode(data)
+    except msgspec.DecodeError:
+        out.rejects.append(reject(0, data, reason))
+        return None
+
+
+def bad_count(value: object) -> bool:
+    """Whether a token count an agent wrote is not a count (a string, a negative number, a bool)."""
+    return value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0)
+
+
+def timestamp_problem(ts: str | None) -> str | None:
+    """Why an ISO-8601 timestamp cannot be used, or None."""
+    if ts is None:
+        return "missing timestamp"
+    try:
+        dt.datetime.fromisoformat(ts)
+    except ValueError:
+        return "unparseable timestamp"
+    return None
+
+
+def epoch_ms(value: float | int) -> str:
+    """An epoch in milliseconds as ISO-8601 UTC (OpenCode, Copilot and Qwen write times so)."""
+    return dt.datetime.fromtimestamp(value / 1000, dt.UTC).isoformat(timespec="milliseconds")
+
+
+def first_problem(*checks: str | None) -> str | None:
+    return next((c for c in checks if c), None)

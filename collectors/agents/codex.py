@@ -1,21 +1,28 @@
-"""Codex CLI's session logs: ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl``.
+"""Codex CLI's session logs: ``$CODEX_HOME/sessions/YYYY/MM/DD/rollout-*.jsonl`` (checked against
+Codex 0.171.0's real rollouts).
 
-Each line is ``{"timestamp", "type", "payload"}``. Read, as ccusage reads them:
-``session_meta`` (``payload.id``: the session, ``payload.cwd``), ``turn_context`` (``payload.model``,
-``payload.cwd``) and ``event_msg`` whose ``payload.type`` is ``token_count``: ``payload.info`` holds
-``total_token_usage`` (cumulative over the session) and ``last_token_usage`` (this turn), each
-with ``input_tokens``, ``cached_input_tokens``, ``output_tokens``, ``reasoning_output_tokens``,
-``total_tokens``; ``info`` may be null (a rate-limit update only). Everything else is ignored.
+Each line is ``{"timestamp", "type", "payload"}``. Read: ``session_meta`` (``payload.id``: the
+session, ``payload.cwd``, ``payload.model_provider``: the config's provider id, kept raw — the row is
+priced under the provider genai-prices knows its model by when that id is not one), ``turn_context``
+(``payload.model``, ``payload.cwd``), ``token_usage_record`` (only its ``response_id``: the request id
+of the ``token_count`` that follows) and ``event_msg`` whose ``payload.type`` is ``token_count``:
+``payload.info`` holds ``total_token_usage`` (cumulative over the session) and ``last_token_usage``
+(this response), each with ``input_tokens``, ``cached_input_tokens``, ``cache_write_input_tokens``,
+``output_tokens``, ``reasoning_output_tokens``, ``total_tokens``; ``info`` may be null (a rate-limit
+update only). Everything else is ignored. ``token_usage_record`` repeats each response's usage: it
+is never counted (``token_count`` is, as in logs older than it).
 
 Counting, per token_count event:
 - ``info`` null, or a cumulative total equal to the previous one (Codex repeats the event): skip.
-- This turn's usage is ``last_token_usage``, or, in logs without it, the cumulative total minus
+- This response's usage is ``last_token_usage``, or, in logs without it, the cumulative total minus
   the previous one.
-- Codex's ``input_tokens`` include the cached ones (OpenAI's convention): stored as
-  ``input = input - cached`` and ``cache_read = cached``, so the sum is what was sent. Output
-  includes reasoning, which is kept apart too (``reasoning_tokens``), never added twice.
+- Codex's ``input_tokens`` include the cached ones and the cache writes (OpenAI's convention): stored
+  as ``input = input - cached - cache writes``, ``cache_read = cached``, ``cache_write = cache
+  writes`` (as ccusage 20 counts them). Output includes reasoning, which is kept apart too
+  (``reasoning_tokens``), never added twice.
 - The dedup key is the session and its cumulative total, so a session replayed into another file
   (resume, fork) counts once.
+- Codex writes no request's duration: its rows have no latency.
 """
 
 from __future__ import annotations
@@ -29,16 +36,18 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
-from .base import AgentLog, Parsed, decoded, reject
+from .base import AgentLog, LogFiles, Parsed, decoded, reject
 
 AGENT = "codex"
 FALLBACK_MODEL = "gpt-5"  # what ccusage assumes for old logs that never name a model
-COUNTS = ("input_tokens", "cached_input_tokens", "output_tokens", "reasoning_output_tokens", "total_tokens")
+COUNTS = ("input_tokens", "cached_input_tokens", "cache_write_input_tokens", "output_tokens",
+          "reasoning_output_tokens", "total_tokens")
 
 
 class _Tokens(msgspec.Struct):
     input_tokens: int = 0
     cached_input_tokens: int = 0
+    cache_write_input_tokens: int = 0
     output_tokens: int = 0
     reasoning_output_tokens: int = 0
     total_tokens: int = 0
@@ -60,6 +69,7 @@ class _Payload(msgspec.Struct):
     model: str | None = None
     model_provider: str | None = None
     info: _Info | None = None
+    response_id: str | None = None
 
 
 class _Line(msgspec.Struct):
@@ -84,7 +94,7 @@ def log(settings: Settings) -> AgentLog | None:
     mode = settings.sources.codex
     if mode is False:
         return None
-    return AgentLog(CodexParser(), [home(settings).resolve() / "sessions"], required=mode is True)
+    return AgentLog(AGENT, [LogFiles(CodexParser(), [home(settings).resolve() / "sessions"])], required=mode is True)
 
 
 def session_of(path: Path) -> str:
@@ -94,8 +104,6 @@ def session_of(path: Path) -> str:
 
 
 class CodexParser:
-    agent = AGENT
-
     def parse(self, data: bytes, base: int, path: Path, source_id: int, state: dict | None) -> Parsed:
         st = dict(state or {"session": session_of(path), "project": None, "model": None,
                             "provider": None, "total": None})
@@ -111,6 +119,8 @@ class CodexParser:
             elif rec.type == "turn_context":
                 st["model"] = p.model or st["model"]
                 st["project"] = p.cwd or st["project"]
+            elif rec.type == "token_usage_record":
+                st["response"] = p.response_id
             elif rec.type == "event_msg" and p.type == "token_count" and p.info is not None:
                 row, reason = self._turn(rec, p.info, st, source_id)
                 if reason:
@@ -143,16 +153,19 @@ class CodexParser:
             turn = last.values()
         else:
             turn = [max(a - b, 0) for a, b in zip(total.values(), previous or [0] * len(COUNTS), strict=True)]
-        given_input, cached, output, reasoning, _ = turn
-        if not (given_input or cached or output or reasoning):
+        given_input, cached, writes, output, reasoning, _ = turn
+        if not (given_input or cached or writes or output or reasoning):
             return None, None
         cached = min(cached, given_input)
+        writes = min(writes, given_input - cached)
         st["model"] = info.model or st["model"]
+        response, st["response"] = st.get("response"), None
         return AgentRow(
             source_id=source_id, ts=rec.timestamp, model=st["model"] or FALLBACK_MODEL,
-            input_tokens=given_input - cached, output_tokens=output, cache_read_tokens=cached,
-            reasoning_tokens=reasoning, provider_raw=st["provider"] or "openai", session=st["session"],
-            project=st["project"],
+            input_tokens=given_input - cached - writes, output_tokens=output, cache_read_tokens=cached,
+            cache_write_tokens=writes, reasoning_tokens=min(reasoning, output),
+            provider_raw=st["provider"] or "openai", session=st["session"], project=st["project"],
+            request_id=response,
             message_id=f"{st['session']}:{total.total_tokens}" if total is not None else None,
         ), None
 

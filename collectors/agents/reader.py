@@ -1,11 +1,13 @@
-"""Following other agents' own logs (one JSONL file per session) by byte offset.
+"""Following other agents' own logs by byte offset (one file per session), whole JSON documents, and
+SQLite databases, into the store.
 
 The ledger's rules hold (DESIGN.md): a last line without its newline waits; a file that shrinks or
 whose first bytes changed is read again from the start; new files are picked up as they appear.
 Thousands of small session files are read in time-boxed batches, each committed in one
 transaction with every file's new offset, so a crash neither loses nor double-counts a line and a
 cold read does not pay one commit per file. A parser turns bytes into ``AgentRow`` s; which copy of
-a repeated response counts is decided in ``ledger.store.agent_rows``.
+a repeated response counts is decided in ``ledger.store.agent_rows``. After a pass, sessions whose
+agent wrote its own totals get their unlogged rows made again (``ledger.store.agent_totals``).
 
 Unlike the ledger, these lines are not held to ``max_line_bytes``: the agents put whole tool
 outputs (files, images) in one line, and such a line is normal, not malformed.
@@ -13,17 +15,18 @@ outputs (files, images) in one line, and such a line is normal, not malformed.
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
-from ledger.store import HEAD_BYTES, Source, Store, agent_rows
+from ledger.store import HEAD_BYTES, Source, Store, agent_rows, agent_totals
 from ledger.store.agent_rows import AgentBatch, FileRead
 from ledger.store.rollup import refresh_rollup
 
 from ..tail import CatchUp, discover, pending
-from .base import AgentLog, Parsed
+from .base import AgentLog, LogFiles, Parsed
+from .database import read_database
 
-LOG_GLOB = "*.jsonl"
 BATCH_SECONDS = 0.25  # STYLE.md: collectors commit in time boxes
 BATCH_BYTES = 64 << 20
 
@@ -34,8 +37,9 @@ def _read(path: Path, start: int, end: int) -> bytes:
         return fh.read(end - start)
 
 
-class _Batcher:
-    """Collects file reads and commits them together about every ``BATCH_SECONDS``."""
+class Batcher:
+    """Collects file reads and commits them together about every ``BATCH_SECONDS``; remembers what
+    the pass touched (the earliest replaced copy, the sessions) for the work after it."""
 
     def __init__(self, store: Store, agent: str, result: CatchUp) -> None:
         self.store = store
@@ -45,11 +49,19 @@ class _Batcher:
         self.bytes = 0
         self.started = time.monotonic()
         self.earliest_replaced = None
+        self.sessions: set[str] = set()
+        self.mark: int | None = None
+        """The store's last row before this pass's first commit (None: nothing was read)."""
 
     def add(self, read: FileRead, parsed: Parsed, size: int) -> None:
+        if self.mark is None:
+            self.mark = self.store.mark()
         self.batch.rows.extend(parsed.rows)
         self.batch.rejects.extend((read.source.id, *r) for r in parsed.rejects)
+        self.batch.totals.extend(parsed.totals)
         self.batch.reads.append(read)
+        self.sessions.update(r.session for r in parsed.rows if r.session)
+        self.sessions.update(t.session for t in parsed.totals)
         self.bytes += size
         if self.bytes >= BATCH_BYTES or time.monotonic() - self.started >= BATCH_SECONDS:
             self.flush()
@@ -59,38 +71,78 @@ class _Batcher:
             done = agent_rows.commit(self.store, self.batch)
             self.result.rows += done.rows
             self.result.rejected += done.rejected
-            if done.earliest is not None and (self.earliest_replaced is None or done.earliest < self.earliest_replaced):
-                self.earliest_replaced = done.earliest
+            self._earliest(done.earliest)
         self.batch = AgentBatch(self.agent)
         self.bytes = 0
         self.started = time.monotonic()
 
+    def _earliest(self, when) -> None:
+        if when is not None and (self.earliest_replaced is None or when < self.earliest_replaced):
+            self.earliest_replaced = when
+
+
+def found_files(files: LogFiles) -> list[Path]:
+    """The files of one kind an agent has written (sorted)."""
+    found, _ = discover([r for r in files.roots if r.exists()], files.pattern)
+    return [f for f in found if files.accept(f)] if files.accept is not None else found
+
+
+def log_files(log: AgentLog) -> list[Path]:
+    """Every file an agent's log is read from: its files of each kind and its databases."""
+    return [f for files in log.files for f in found_files(files)] + [d.path for d in log.databases if d.path.exists()]
+
 
 def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = None) -> CatchUp:
-    """One pass over one agent's logs: every file brought up to its last complete line.
-    ``known``: the agent's active sources by path, when the caller has them."""
+    """One pass over one agent's logs: every file brought up to its last complete line, every
+    database up to its last committed row. ``known``: the agent's active sources by path."""
     result = CatchUp()
-    roots = [r for r in log.roots if r.is_dir()]
-    if log.required:
-        result.missing += [r for r in log.roots if not r.is_dir()]
+    roots = [r for r in log.roots if r.exists()]
     if not roots:
+        if log.required:  # asked for, and none of its folders is there (one of them is enough)
+            result.missing_agents.append(f"{log.agent} at {', '.join(map(str, log.roots))}")
         return result
-    kind = log.parser.agent
-    files, _ = discover(roots, LOG_GLOB)
     if known is None:
-        known = {s.path: s for s in store.sources(kind)}
+        known = {s.path: s for s in store.sources(log.agent)}
+    under = tuple(f"{r}{os.sep}" for r in roots)
+    named = {str(r) for r in roots}
     for src in known.values():
-        p = Path(src.path)
-        if any(root in p.parents for root in roots) and not p.exists():
+        if (src.path in named or src.path.startswith(under)) and not os.path.exists(src.path):
             store.update_source(src, active=False)  # a deleted session file: its rows stay
-    current, new = _changed_files(store, files, known, result)
-    result.agent_files = len(files)
-    if current:  # nothing new in any file: most passes, on every refresh
-        _read_changed(store, log, current, new, result)
+    batcher = Batcher(store, log.agent, result)
+    states: dict[int, dict] | None = None
+    for files in log.files:
+        found = found_files(files)
+        result.agent_files += len(found)
+        current, new = _changed_files(store, found, known, result, whole=files.whole)
+        if current:  # nothing new in any file: most passes, on every refresh
+            if states is None:
+                states = agent_rows.parser_states(store, log.agent)
+            _read_changed(store, log.agent, files, current, new, states, batcher, result)
+    for db in log.databases:
+        read_database(store, log.agent, db, known, batcher, result)
+    batcher.flush()
+    if batcher.mark is not None:  # something was read
+        _after_pass(store, log, batcher, result)
     return result
 
 
-def _changed_files(store: Store, files: list[Path], known: dict[str, Source], result: CatchUp,
+def _after_pass(store: Store, log: AgentLog, batcher: Batcher, result: CatchUp) -> None:
+    """Price and roll up what the pass brought, then make the touched sessions' unlogged rows again."""
+    if result.rows:
+        store.settle(batcher.mark)
+    if batcher.earliest_replaced is not None:
+        refresh_rollup(store, batcher.earliest_replaced)  # a replaced copy's hour may be older
+    if log.totals_provider is None or not batcher.sessions:
+        return
+    sessions = agent_totals.sessions_with_totals(store, log.agent, batcher.sessions)
+    mark = store.mark()
+    changed = agent_totals.reconcile(store, log.agent, sessions, log.totals_provider)
+    if changed is not None:
+        store.settle(mark)  # a model only the totals name is priced
+        refresh_rollup(store, changed)
+
+
+def _changed_files(store: Store, files: list[Path], known: dict[str, Source], result: CatchUp, *, whole: bool,
                    ) -> tuple[list[tuple[Path, Source | None]], list[tuple[str, int, int, bytes]]]:
     """(files with something new, with their source when known; new files as (path, dev, inode, head))."""
     current: list[tuple[Path, Source | None]] = []
@@ -107,23 +159,22 @@ def _changed_files(store: Store, files: list[Path], known: dict[str, Source], re
                     new.append((str(path), st.st_dev, st.st_ino, fh.read(HEAD_BYTES)))
             elif st.st_size == src.offset:
                 continue  # nothing new: most files, most of the time
+            elif whole:
+                store.update_source(src, offset=0)  # a document changed: read it all again
             current.append((path, src))
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
     return current, new
 
 
-def _read_changed(store: Store, log: AgentLog, current: list[tuple[Path, Source | None]],
-                  new: list[tuple[str, int, int, bytes]], result: CatchUp) -> None:
-    kind = log.parser.agent
-    mark = store.mark()
-    added = {s.path: s for s in agent_rows.add_sources(store, kind, new)}
-    states = agent_rows.parser_states(store, kind)
-    batcher = _Batcher(store, kind, result)
+def _read_changed(store: Store, agent: str, files: LogFiles, current: list[tuple[Path, Source | None]],
+                  new: list[tuple[str, int, int, bytes]], states: dict[int, dict], batcher: Batcher,
+                  result: CatchUp) -> None:
+    added = {s.path: s for s in agent_rows.add_sources(store, agent, new)}
     for path, src in current:
         source = src or added[str(path)]
         try:
-            start, end, head = pending(store, source, path)
+            start, end, head = pending(store, source, path) if not files.whole else _whole(path)
             result.files += 1
             if end <= start:
                 continue
@@ -132,11 +183,14 @@ def _read_changed(store: Store, log: AgentLog, current: list[tuple[Path, Source 
             result.errors.append(f"{path}: {exc.strerror or exc}")
             continue
         state = states.get(source.id) if start else None
-        parsed = log.parser.parse(data, start, path, source.id, state)
+        parsed = files.parser.parse(data, start, path, source.id, state)
         read = FileRead(source, end, head, rows=len(parsed.rows), rejected=len(parsed.rejects), state=parsed.state)
         batcher.add(read, parsed, end - start)
-    batcher.flush()
-    if result.rows:
-        store.settle(mark)
-    if batcher.earliest_replaced is not None:
-        refresh_rollup(store, batcher.earliest_replaced)  # a replaced copy's hour may be older
+
+
+def _whole(path: Path) -> tuple[int, int, bytes]:
+    """A whole document: all of it (its rows say which response each is, so nothing counts twice)."""
+    with open(path, "rb") as fh:
+        data = fh.read(HEAD_BYTES)
+        fh.seek(0, 2)
+        return 0, fh.tell(), data

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from collectors.refresh import open_store
 from collectors.sources import catch_up_all
 from collectors.tail import CatchUp
-from ledger.scope import AgentScope
+from ledger.scope import KNOWN_AGENTS, AgentScope
 from ledger.settings import DEFAULT_LEDGER, Settings, load_settings
 from ledger.store import Store
 
@@ -51,8 +51,13 @@ def _did_you_mean(loc: tuple) -> str:
 
 
 def scope_of(args: argparse.Namespace) -> AgentScope:
-    """The agent programs ``--agent`` names (none: every agent)."""
-    return AgentScope.of(getattr(args, "agent", None))
+    """The agent programs ``--agent`` names (none: every agent); a name that is no agent program is
+    bad usage (``--agent claude`` would count nothing and say nothing)."""
+    scope = AgentScope.of(getattr(args, "agent", None))
+    unknown = [a for a in scope.agents if a not in KNOWN_AGENTS]
+    if unknown:
+        raise UsageError(f"--agent {unknown[0]!r} is no agent program: use one of {', '.join(KNOWN_AGENTS)}")
+    return scope
 
 
 def warn(message: str) -> None:
@@ -71,11 +76,10 @@ def describe(result: CatchUp) -> str:
 def report_missing(result: CatchUp) -> None:
     for path in result.missing:
         if result.agent_files and path == DEFAULT_LEDGER.expanduser():
-            continue  # Claude Code or Codex logs were found: no Code Puppy ledger is normal
-        if path.name in ("projects", "sessions"):
-            warn(f"no agent logs at {path}: fix [sources] in the config file, or set it to auto")
-        else:
-            warn(f"no ledger at {path}: pass --ledger, or try `packwatch demo`")
+            continue  # another agent's logs were found: no Code Puppy ledger is normal
+        warn(f"no ledger at {path}: pass --ledger, or try `packwatch demo`")
+    for agent in result.missing_agents:
+        warn(f"no logs of {agent}: fix [sources] in the config file, or set it to auto")
     for error in result.errors:
         warn(f"cannot read {error}")
 

@@ -27,7 +27,8 @@ def _common(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
 def _agents(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
     default = {"default": argparse.SUPPRESS} if nested else {}
     p.add_argument("--agent", action="append", metavar="NAME", dest="agent",
-                   help="count only this agent program: code-puppy, claude-code, codex, ... (repeatable)",
+                   help="count only this agent program: code-puppy (the ledgers), claude-code, codex, gemini-cli, "
+                        "opencode, qwen-code, copilot-cli (repeatable)",
                    **default)
 
 
@@ -83,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--until", metavar="DAY", help="last day, inclusive")
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--by", choices=GROUPINGS, default="day",
-                        help="which table a CSV or Parquet file holds (default: day)")
+                        help="which table a CSV or Parquet file holds: per day, model, provider, agent program, "
+                             "subagent (who inside it) or session (default: day)")
     report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
     report.add_argument("--force", action="store_true", help="overwrite an existing --output file")
 

@@ -33,6 +33,7 @@ def _days(args: argparse.Namespace, settings: Settings) -> tuple[dt.date | None,
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     since, until = _days(args, settings)
+    scope = scope_of(args)
     if args.format == "parquet" and not args.output:
         raise UsageError("parquet is a binary format: pass --output FILE.parquet")
     if args.output:
@@ -43,7 +44,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     store, result = open_caught_up(settings)
     try:
         report_missing(result)
-        report = build_report(store.con, settings, since, until, by=args.by, scope=scope_of(args),
+        report = build_report(store.con, settings, since, until, by=args.by, scope=scope,
                               now=dt.datetime.now(ZoneInfo(settings.timezone)))
     finally:
         store.close()

@@ -14,6 +14,7 @@ from .common import report_missing, scope_of, warn
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    scope = scope_of(args)
     refresher = Refresher(settings)
     if refresher.controls.warning:
         warn(refresher.controls.warning)
@@ -21,7 +22,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     if busy:
         warn(busy.replace("reading the ledgers into memory instead", "reading the ledgers directly this time"))
     try:
-        result = refresher.run(force=True, scope=scope_of(args))
+        result = refresher.run(force=True, scope=scope)
     finally:
         refresher.store.close()
     report_missing(result.catch_up)

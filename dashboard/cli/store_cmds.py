@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from collectors.agents import enabled
+from collectors.agents.reader import log_files
 from collectors.rebuild import rebuild
 from collectors.tail import discover
 from ledger.secrets import scrub
@@ -47,9 +48,8 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     console.print(table)
     console.print(f"{len(files)} ledger file(s) found; missing: {', '.join(map(str, missing)) or 'none'}")
     for log in enabled(settings):
-        found, _ = discover([r for r in log.roots if r.is_dir()], "*.jsonl")
         roots = ", ".join(f"{r}{'' if r.is_dir() else ' (missing)'}" for r in log.roots)
-        console.print(f"{log.parser.agent}: {len(found)} log file(s) in {roots}", markup=False)
+        console.print(f"{log.agent}: {len(log_files(log))} log file(s) in {roots}", markup=False)
     return 0
 
 

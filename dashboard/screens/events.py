@@ -1,5 +1,5 @@
-"""Events: the agent event log and Code Puppy's errors, newest first, filtered by kind, agent and
-provider, and searched as you type."""
+"""Events: the agent event log and Code Puppy's errors, newest first, filtered by kind, agent
+program, subagent and provider, and searched as you type."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger.text import one_line
 from ledger.views.events import LIMIT, EventFacets, event_facets, event_log
 
-FILTERS = {"kind": "filter-kind", "agent": "filter-agent", "provider": "filter-provider"}
+FILTERS = {"kind": "filter-kind", "agent": "filter-agent", "subagent": "filter-subagent", "provider": "filter-provider"}
 
 
 class EventsScreen(NotifiesWorkerErrors, Screen[None]):
@@ -43,7 +43,7 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
                 yield Select[str]([], prompt=f"any {name}", id=widget_id)
             yield Input(placeholder="search (/)", id="event-search")
         table: DataTable = Table(cursor_type="row", id="events-table", zebra_stripes=True)
-        for label in ("time", "kind", "agent", "provider", "model", "detail"):
+        for label in ("time", "kind", "agent", "subagent", "provider", "model", "detail"):
             table.add_column(label, key=label)
         yield table
         yield Static("", id="events-count")
@@ -99,8 +99,9 @@ class EventsScreen(NotifiesWorkerErrors, Screen[None]):
             for i, row in enumerate(message.events.iter_rows(named=True)):
                 ts: dt.datetime = row["ts"].astimezone(zone)
                 when = f"{ts:%H:%M:%S}" if ts.date() == today else f"{ts:%d %b %H:%M}"
-                table.add_row(when, *(Cell(one_line(row[k] or "", 200)) for k in ("kind", "agent", "provider", "model",
-                                                                                  "summary")), key=str(i))
+                table.add_row(when, *(Cell(one_line(row[k] or "", 200)) for k in ("kind", "agent", "subagent",
+                                                                                  "provider", "model", "summary")),
+                              key=str(i))
         total = message.facets.total
         count = message.events.height
         more = f" (newest {LIMIT})" if count == LIMIT else ""

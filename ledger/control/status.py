@@ -25,12 +25,13 @@ class ChangeStatus(BaseModel):
 
 
 def acknowledgements(cur: Any, ids: list[str]) -> dict[str, tuple[str, str | None, str | None, dt.datetime]]:
-    """control id -> (result, reason, agent, when) of the agent's latest ``control_ack`` for it."""
+    """control id -> (result, reason, who, when) of the agent's latest ``control_ack`` for it (who: the
+    subagent that acknowledged it, else the agent program)."""
     if not ids:
         return {}
     rows = cur.execute("""
         SELECT detail->>'control_id', arg_max(detail->>'result', ts), arg_max(detail->>'reason', ts),
-               arg_max(agent, ts), max(ts)
+               arg_max(coalesce(subagent, agent), ts), max(ts)
         FROM events WHERE kind = 'control_ack' AND detail->>'control_id' IN (SELECT unnest($ids))
         GROUP BY 1""", {"ids": ids}).fetchall()
     return {cid: (result, reason, agent, when) for cid, result, reason, agent, when in rows}

@@ -2,4 +2,4 @@
 renderers (``text``: table, JSON, CSV, Markdown; ``html``; ``export``: Parquet and files)."""
 
 FORMATS = ("table", "json", "csv", "md", "html", "parquet")
-GROUPINGS = ("day", "model", "provider", "agent", "session")
+GROUPINGS = ("day", "model", "provider", "agent", "subagent", "session")

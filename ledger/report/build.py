@@ -24,6 +24,7 @@ from .model import (
     ProviderRow,
     Report,
     SessionRow,
+    SubagentRow,
     UnpricedModel,
     cost,
 )
@@ -59,6 +60,11 @@ def prices_used(settings: Settings) -> PricesUsed:
     )
 
 
+def _agents(frames) -> tuple[list[AgentRow], list[SubagentRow]]:
+    agents, subagents = frames
+    return [AgentRow(**r) for r in _rows(agents)], [SubagentRow(**r) for r in _rows(subagents)]
+
+
 def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date | None,
            by: str) -> list[tuple[str, Callable[[], object]]]:
     sessions_limit = None if by == "session" else TOP_SESSIONS
@@ -66,7 +72,7 @@ def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date
         ("days", lambda: [DayRow(**r) for r in _rows(queries.daily(cur, since, until), ("date",))]),
         ("models", lambda: [ModelRow(**r) for r in _rows(queries.by_model(cur, since, until))]),
         ("providers", lambda: [ProviderRow(**r) for r in _rows(queries.grouped(cur, "provider", since, until))]),
-        ("agents", lambda: [AgentRow(**r) for r in _rows(queries.grouped(cur, "agent", since, until))]),
+        ("agents", lambda: _agents(queries.by_agent(cur, since, until))),
         ("sessions", lambda: [SessionRow(**r) for r in _rows(
             queries.grouped(cur, "session", since, until, limit=sessions_limit), ("first_seen", "last_seen"))]),
         ("unpriced", lambda: [UnpricedModel(**r) for r in queries.unpriced_models(cur, since, until).to_dicts()]),
@@ -105,7 +111,8 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
         generated_at=(now or dt.datetime.now(dt.UTC)).isoformat(timespec="seconds"), by=by,
         totals=totals, prices=prices_used(settings),
         budget=BudgetUsed(**budget.model_dump()) if budget else BudgetUsed(),
-        unpriced_models=got["unpriced"], providers=got["providers"], agents=got["agents"],
+        unpriced_models=got["unpriced"], providers=got["providers"], agents=got["agents"][0],
+        subagents=got["agents"][1],
         top_sessions=sessions[:TOP_SESSIONS], sessions=sessions if by == "session" else None,
     )
     if progress:

@@ -129,7 +129,7 @@ def share_chart(rows: list[tuple[str, float]], title: str) -> str:
     return "".join(parts)
 
 
-TEXT_KEYS = {"date", "model", "provider", "agent", "session", "first_seen", "last_seen"}
+TEXT_KEYS = {"date", "model", "provider", "agent", "subagent", "session", "first_seen", "last_seen"}
 
 
 def _compact(n: int) -> str:
@@ -170,21 +170,21 @@ def _table(rows: list[dict], columns: list[tuple[str, str]], total: dict | None 
 
 
 DAY_HEADINGS = [("date", "Date"), ("requests", "Requests"), ("errors", "Errors"), ("input_tokens", "Input"),
-                ("output_tokens", "Output"), ("cache_read_tokens", "Cache read"),
+                ("output_tokens", "Output"), ("reasoning_tokens", "Reasoning"), ("cache_read_tokens", "Cache read"),
                 ("cache_write_tokens", "Cache write"), ("cost_usd", "Cost"), ("unpriced_requests", "Unpriced")]
 MODEL_HEADINGS = [("model", "Model"), ("provider", "Provider"), ("requests", "Requests"), ("errors", "Errors"),
-                  ("input_tokens", "Input"), ("output_tokens", "Output"), ("cost_usd", "Cost"),
-                  ("latency_p50_ms", "p50"), ("latency_p95_ms", "p95")]
+                  ("input_tokens", "Input"), ("output_tokens", "Output"), ("reasoning_tokens", "Reasoning"),
+                  ("cost_usd", "Cost"), ("latency_p50_ms", "p50"), ("latency_p95_ms", "p95")]
 SESSION_HEADINGS = [("session", "Session"), ("agent", "Agent"), ("requests", "Requests"),
                     ("input_tokens", "Input"), ("output_tokens", "Output"), ("cost_usd", "Cost"),
                     ("first_seen", "First request"), ("last_seen", "Last request")]
 
 
-def _group_headings(key: str) -> list[tuple[str, str]]:
+def _group_headings(*keys: str) -> list[tuple[str, str]]:
     labels = {"requests": "Requests", "errors": "Errors", "input_tokens": "Input", "output_tokens": "Output",
-              "cache_read_tokens": "Cache read", "cache_write_tokens": "Cache write", "cost_usd": "Cost",
-              "unpriced_requests": "Unpriced"}
-    return [(key, key.capitalize()), *((c, labels[c]) for c in GROUP_COLUMNS)]
+              "cache_read_tokens": "Cache read", "cache_write_tokens": "Cache write",
+              "reasoning_tokens": "Reasoning", "cost_usd": "Cost", "unpriced_requests": "Unpriced"}
+    return [*((k, k.capitalize()) for k in keys), *((c, labels[c]) for c in GROUP_COLUMNS)]
 
 
 def _short_times(rows: list[dict]) -> list[dict]:
@@ -246,11 +246,14 @@ def to_html(report: Report) -> str:
     ]
     if data.get("agents"):
         out += ["<h2>Cost by agent</h2>",
-                share_chart([(a["agent"] or "(none)", a["cost_usd"]) for a in data["agents"]], "Cost by agent")]
+                share_chart([(a["agent"], a["cost_usd"]) for a in data["agents"]], "Cost by agent")]
     out += ["<h2>Per day</h2>", _table(data["days"], DAY_HEADINGS, data["totals"]),
             "<h2>Per model</h2>", _table(data["models"], MODEL_HEADINGS, flag=unpriced)]
     if data.get("providers"):
         out += ["<h2>Per provider</h2>", _table(data["providers"], _group_headings("provider"))]
+    if data.get("agents"):
+        out += ["<h2>Per agent</h2>", _table(data["agents"], _group_headings("agent")),
+                "<h2>Per subagent</h2>", _table(data["subagents"], _group_headings("agent", "subagent"))]
     if data.get("top_sessions"):
         out += ["<h2>Most expensive sessions</h2>", _table(_short_times(data["top_sessions"]), SESSION_HEADINGS)]
     out += _prices(data["prices"])

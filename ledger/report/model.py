@@ -28,6 +28,8 @@ class Counts(BaseModel):
     output_tokens: int = 0
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
+    """Part of ``output_tokens`` (never added on top)."""
     cost_usd: float = 0.0
     unpriced_requests: int = 0
 
@@ -53,16 +55,28 @@ class ProviderRow(Counts, _Provider):
 
 
 class _Agent(BaseModel):
-    agent: str | None = None
+    agent: str
+    """The agent program (``code-puppy`` for the ledgers, ``claude-code``, ``codex``, ...)."""
 
 
 class AgentRow(Counts, _Agent):
     pass
 
 
+class _Subagent(BaseModel):
+    agent: str
+    subagent: str | None = None
+    """Who inside the agent made the requests (a pack member, a Claude Code subagent); None: the
+    agent itself."""
+
+
+class SubagentRow(Counts, _Subagent):
+    pass
+
+
 class _Session(BaseModel):
     session: str | None = None
-    agent: str | None = None
+    agent: str
 
 
 class SessionRow(Counts, _Session):
@@ -77,6 +91,7 @@ class ModelRow(BaseModel):
     errors: int
     input_tokens: int
     output_tokens: int
+    reasoning_tokens: int = 0
     cost_usd: float
     latency_p50_ms: float | None = None
     latency_p95_ms: float | None = None
@@ -117,6 +132,7 @@ class Report(BaseModel):
     unpriced_models: list[UnpricedModel]
     providers: list[ProviderRow]
     agents: list[AgentRow]
+    subagents: list[SubagentRow]
     top_sessions: list[SessionRow]
     sessions: list[SessionRow] | None = None
     """Every session, only when the report is grouped by session."""

@@ -33,6 +33,8 @@ def table_rows(report: Report, by: str | None = None) -> tuple[list[str], list[d
         columns, rows = list(SESSION_COLUMNS), [r.model_dump() for r in report.all_sessions]
     elif by in ("provider", "agent"):
         columns, rows = [by, *GROUP_COLUMNS], [r.model_dump() for r in getattr(report, f"{by}s")]
+    elif by == "subagent":
+        columns, rows = ["agent", "subagent", *GROUP_COLUMNS], [r.model_dump() for r in report.subagents]
     else:
         raise ValueError(f"cannot group by {by!r}")
     return [*columns, "prices"], [{**{c: r.get(c) for c in columns}, "prices": price} for r in rows]
@@ -86,9 +88,11 @@ def to_markdown(report: Report) -> str:
                               for u in report.unpriced_models), ""]
     lines += ["## Per day", "", *_md_table(report.days, DAY_COLUMNS, t), "",
               "## Per model", "", *_md_table(report.models, MODEL_COLUMNS), ""]
-    for title, rows, column in (("Per provider", report.providers, "provider"), ("Per agent", report.agents, "agent")):
+    for title, rows, columns in (("Per provider", report.providers, ["provider"]),
+                                 ("Per agent", report.agents, ["agent"]),
+                                 ("Per subagent", report.subagents, ["agent", "subagent"])):
         if rows:
-            lines += [f"## {title}", "", *_md_table(rows, [column, *GROUP_COLUMNS]), ""]
+            lines += [f"## {title}", "", *_md_table(rows, [*columns, *GROUP_COLUMNS]), ""]
     if report.top_sessions:
         lines += ["## Most expensive sessions", "", *_md_table(report.top_sessions, SESSION_COLUMNS), ""]
     return printable("\n".join(lines))
@@ -102,14 +106,14 @@ def _ms(value: float | None) -> str:
 
 def _days_table(report: Report) -> Table:
     days = Table(title=f"Per day ({report.timezone})", title_justify="left")
-    for col in ("date", "requests", "errors", "input", "output", "cache read", "cache write",
+    for col in ("date", "requests", "errors", "input", "output", "reasoning", "cache read", "cache write",
                 "cost USD", "unpriced"):
         days.add_column(col, justify="left" if col == "date" else "right")
 
     def day_row(label: str, d: Counts, **style: str) -> None:
         days.add_row(label, f"{d.requests:,}", f"{d.errors:,}", f"{d.input_tokens:,}", f"{d.output_tokens:,}",
-                     f"{d.cache_read_tokens:,}", f"{d.cache_write_tokens:,}", f"{d.cost_usd:,.2f}",
-                     f"{d.unpriced_requests:,}", **style)
+                     f"{d.reasoning_tokens:,}", f"{d.cache_read_tokens:,}", f"{d.cache_write_tokens:,}",
+                     f"{d.cost_usd:,.2f}", f"{d.unpriced_requests:,}", **style)
 
     for d in report.days:
         day_row(one_line(d.date), d)
@@ -125,18 +129,33 @@ TABLE_MODELS = 50
 
 def _models_table(report: Report) -> Table:
     models = Table(title="Per model", title_justify="left")
-    for col in ("model", "provider", "requests", "errors", "input", "output", "cost USD", "p50 ms", "p95 ms"):
+    for col in ("model", "provider", "requests", "errors", "input", "output", "reasoning", "cost USD", "p50 ms",
+                "p95 ms"):
         models.add_column(col, justify="left" if col in ("model", "provider") else "right")
     unpriced = report.unpriced_by_model()
     for m in report.models[:TABLE_MODELS]:
         money = "unpriced" if unpriced.get((m.provider, m.model)) == m.requests else f"{m.cost_usd:,.2f}"
         models.add_row(Text(one_line(m.model)), Text(one_line(m.provider)), f"{m.requests:,}", f"{m.errors:,}",
-                       f"{m.input_tokens:,}", f"{m.output_tokens:,}", money, _ms(m.latency_p50_ms),
-                       _ms(m.latency_p95_ms))
+                       f"{m.input_tokens:,}", f"{m.output_tokens:,}", f"{m.reasoning_tokens:,}", money,
+                       _ms(m.latency_p50_ms), _ms(m.latency_p95_ms))
     if len(report.models) > TABLE_MODELS:
         models.caption = (f"the {TABLE_MODELS} costliest of {len(report.models):,} models; "
                           "`--format csv --by model` lists them all")
     return models
+
+
+def _agents_table(report: Report) -> Table:
+    """Per agent program, and under each its subagents (a pack member, a Claude Code subagent)."""
+    agents = Table(title="Per agent", title_justify="left")
+    for col in ("agent", "subagent", "requests", "errors", "input", "output", "reasoning", "cost USD"):
+        agents.add_column(col, justify="left" if col in ("agent", "subagent") else "right")
+    for a in report.agents:
+        agents.add_row(Text(one_line(a.agent)), "", f"{a.requests:,}", f"{a.errors:,}", f"{a.input_tokens:,}",
+                       f"{a.output_tokens:,}", f"{a.reasoning_tokens:,}", f"{a.cost_usd:,.2f}", style="bold")
+        for s in (s for s in report.subagents if s.agent == a.agent and s.subagent is not None):
+            agents.add_row("", Text(one_line(s.subagent)), f"{s.requests:,}", f"{s.errors:,}", f"{s.input_tokens:,}",
+                           f"{s.output_tokens:,}", f"{s.reasoning_tokens:,}", f"{s.cost_usd:,.2f}")
+    return agents
 
 
 def table_renderables(report: Report) -> list[RenderableType]:
@@ -147,7 +166,7 @@ def table_renderables(report: Report) -> list[RenderableType]:
                      "to the config file for their models")
     footer = Text("; ".join(notes) + ".", style="dim")
     footer.append(f"\nPrices: {one_line(report.prices_line())}.", style="dim")
-    return [_days_table(report), _models_table(report), footer]
+    return [_days_table(report), _models_table(report), _agents_table(report), footer]
 
 
 def to_table(report: Report, width: int = 120) -> str:

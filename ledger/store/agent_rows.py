@@ -1,14 +1,16 @@
-"""Usage rows from other agents' own logs (Claude Code, Codex), stored exactly once.
+"""Usage rows from other agents' own logs (Claude Code, Codex, Gemini CLI, ...), stored exactly once.
 
 Those agents write one response more than once: Claude Code repeats an assistant message for each
 content block, sometimes before its usage is final, and replays parent messages in sidechain
-logs; Codex repeats token counts. Each parsed row therefore says which response it is a copy of
-(``message_id`` + ``request_id``), and the store keeps one copy per response, the fullest:
+logs; Gemini CLI writes a message again when it gains a tool call; OpenCode updates a row as its
+step finishes. Each parsed row therefore says which response it is a copy of (``message_id`` +
+``copy_id``), and the store keeps one copy per response, the fullest:
 
-- a copy matches a stored one with the same message and request id; a sidechain copy matches any
-  copy of its message (sidechains replay parent messages under new request ids);
-- between two copies, the main-chain one wins over a sidechain one; otherwise the one with more
-  tokens wins, and on a tie the one stored first stays.
+- a copy matches a stored one with the same message and copy id; a *replay* (a sidechain's copy of
+  a parent message under a new request id, a legacy file's copy of a database row) matches any copy
+  of its message;
+- between two copies, a first-hand one wins over a replay; otherwise the one with more tokens wins,
+  and on a tie the one stored first stays.
 
 A batch of file ranges commits in one transaction: rows, replaced rows' removal, the dedup keys,
 rejected lines, every file's new offset and its parser state — so a crash neither loses nor
@@ -23,13 +25,17 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from . import agent_totals
+from .agent_totals import SessionTotal
 from .connection import Connection, Source, first
 from .files import fingerprint, first_line
 
 
 @dataclass(slots=True)
 class AgentRow:
-    """One usage row parsed from an agent's log."""
+    """One usage row parsed from an agent's log. Token columns mean what DESIGN.md says for every
+    agent: ``input_tokens`` is billed at the plain input rate (cached reads and cache writes are
+    their own columns), ``reasoning_tokens`` is part of ``output_tokens``."""
 
     source_id: int
     ts: str
@@ -38,6 +44,8 @@ class AgentRow:
     output_tokens: int
     cache_read_tokens: int = 0
     cache_write_tokens: int = 0
+    cache_write_1h_tokens: int | None = None
+    """Of ``cache_write_tokens``, those written for an hour (priced at the 1-hour rate)."""
     reasoning_tokens: int | None = None
     provider_raw: str | None = None
     session: str | None = None
@@ -45,11 +53,16 @@ class AgentRow:
     request_id: str | None = None
     cost_usd: float | None = None
     kind: str | None = None
+    subagent: str | None = None
+    """Who inside the agent made the request (a Claude Code subagent's type); None: the agent itself."""
+    latency_ms: int | None = None
+    error: str | None = None
     message_id: str | None = None
     """Copies of one response share it; None: this row is never a copy of another."""
     copy_id: str = ""
     """Tells apart distinct responses under one message id (Claude Code: the request id)."""
-    sidechain: bool = False
+    replay: bool = False
+    """A replay of a response logged first-hand elsewhere: it matches any copy of its message."""
 
     @property
     def tokens(self) -> int:
@@ -66,7 +79,7 @@ class StoredCopy:
 
     message_id: str
     copy_id: str
-    sidechain: bool
+    replay: bool
     tokens: int
     dedup_key: str
 
@@ -90,6 +103,8 @@ class AgentBatch:
     rejects: list[tuple[int, int, int, str, str]] = field(default_factory=list)
     """(source_id, line offset, line bytes, reason, excerpt)."""
     reads: list[FileRead] = field(default_factory=list)
+    totals: list[SessionTotal] = field(default_factory=list)
+    """The agent's own session totals the reads held."""
 
 
 @dataclass
@@ -104,13 +119,13 @@ class Committed:
 
 def supersedes(new: AgentRow | StoredCopy, old: AgentRow | StoredCopy) -> bool:
     """Whether ``new`` is the better copy of the response ``old`` also holds."""
-    if new.sidechain != old.sidechain:
-        return old.sidechain
+    if new.replay != old.replay:
+        return old.replay
     return new.tokens > old.tokens
 
 
 def _same_response(row: AgentRow, copy: AgentRow | StoredCopy) -> bool:
-    return row.copy_id == copy.copy_id or row.sidechain or copy.sidechain
+    return row.copy_id == copy.copy_id or row.replay or copy.replay
 
 
 def resolve(rows: list[AgentRow], stored: list[StoredCopy]) -> tuple[list[AgentRow], list[str]]:
@@ -153,9 +168,9 @@ def stored_copies(store: Connection, agent: str, message_ids: list[str]) -> list
     store.con.register("pw_message_ids", frame)
     try:
         rows = store.con.execute(
-            """SELECT k.message_id, k.request_id, k.sidechain, k.tokens, k.dedup_key
+            """SELECT k.message_id, k.copy_id, k.replay, k.tokens, k.dedup_key
                FROM agent_keys k SEMI JOIN pw_message_ids m USING (message_id)
-               WHERE k.source_agent = ?""", [agent]).fetchall()
+               WHERE k.agent = ?""", [agent]).fetchall()
     finally:
         store.con.unregister("pw_message_ids")
     return [StoredCopy(*r) for r in rows]
@@ -172,34 +187,24 @@ def parser_states(store: Connection, kind: str) -> dict[int, dict]:
 _ROW_SCHEMA = {
     "source_id": pl.Int32, "ts": pl.String, "provider_raw": pl.String, "model": pl.String,
     "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cache_read_tokens": pl.Int64,
-    "cache_write_tokens": pl.Int64, "reasoning_tokens": pl.Int64, "kind": pl.String, "session": pl.String,
-    "project": pl.String, "request_id": pl.String, "cost_usd_given": pl.Float64, "dedup_key": pl.String,
-    "message_id": pl.String, "copy_id": pl.String, "sidechain": pl.Boolean, "tokens": pl.Int64,
+    "cache_write_tokens": pl.Int64, "cache_write_1h_tokens": pl.Int64, "reasoning_tokens": pl.Int64,
+    "kind": pl.String, "session": pl.String, "project": pl.String, "request_id": pl.String,
+    "cost_usd": pl.Float64, "subagent": pl.String, "latency_ms": pl.Int64, "error": pl.String,
+    "dedup_key": pl.String, "message_id": pl.String, "copy_id": pl.String, "replay": pl.Boolean,
+    "tokens": pl.Int64,
 }
+_DIRECT = [name for name in _ROW_SCHEMA if name not in ("dedup_key", "tokens")]
+"""The columns read straight off an ``AgentRow`` (the other two are its properties)."""
+
+USAGE_COLUMNS = """source_id, ts, provider_raw, model, input_tokens, output_tokens, cache_read_tokens,
+    cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, kind, session, project, request_id,
+    cost_usd_given, subagent, latency_ms, error, dedup_key, agent"""
 
 
 def _frame(rows: list[AgentRow]) -> pl.DataFrame:
-    cols: dict[str, list] = {name: [] for name in _ROW_SCHEMA}
-    for r in rows:
-        cols["source_id"].append(r.source_id)
-        cols["ts"].append(r.ts)
-        cols["provider_raw"].append(r.provider_raw)
-        cols["model"].append(r.model)
-        cols["input_tokens"].append(r.input_tokens)
-        cols["output_tokens"].append(r.output_tokens)
-        cols["cache_read_tokens"].append(r.cache_read_tokens)
-        cols["cache_write_tokens"].append(r.cache_write_tokens)
-        cols["reasoning_tokens"].append(r.reasoning_tokens)
-        cols["kind"].append(r.kind)
-        cols["session"].append(r.session)
-        cols["project"].append(r.project)
-        cols["request_id"].append(r.request_id)
-        cols["cost_usd_given"].append(r.cost_usd)
-        cols["dedup_key"].append(r.dedup_key)
-        cols["message_id"].append(r.message_id)
-        cols["copy_id"].append(r.copy_id)
-        cols["sidechain"].append(r.sidechain)
-        cols["tokens"].append(r.tokens)
+    cols: dict[str, list] = {name: [getattr(r, name) for r in rows] for name in _DIRECT}
+    cols["dedup_key"] = [r.dedup_key for r in rows]
+    cols["tokens"] = [r.tokens for r in rows]
     return pl.DataFrame(cols, schema=_ROW_SCHEMA)
 
 
@@ -226,25 +231,26 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
                 try:
                     done.earliest = first(con.execute(
                         """SELECT min(ts) FROM usage SEMI JOIN pw_replaced USING (dedup_key)
-                           WHERE source_agent = ?""", [batch.agent]))[0]
-                    con.execute("DELETE FROM usage WHERE source_agent = ? AND dedup_key IN "
+                           WHERE agent = ?""", [batch.agent]))[0]
+                    con.execute("DELETE FROM usage WHERE agent = ? AND dedup_key IN "
                                 "(SELECT dedup_key FROM pw_replaced)", [batch.agent])
-                    con.execute("DELETE FROM agent_keys WHERE source_agent = ? AND dedup_key IN "
+                    con.execute("DELETE FROM agent_keys WHERE agent = ? AND dedup_key IN "
                                 "(SELECT dedup_key FROM pw_replaced)", [batch.agent])
                 finally:
                     con.unregister("pw_replaced")
             if rows:
                 con.execute(
-                    """INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens, output_tokens,
-                           cache_read_tokens, cache_write_tokens, reasoning_tokens, kind, session, project,
-                           request_id, cost_usd_given, dedup_key, source_agent)
+                    f"""INSERT INTO usage ({USAGE_COLUMNS})
                        SELECT source_id, ts::TIMESTAMPTZ, provider_raw, model, input_tokens, output_tokens,
-                           cache_read_tokens, cache_write_tokens, reasoning_tokens, kind, session, project,
-                           request_id, cost_usd_given, dedup_key, ? FROM pw_agent_rows""", [batch.agent])
+                           cache_read_tokens, cache_write_tokens, cache_write_1h_tokens, reasoning_tokens, kind,
+                           session, project, request_id, cost_usd, subagent, latency_ms, error, dedup_key, ?
+                       FROM pw_agent_rows""", [batch.agent])
                 con.execute(
-                    """INSERT INTO agent_keys SELECT ?, message_id, copy_id, sidechain, tokens, dedup_key
+                    """INSERT INTO agent_keys (agent, message_id, copy_id, replay, tokens, dedup_key)
+                       SELECT ?, message_id, copy_id, replay, tokens, dedup_key
                        FROM pw_agent_rows WHERE dedup_key IS NOT NULL""", [batch.agent])
             store.add_rejects(batch.rejects)
+            agent_totals.add(store, batch.agent, batch.totals)
             con.execute(
                 """UPDATE sources SET "offset" = r."end", head = r.head, lines = sources.lines + r.lines,
                        rejected = sources.rejected + r.rejected, parser_state = r.state, updated_at = now()
@@ -260,8 +266,22 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
 
 
 def add_sources(store: Connection, kind: str, files: list[tuple[str, int, int, bytes]]) -> list[Source]:
-    """Sources for many new files in one transaction: (path, dev, inode, head) each."""
+    """Sources for many new files in one statement: (path, dev, inode, head) each (a cold read of
+    thousands of session files paid ~1 ms a file inserting them one by one)."""
     if not files:
         return []
-    with store.transaction():
-        return [store.add_source(kind, *file) for file in files]
+    if len(files) == 1:
+        return [store.add_source(kind, *files[0])]
+    heads = [fingerprint(first_line(f[3])) for f in files]  # kept as fingerprints only, as add_source does
+    frame = pl.DataFrame({"path": [f[0] for f in files], "dev": [f[1] for f in files],
+                          "inode": [f[2] for f in files], "head": heads},
+                         schema={"path": pl.String, "dev": pl.UInt64, "inode": pl.UInt64, "head": pl.Binary})
+    store.con.register("pw_new_sources", frame)
+    try:
+        ids = dict(store.con.execute(
+            """INSERT INTO sources (kind, path, dev, inode, head) SELECT ?, path, dev, inode, head
+               FROM pw_new_sources RETURNING path, id""", [kind]).fetchall())
+    finally:
+        store.con.unregister("pw_new_sources")
+    return [Source(ids[path], kind, path, dev, inode, head, 0, 0, 0, True)
+            for (path, dev, inode, _), head in zip(files, heads, strict=True)]

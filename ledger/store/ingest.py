@@ -18,8 +18,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from ..scope import LEDGER_AGENT
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
+from .schema import EVENT_AGENT, EVENT_SUBAGENT
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
@@ -102,18 +104,19 @@ USAGE = LineFormat(
     WHEN cost_usd IS NOT NULL AND (isnan(cost_usd) OR isinf(cost_usd) OR cost_usd < 0 OR cost_usd > {MAX_COST_USD})
         THEN 'cost_usd is not a finite, non-negative amount'
 END""",
+    # The ledger's ``agent`` is who inside Code Puppy made the request (a pack member): the subagent.
     insert_sql="""INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens,
     output_tokens, cache_read_tokens, cache_write_tokens, kind, session, latency_ms, cached, error,
-    status, cost_usd_given, agent, workload, request_id)""",
+    status, cost_usd_given, subagent, workload, request_id, agent)""",
     projection_sql=f"""
     ts_parsed, provider, model, "in", "out",
     coalesce(cache_read, 0), coalesce(cache_write, 0), type, session,
     CASE WHEN latency > 0 THEN latency END, cached, left(NULLIF(error, ''), {TEXT_CHARS}), status,
-    cost_usd, agent, workload, request_id""",
+    cost_usd, agent, workload, request_id, '{LEDGER_AGENT}'""",
     # A request id names one request: a second line with it is the same request written again.
-    duplicate_sql="""CASE WHEN request_id IS NOT NULL AND (
+    duplicate_sql=f"""CASE WHEN request_id IS NOT NULL AND (
         row_number() OVER (PARTITION BY request_id, reason IS NULL ORDER BY line_offset) > 1
-        OR request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL))
+        OR request_id IN (SELECT request_id FROM usage WHERE agent = '{LEDGER_AGENT}' AND request_id IS NOT NULL))
         THEN 'duplicate request_id (counted once)' END""",
 )
 
@@ -131,8 +134,9 @@ EVENTS = LineFormat(
     WHEN ts_parsed < TIMESTAMPTZ '{FIRST_DAY}' OR ts_parsed >= TIMESTAMPTZ '{LAST_DAY}'
         THEN 'timestamp out of range (years 2000 to 2099)'
 END""",
-    insert_sql="INSERT INTO events (source_id, ts, kind, agent, session, provider_raw, model, detail)",
-    projection_sql="ts_parsed, kind, agent, session, provider, model, detail",
+    insert_sql="INSERT INTO events (source_id, ts, kind, agent, subagent, session, provider_raw, model, detail)",
+    projection_sql=f"""ts_parsed, kind, {EVENT_AGENT.format(raw="agent")},
+    {EVENT_SUBAGENT.format(raw="agent")}, session, provider, model, detail""",
 )
 
 FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
@@ -229,8 +233,9 @@ def _repeats_a_request_id(con: duckdb.DuckDBPyConnection, mark: int) -> bool:
     """Whether a row inserted after ``mark`` shares its request id with another ledger row."""
     return con.execute("""
         SELECT count(*) FROM (SELECT request_id FROM usage WHERE rowid > $mark AND request_id IS NOT NULL) n
-        WHERE n.request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL
-                               GROUP BY 1 HAVING count(*) > 1)""", {"mark": mark}).fetchall()[0][0] > 0
+        WHERE n.request_id IN (SELECT request_id FROM usage WHERE agent = $agent AND request_id IS NOT NULL
+                               GROUP BY 1 HAVING count(*) > 1)""",
+        {"mark": mark, "agent": LEDGER_AGENT}).fetchall()[0][0] > 0
 
 
 def _copy_range(folder: Path, path: Path, start: int, end: int) -> Path:

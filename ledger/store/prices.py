@@ -17,7 +17,10 @@ from .connection import Connection, first
 
 _RATE_SCHEMA = {"provider": pl.String, "model": pl.String, "min_input": pl.Int64, "max_input": pl.Int64,
                 "input_rate": pl.Float64, "output_rate": pl.Float64, "cache_read_rate": pl.Float64,
-                "cache_write_rate": pl.Float64, "source": pl.String}
+                "cache_write_rate": pl.Float64, "source": pl.String, "cache_write_1h_rate": pl.Float64,
+                "priced_provider": pl.String}
+"""The columns of a RateRow, in its order."""
+_KEY_SCHEMA = {"provider": pl.String, "model": pl.String, "known": pl.Boolean, "priced_provider": pl.String}
 
 
 def fingerprint(store: Connection) -> str:
@@ -84,19 +87,18 @@ def _price_missing(store: Connection, new_rows: str) -> None:
     for provider, model in missing:
         rows = rate_rows(provider, model, settings.prices, settings.model_aliases)
         rates.extend(tuple(vars(r).values()) for r in rows)
-        keys.append((provider, model, bool(rows)))
+        keys.append((provider, model, bool(rows), rows[0].priced_provider if rows else None))
     # One insert each, not one statement per model (~1 ms apiece: a ledger with 100,000 model names
     # took minutes to open).
     if rates:
         con.register("pw_rates", pl.DataFrame(rates, schema=_RATE_SCHEMA, orient="row"))
         try:
-            con.execute("INSERT INTO prices SELECT * FROM pw_rates")
+            con.execute(f"INSERT INTO prices ({', '.join(_RATE_SCHEMA)}) SELECT * FROM pw_rates")
         finally:
             con.unregister("pw_rates")
     if keys:
-        con.register("pw_keys", pl.DataFrame(keys, schema={"provider": pl.String, "model": pl.String,
-                                                            "known": pl.Boolean}, orient="row"))
+        con.register("pw_keys", pl.DataFrame(keys, schema=_KEY_SCHEMA, orient="row"))
         try:
-            con.execute("INSERT INTO priced_keys SELECT * FROM pw_keys")
+            con.execute(f"INSERT INTO priced_keys ({', '.join(_KEY_SCHEMA)}) SELECT * FROM pw_keys")
         finally:
             con.unregister("pw_keys")

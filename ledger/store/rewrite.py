@@ -15,6 +15,7 @@ from pathlib import Path
 
 import duckdb
 
+from ..scope import LEDGER_AGENT
 from ..secrets import scrub
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
@@ -124,8 +125,8 @@ def _repeated_request_ids(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     con.execute("""CREATE OR REPLACE TEMP TABLE pw_numbered AS SELECT *,
         request_id IS NOT NULL AND (
             row_number() OVER (PARTITION BY request_id ORDER BY line_offset) > 1
-            OR request_id IN (SELECT request_id FROM usage WHERE source_agent IS NULL AND request_id IS NOT NULL))
-        AS pw_repeat FROM pw_numbered""")
+            OR request_id IN (SELECT request_id FROM usage WHERE agent = $agent AND request_id IS NOT NULL))
+        AS pw_repeat FROM pw_numbered""", {"agent": LEDGER_AGENT})
     repeated = con.execute("""SELECT line_offset, octet_length(encode(line)), 'duplicate request_id (counted once)',
         left(line, 160) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""").fetchall()
     con.execute("DELETE FROM pw_numbered WHERE pw_repeat")

@@ -1,11 +1,10 @@
-"""The hourly rollup (``usage_hourly``: local hour, provider, model, workload, agent): what month and
-week panes read instead of re-pricing every row."""
+"""The hourly rollup (``usage_hourly``: local hour, provider, model, workload, agent program): what
+month and week panes read instead of re-pricing every row."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ..scope import LEDGER_AGENT
 from .connection import Connection, first
 from .prices import refresh_prices
 
@@ -28,12 +27,11 @@ def refresh_rollup(store: Connection, since: dt.datetime | None = None) -> None:
     with store.transaction():
         store.con.execute(f"DELETE FROM usage_hourly WHERE {old}", params)
         store.con.execute(f"""INSERT INTO usage_hourly
-            SELECT date_trunc('hour', ts), provider, model, workload, count(*), count_if(is_error),
+            SELECT date_trunc('hour', ts), provider, model, workload, agent, count(*), count_if(is_error),
                 count_if(coalesce(cached, false)), count_if(unpriced), sum(input_tokens),
-                sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens), sum(tokens),
-                sum(cost_usd), sum(cache_saved_usd),
+                sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
+                coalesce(sum(reasoning_tokens), 0), sum(tokens), sum(cost_usd), sum(cache_saved_usd),
                 count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error),
                 coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
-                coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
-                coalesce(source_agent, '{LEDGER_AGENT}')
+                coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0)
             FROM usage_v WHERE {where} GROUP BY ALL""", params)

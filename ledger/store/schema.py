@@ -3,11 +3,14 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+from ..scope import KNOWN_AGENTS, LEDGER_AGENT
+
+SCHEMA_VERSION = 8
 
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
-# report without touching the stored rows. One definition; migrations that change it re-create it.
-USAGE_V = """CREATE OR REPLACE VIEW usage_v AS
+# report without touching the stored rows. Migrations that change a view re-create it (USAGE_V etc.
+# below hold the current definitions).
+USAGE_V_1 = """CREATE OR REPLACE VIEW usage_v AS
     SELECT u.*,
         coalesce(pa.provider, lower(u.provider_raw), 'unknown') AS provider,
         coalesce(u.cost_usd_given,
@@ -25,6 +28,112 @@ USAGE_V = """CREATE OR REPLACE VIEW usage_v AS
         AND p.model = u.model
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
         AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;"""
+
+_PROGRAMS = ", ".join(f"'{a}'" for a in KNOWN_AGENTS)
+EVENT_AGENT = f"CASE WHEN {{raw}} IN ({_PROGRAMS}) THEN {{raw}} ELSE '{LEDGER_AGENT}' END"
+"""An event's agent program: its ``agent`` field when that names a program, else Code Puppy's (the
+log beside a ledger is Code Puppy's, whose ``agent`` is a pack member)."""
+EVENT_SUBAGENT = f"CASE WHEN {{raw}} IN ({_PROGRAMS}) THEN NULL ELSE {{raw}} END"
+
+# The provider a row is priced under: the ledger's (its aliases mapped); for another agent's row whose
+# provider genai-prices does not know (Codex's config id "stub", OpenCode's custom providers), the
+# provider genai-prices found the model under. The raw value stays in provider_raw.
+_MAPPED = "coalesce(pa.provider, lower(u.provider_raw), 'unknown')"
+
+USAGE_V = f"""CREATE OR REPLACE VIEW usage_v AS
+    SELECT u.*,
+        coalesce(CASE WHEN u.agent <> '{LEDGER_AGENT}' THEN p.priced_provider END, {_MAPPED}) AS provider,
+        coalesce(u.cost_usd_given,
+            u.input_tokens * p.input_rate + u.output_tokens * p.output_rate
+            + u.cache_read_tokens * p.cache_read_rate
+            + (u.cache_write_tokens - coalesce(u.cache_write_1h_tokens, 0)) * p.cache_write_rate
+            + coalesce(u.cache_write_1h_tokens, 0) * coalesce(p.cache_write_1h_rate, p.cache_write_rate),
+            0) AS cost_usd,
+        u.cost_usd_given IS NULL AND p.model IS NULL AS unpriced,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
+        coalesce(u.cache_read_tokens * (p.input_rate - p.cache_read_rate), 0) AS cache_saved_usd,
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
+    FROM usage u
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN prices p
+        ON p.provider = {_MAPPED}
+        AND p.model = u.model
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens > p.min_input
+        AND u.input_tokens + u.cache_read_tokens + u.cache_write_tokens <= p.max_input;"""
+
+# Without prices; the priced provider of another agent's row comes from priced_keys (one row per
+# provider and model), so both views name a row's provider alike.
+USAGE_LITE = f"""CREATE OR REPLACE VIEW usage_lite AS
+    SELECT u.*, coalesce(k.priced_provider, {_MAPPED}) AS provider,
+        (coalesce(u.error, '') <> '' OR coalesce(u.status, 0) >= 400) AS is_error,
+        u.input_tokens + u.output_tokens + u.cache_read_tokens + u.cache_write_tokens AS tokens
+    FROM usage u
+    LEFT JOIN provider_aliases pa ON pa.raw = lower(u.provider_raw)
+    LEFT JOIN priced_keys k ON u.agent <> '{LEDGER_AGENT}' AND k.provider = {_MAPPED} AND k.model = u.model;"""
+
+EVENTS_V = """CREATE OR REPLACE VIEW events_v AS
+    SELECT e.*, coalesce(pa.provider, lower(e.provider_raw)) AS provider
+    FROM events e LEFT JOIN provider_aliases pa ON pa.raw = lower(e.provider_raw);"""
+
+# Every row names its agent program (the ledger's rows: Code Puppy) and who inside it made the request.
+USAGE = f"""CREATE TABLE usage_8 (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,
+        provider_raw VARCHAR,
+        model VARCHAR NOT NULL,
+        input_tokens BIGINT NOT NULL,       -- billed at the plain input rate (no cached or cache-write tokens)
+        output_tokens BIGINT NOT NULL,      -- reasoning included
+        cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL,
+        kind VARCHAR,                       -- the request's kind; 'unlogged': only the agent's own totals held it
+        session VARCHAR,
+        latency_ms BIGINT,
+        cached BOOLEAN,
+        error VARCHAR,
+        status INTEGER,
+        cost_usd_given DOUBLE,              -- a writer's own cost, which wins over our price
+        subagent VARCHAR,                   -- who inside the agent (a pack member, a Claude Code subagent)
+        workload VARCHAR,
+        request_id VARCHAR,
+        agent VARCHAR NOT NULL DEFAULT '{LEDGER_AGENT}',  -- the agent program
+        project VARCHAR,                    -- the agent's working folder
+        reasoning_tokens BIGINT,            -- part of output_tokens, shown apart
+        dedup_key VARCHAR,                  -- which response this row is a copy of
+        cache_write_1h_tokens BIGINT        -- of cache_write_tokens, the 1-hour writes
+    );"""
+
+USAGE_HOURLY = """CREATE TABLE usage_hourly (
+        hour TIMESTAMPTZ NOT NULL, provider VARCHAR, model VARCHAR, workload VARCHAR, agent VARCHAR NOT NULL,
+        requests BIGINT, errors BIGINT, cached BIGINT, unpriced BIGINT,
+        input_tokens BIGINT, output_tokens BIGINT, cache_read_tokens BIGINT,
+        cache_write_tokens BIGINT, reasoning_tokens BIGINT, tokens BIGINT, cost_usd DOUBLE, cache_saved_usd DOUBLE,
+        served BIGINT, served_tokens BIGINT, served_cost_usd DOUBLE  -- uncached, successful
+    );"""
+
+# Copies of one response are resolved through agent_keys (one row per stored copy), not a unique
+# index on usage: the ledger's cold ingest pays nothing for them.
+AGENT_KEYS = """CREATE TABLE agent_keys (
+        agent VARCHAR NOT NULL,
+        message_id VARCHAR NOT NULL,  -- copies of one response share it
+        copy_id VARCHAR NOT NULL,     -- tells distinct responses under one message id apart
+        replay BOOLEAN NOT NULL,      -- a replay (a sidechain's copy) matches any copy of its message
+        tokens BIGINT NOT NULL,
+        dedup_key VARCHAR NOT NULL    -- the stored row's usage.dedup_key
+    );"""
+
+# What an agent itself counted for a whole session, per model (Claude Code's cost-state lines):
+# cumulative, one row per such line, so the latest says what the session used in all.
+AGENT_TOTALS = """CREATE TABLE agent_totals (
+        agent VARCHAR NOT NULL,
+        session VARCHAR NOT NULL,
+        source_id INTEGER NOT NULL,
+        line_offset UBIGINT NOT NULL,  -- the line's place in its file: later lines supersede
+        ts TIMESTAMPTZ NOT NULL,       -- the last time the file showed before the line
+        model VARCHAR NOT NULL,
+        input_tokens BIGINT NOT NULL, output_tokens BIGINT NOT NULL, cache_read_tokens BIGINT NOT NULL,
+        cache_write_tokens BIGINT NOT NULL, cache_write_1h_tokens BIGINT NOT NULL,
+        reasoning_tokens BIGINT NOT NULL, cost_usd DOUBLE
+    );"""
 
 MIGRATIONS: dict[int, str] = {
     1: f"""
@@ -79,11 +188,11 @@ MIGRATIONS: dict[int, str] = {
         source VARCHAR
     );
     CREATE TABLE priced_keys (provider VARCHAR, model VARCHAR, known BOOLEAN);
-    {USAGE_V}
+    {USAGE_V_1}
     """,
     # v2: the view also says what the prompt cache saved, for the Cache pane.
     2: f"""
-    {USAGE_V}
+    {USAGE_V_1}
     """,
     # v3: an hourly rollup (local hours), so month and week panes do not re-price every row.
     3: """
@@ -158,5 +267,39 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE sources ADD COLUMN tail BLOB;
     ALTER TABLE sources ADD COLUMN replaces INTEGER[];  -- sources whose file this one replaced
     UPDATE sources SET head = NULL;
+    """,
+    # v8: agents and subagents named apart (DESIGN.md): ``agent`` is the program that made the request
+    # (``code-puppy`` for the ledgers), ``subagent`` who inside it (a pack member, a Claude Code
+    # subagent). The other agents' rows are read again from their logs: their readers now count
+    # cache writes (Codex), 1-hour cache writes, reasoning, latency and the calls only the agent's own
+    # session totals hold (Claude Code's cost-state).
+    8: f"""
+    DROP VIEW usage_v;
+    DROP VIEW usage_lite;
+    {USAGE}
+    INSERT INTO usage_8 SELECT source_id, ts, provider_raw, model, input_tokens, output_tokens, cache_read_tokens,
+        cache_write_tokens, kind, session, latency_ms, cached, error, status, cost_usd_given, agent, workload,
+        request_id, '{LEDGER_AGENT}', project, reasoning_tokens, dedup_key, NULL
+    FROM usage WHERE source_agent IS NULL;
+    DROP TABLE usage;
+    ALTER TABLE usage_8 RENAME TO usage;
+    DELETE FROM rejected WHERE source_id IN (SELECT id FROM sources WHERE kind IN ('claude-code', 'codex'));
+    DELETE FROM sources WHERE kind IN ('claude-code', 'codex');
+    DROP TABLE agent_keys;
+    {AGENT_KEYS}
+    {AGENT_TOTALS}
+    ALTER TABLE events RENAME COLUMN agent TO subagent;
+    ALTER TABLE events ADD COLUMN agent VARCHAR;
+    UPDATE events SET agent = {EVENT_AGENT.format(raw="subagent")},
+                      subagent = {EVENT_SUBAGENT.format(raw="subagent")};
+    DROP TABLE usage_hourly;
+    {USAGE_HOURLY}
+    ALTER TABLE prices ADD COLUMN cache_write_1h_rate DOUBLE;
+    ALTER TABLE prices ADD COLUMN priced_provider VARCHAR;
+    ALTER TABLE priced_keys ADD COLUMN priced_provider VARCHAR;
+    {USAGE_V}
+    {USAGE_LITE}
+    {EVENTS_V}
+    DELETE FROM meta WHERE key = 'pricing';  -- price (1-hour writes) and roll up everything again
     """,
 }

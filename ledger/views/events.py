@@ -1,5 +1,5 @@
-"""The event log as the Events screen lists it: newest first, filtered by kind, agent, provider
-and free text. Plain data, no Textual."""
+"""The event log as the Events screen lists it: newest first, filtered by kind, agent program,
+subagent, provider and free text. Plain data, no Textual."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ class EventFacets(BaseModel):
 
     kinds: list[str]
     agents: list[str]
+    """Agent programs (``code-puppy``, ``claude-code``, ...)."""
+    subagents: list[str]
+    """Who inside them (a pack member such as ``husky``)."""
     providers: list[str]
     total: int
 
@@ -28,20 +31,23 @@ def event_facets(cur: duckdb.DuckDBPyConnection) -> EventFacets:
         ).fetchall()]
 
     total = cur.execute("SELECT count(*) FROM events").fetchall()[0][0]
-    return EventFacets(kinds=values("kind"), agents=values("agent"), providers=values("provider"), total=total)
+    return EventFacets(kinds=values("kind"), agents=values("agent"), subagents=values("subagent"),
+                       providers=values("provider"), total=total)
 
 
 def event_log(cur: duckdb.DuckDBPyConnection, *, kind: str | None = None, agent: str | None = None,
-              provider: str | None = None, search: str = "", limit: int = LIMIT) -> pl.DataFrame:
-    """Events newest first: ts, kind, agent, provider, model, summary (the detail as ``k=v``)."""
+              subagent: str | None = None, provider: str | None = None, search: str = "",
+              limit: int = LIMIT) -> pl.DataFrame:
+    """Events newest first: ts, kind, agent, subagent, provider, model, summary (the detail as ``k=v``)."""
     frame = cur.sql("""
-        SELECT ts, kind, agent, provider, model, detail::VARCHAR AS detail FROM events_v
+        SELECT ts, kind, agent, subagent, provider, model, detail::VARCHAR AS detail FROM events_v
         WHERE ($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent)
-          AND ($provider IS NULL OR provider = $provider)
-          AND ($search = '' OR concat_ws(' ', kind, agent, provider_raw, provider, model, detail::VARCHAR)
+          AND ($subagent IS NULL OR subagent = $subagent) AND ($provider IS NULL OR provider = $provider)
+          AND ($search = '' OR concat_ws(' ', kind, agent, subagent, provider_raw, provider, model, detail::VARCHAR)
                                ILIKE '%' || $search || '%')
         ORDER BY ts DESC, kind LIMIT $limit""",
-        params={"kind": kind, "agent": agent, "provider": provider, "search": search.strip(), "limit": limit}).pl()
+        params={"kind": kind, "agent": agent, "subagent": subagent, "provider": provider,
+                "search": search.strip(), "limit": limit}).pl()
     return frame.with_columns(
         pl.col("detail").map_elements(summary, return_dtype=pl.String).alias("summary")).drop("detail")
 

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from ..control.model import Controls, with_controls
 from ..scope import EVERY_AGENT, AgentScope
 from ..settings import Settings
+from .agents import agents_found
 from .budgets import SpendLine, spend_lines
 from .burn import BurnRate, burn_rate, burn_series, month_totals, recent
 from .cache import CacheStats, cache_stats
@@ -27,6 +28,7 @@ from .health import Health, health
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
 from .sql import rows
+from .today import ModelToday, TokensToday, models_today
 
 
 class Overview(BaseModel):
@@ -51,6 +53,12 @@ class Overview(BaseModel):
     chains: dict[str, list[str]] = Field(default_factory=dict)
     """Per workload, the models it used in the last day, best ranked first (``models seen``: all):
     where a failover may go."""
+    agents: list[str] = Field(default_factory=list)
+    """Every agent program the store has rows of, whatever the scope (what ``a`` cycles through)."""
+    today: TokensToday = Field(default_factory=lambda: TokensToday())
+    """Today's tokens by kind (reasoning is part of output)."""
+    models_today: list[ModelToday] = Field(default_factory=list)
+    """Today per model and agent: requests, tokens by kind (reasoning included), cost."""
 
     @property
     def status_code(self) -> int:
@@ -85,6 +93,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     day_start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     beside = cur.cursor()
     beside.execute(f"SET TimeZone = '{settings.timezone}'")
+    agents = agents_found(cur)  # unscoped: every agent the key can step to
     try:
         with scope.applied(cur), scope.applied(beside), ThreadPoolExecutor(max_workers=1) as pool:
             heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
@@ -95,6 +104,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             last_seen, rejected = rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
             inputs = recommendation_inputs(cur, now)
+            per_model = models_today(cur, now, day_start)
             ranks, circuit_list = heavy.result()
     finally:
         beside.close()
@@ -108,5 +118,6 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
         last_seen=last_seen.astimezone(now.tzinfo) if last_seen else None, modes=modes or [],
         requests_today=today.requests_today, errors_today=today.errors_today, burn=burn,
         circuits=circuit_list, cache=cache, rankings=ranks, recommendations=recs, spend=spend,
-        unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains,
+        unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains, agents=agents,
+        today=TokensToday.of(per_model), models_today=per_model,
     )

@@ -1,8 +1,8 @@
 """The daily spend review: days, month to date and its forecast, a day's breakdown, the previous
 period and the most expensive sessions. Plain data for the Spend screen (no Textual).
 
-Where the hourly rollup (``usage_hourly``: local hour, provider, model, workload) answers exactly,
-it is used; agents and sessions are not in it, so those come from ``usage_v``. A window that ends
+Where the hourly rollup (``usage_hourly``: local hour, provider, model, workload, agent program)
+answers exactly, it is used; subagents and sessions are not in it, so those come from ``usage_v``. A window that ends
 inside an hour takes that hour's rows from ``usage_v``, so period totals are exact to the request.
 
 Forecast to month end = month to date + (mean daily cost of the last 7 complete days) × (days left
@@ -57,7 +57,8 @@ class PeriodComparison(BaseModel):
 
 class SessionSpend(BaseModel):
     session: str
-    agent: str | None
+    agent: str
+    """The agent program (the latest one, should two programs share a session id)."""
     requests: int
     tokens: int
     cost_usd: float
@@ -73,6 +74,8 @@ class BreakdownRow(BaseModel):
     tokens: int
     cost_usd: float
     unpriced_requests: int = 0
+    depth: int = 0
+    """1: a subagent, listed under its agent program (the row above it at depth 0)."""
 
 
 class DayBreakdown(BaseModel):
@@ -80,6 +83,7 @@ class DayBreakdown(BaseModel):
     providers: list[BreakdownRow]
     models: list[BreakdownRow]
     agents: list[BreakdownRow]
+    """Each agent program, followed by its subagents (``depth`` 1)."""
     sessions: list[BreakdownRow]
     """The ``DAY_SESSIONS`` most expensive, then one ``others (N)`` row when there are more."""
     session_count: int
@@ -165,11 +169,11 @@ def top_sessions(cur: duckdb.DuckDBPyConnection, start: dt.datetime, end: dt.dat
     """The most expensive sessions with requests in [start, end]."""
     rows = cur.execute(
         """WITH per_model AS (
-               SELECT session, model, any_value(agent) AS agent, count(*) AS requests,
+               SELECT session, model, arg_max(agent, ts) AS agent, count(*) AS requests,
                       sum(tokens) AS tokens, sum(cost_usd) AS cost, min(ts) AS first, max(ts) AS last
                FROM usage_v WHERE ts >= $start AND ts <= $end AND session IS NOT NULL
                GROUP BY 1, 2)
-           SELECT session, any_value(agent), sum(requests)::BIGINT, sum(tokens)::BIGINT, sum(cost),
+           SELECT session, arg_max(agent, last), sum(requests)::BIGINT, sum(tokens)::BIGINT, sum(cost),
                   min(first), max(last), string_agg(model, ', ' ORDER BY cost DESC, model)
            FROM per_model GROUP BY 1 ORDER BY 5 DESC, 1 LIMIT $limit""",
         {"start": start, "end": end, "limit": limit},
@@ -187,8 +191,24 @@ def _breakdown(rows: list[tuple]) -> list[BreakdownRow]:
                          unpriced_requests=u) for k, r, t, c, u in rows]
 
 
+def _agents_and_subagents(cur: duckdb.DuckDBPyConnection, hourly: str, params: dict) -> list[BreakdownRow]:
+    """Agent programs (rollup), each followed by its subagents (``usage_v``), most expensive first."""
+    agents = _breakdown(cur.execute(hourly.format(key="agent"), params).fetchall())
+    subs: dict[str, list[tuple]] = {}
+    for agent, *row in cur.execute(
+            """SELECT agent, subagent, count(*), sum(tokens)::BIGINT, sum(cost_usd), count_if(unpriced)::BIGINT
+               FROM usage_v WHERE ts >= $start AND ts < $stop AND subagent IS NOT NULL
+               GROUP BY 1, 2 ORDER BY 5 DESC, 2""", params).fetchall():
+        subs.setdefault(agent, []).append(tuple(row))
+    out: list[BreakdownRow] = []
+    for a in agents:
+        out.append(a)
+        out += [r.model_copy(update={"depth": 1}) for r in _breakdown(subs.get(a.key, []))]
+    return out
+
+
 def day_breakdown(cur: duckdb.DuckDBPyConnection, day: dt.date, zone: ZoneInfo) -> DayBreakdown:
-    """One local day by provider and model (rollup) and by agent and session (``usage_v``)."""
+    """One local day by provider, model and agent program (rollup), by subagent and session (``usage_v``)."""
     params = {"start": day_start(day, zone), "stop": day_start(day + dt.timedelta(days=1), zone)}
     hourly = """SELECT {key}, sum(requests)::BIGINT, sum(tokens)::BIGINT, sum(cost_usd), sum(unpriced)::BIGINT
                 FROM usage_hourly WHERE hour >= $start AND hour < $stop GROUP BY 1 ORDER BY 4 DESC, 1"""
@@ -196,7 +216,7 @@ def day_breakdown(cur: duckdb.DuckDBPyConnection, day: dt.date, zone: ZoneInfo) 
                   FROM usage_v WHERE ts >= $start AND ts < $stop GROUP BY 1 ORDER BY 4 DESC, 1"""
     providers = _breakdown(cur.execute(hourly.format(key="provider"), params).fetchall())
     models = _breakdown(cur.execute(hourly.format(key="provider || '/' || model"), params).fetchall())
-    agents = _breakdown(cur.execute(detailed.format(key="agent"), params).fetchall())
+    agents = _agents_and_subagents(cur, hourly, params)
     sessions = _breakdown(cur.execute(detailed.format(key="session"), params).fetchall())
     shown = sessions[:DAY_SESSIONS]
     rest = sessions[DAY_SESSIONS:]

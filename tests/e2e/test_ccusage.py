@@ -1,24 +1,20 @@
 """Our daily Claude Code totals against ccusage's, the tool people use today, on the same logs.
 
-Runs ``npx --yes ccusage@17 daily --json --offline`` (skips when Node is missing or ccusage cannot
-be installed). The generated logs hold what both tools count the same way: exact copies of a
-response, copies whose fullest version comes first, distinct sidechain responses, zero-token
-``<synthetic>`` messages, lines without ids, unknown line types, days split by the time zone.
+Runs the pinned ``ccusage@20.0.24 claude daily --json --offline`` (``make clis``; skips when it is
+missing). The generated logs hold what both tools count the same way: exact copies of a response,
+copies whose fullest version comes first or last, distinct sidechain responses, zero-token
+``<synthetic>`` messages, lines without ids, unknown line types, days split by the time zone, and
+thinking tokens and 1-hour cache writes (inside output and cache creation for both).
 
-What the tools count differently is left out here and tested on its own (tests/test_agent_logs.py):
-ccusage@17 keeps the *first* copy of a response, we keep the fullest; ccusage@17 counts a
-sidechain's replay of a parent message (new request id) again, we count it once; ccusage@17 adds
-a ``<synthetic>`` message's tokens to the day (they are zero in real logs), we skip the message.
+What the tools count differently is tested on its own below: calls only Claude Code's cost-state
+holds (a compaction's summary requests) are rows here and nowhere in ccusage.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import random
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -27,29 +23,17 @@ from collectors.sources import catch_up_all
 from ledger.report.build import build_report
 from ledger.settings import Sources, load_settings
 from ledger.store import Store
-from tests.support.agent_lines import SONNET, append, claude, claude_user
+from tests.support import clis
+from tests.support.agent_lines import SONNET, append, claude, claude_cost_state, claude_user
+from tests.support.offline import offline
 
-REAL_HOME = os.environ.get("HOME", "")  # read at import, before the tests' HOME is swapped
 TZ = "America/New_York"
-CCUSAGE = "ccusage@17"
 MODELS = [SONNET, "claude-opus-4-1-20250805", "claude-3-5-haiku-20241022"]
-
-
-def _npx(args: list[str], env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess:
-    return subprocess.run(["npx", "--yes", CCUSAGE, *args], capture_output=True, text=True, timeout=timeout,
-                          env={**env, "HOME": REAL_HOME or env.get("HOME", ""), "npm_config_update_notifier": "false"})
 
 
 @pytest.fixture(scope="module")
 def ccusage_ready() -> None:
-    if shutil.which("npx") is None or shutil.which("node") is None:
-        pytest.skip("Node (npx) is not installed")
-    try:
-        proc = _npx(["--version"], dict(os.environ))
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        pytest.skip(f"{CCUSAGE} could not be run: {exc}")
-    if proc.returncode != 0:
-        pytest.skip(f"{CCUSAGE} could not be installed: {proc.stderr.strip().splitlines()[-1:]}")
+    clis.need("ccusage")
 
 
 def _stamp(t: dt.datetime) -> str:
@@ -72,6 +56,8 @@ def write_claude_logs(root: Path, seed: int = 17) -> int:
             ids = (f"msg_{s}_{m}", f"req_{s}_{m}")
             tokens = dict(inp=rng.randint(1, 40), out=rng.randint(1, 3000),
                           cache_write=rng.choice([0, rng.randint(0, 9000)]), cache_read=rng.randint(0, 90000))
+            if rng.random() < 0.5:  # Claude Code 2.1: thinking inside output, 1-hour writes inside creation
+                tokens.update(thinking=rng.randint(0, tokens["out"]), cache_1h=tokens["cache_write"] // 3)
             model = rng.choice(MODELS)
             line = claude(*ids, ts=_stamp(t), model=model, session=session, **tokens)
             lines.append(line)
@@ -82,7 +68,7 @@ def write_claude_logs(root: Path, seed: int = 17) -> int:
                                      session=session, **tokens)] * rng.randint(1, 2))
             elif kind < 0.4:  # a later, smaller copy: first and fullest are the same one
                 lines.append(claude(*ids, ts=_stamp(t + dt.timedelta(seconds=1)), model=model, session=session,
-                                    **{**tokens, "out": tokens["out"] // 2}))
+                                    **{**tokens, "out": tokens["out"] // 2, "thinking": None}))
             elif kind < 0.5:  # a distinct sidechain response (a sub-agent's own call)
                 lines.append(claude(f"side_{s}_{m}", f"sreq_{s}_{m}", ts=_stamp(t + dt.timedelta(seconds=2)),
                                     model=model, session=session, sidechain=True, inp=3, out=rng.randint(1, 500)))
@@ -103,8 +89,10 @@ def write_claude_logs(root: Path, seed: int = 17) -> int:
 
 
 def ccusage_daily(config_dir: Path) -> dict[str, tuple[int, int, int, int]]:
-    env = {**os.environ, "CLAUDE_CONFIG_DIR": str(config_dir), "TZ": TZ}
-    proc = _npx(["daily", "--json", "--offline", "--timezone", TZ], env)
+    env = {"PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": str(config_dir.parent), "CLAUDE_CONFIG_DIR": str(config_dir),
+           "TZ": TZ}
+    proc = offline([str(clis.need("ccusage")), "claude", "daily", "--json", "--offline", "--timezone", TZ],
+                   timeout=300, env=env)
     assert proc.returncode == 0, proc.stderr
     return {d["date"]: (d["inputTokens"], d["outputTokens"], d["cacheCreationTokens"], d["cacheReadTokens"])
             for d in json.loads(proc.stdout)["daily"]}
@@ -130,14 +118,18 @@ def test_daily_totals_equal_ccusage(ccusage_ready: None, tmp_path: Path) -> None
 
 
 def test_where_we_differ_from_ccusage_on_purpose(ccusage_ready: None, tmp_path: Path) -> None:
-    """A partial copy first, then the full one; and a sidechain replay of a parent message."""
+    """A compaction's summary call, which only the session's cost-state holds: a row here, none there.
+    (A partial copy first, then the full one, and a sidechain's replay of a parent message: both
+    tools count the response once, its fullest copy — ccusage@17 did not.)"""
     config_dir = tmp_path / "claude"
     project = config_dir / "projects" / "p"
     append(project / "main.jsonl", claude("m1", "r1", ts="2026-11-20T15:00:00.000Z", out=5)
-           + claude("m1", "r1", ts="2026-11-20T15:00:01.000Z", out=500, cache_read=1000))
+           + claude("m1", "r1", ts="2026-11-20T15:00:01.000Z", out=500, cache_read=1000)
+           + claude_cost_state({SONNET: {"inputTokens": 10 + 3000, "outputTokens": 500 + 200,
+                                         "cacheReadInputTokens": 1000, "costUSD": 0.0}}))
     append(project / "subagents" / "side.jsonl",
            claude("m1", "r-replay", ts="2026-11-20T15:00:02.000Z", out=500, cache_read=1000, sidechain=True))
     (day,) = ccusage_daily(config_dir).values()
     (ours,) = packwatch_daily(config_dir, tmp_path).values()
-    assert ours == (10, 500, 0, 1000)  # one response, its fullest copy
-    assert day == (20, 505, 0, 1000)  # ccusage@17: the first copy, plus the replay again
+    assert day == (10, 500, 0, 1000)  # ccusage 20: one response, its fullest copy; no compaction
+    assert ours == (10 + 3000, 500 + 200, 0, 1000)  # the same, and the compaction's 3000 in / 200 out

@@ -36,13 +36,15 @@ def test_report_json_has_the_contract_shape(tmp_path, ledger):
     assert rep["rejected_lines"] == 1
     assert [d["date"] for d in rep["days"]] == ["2026-11-19", "2026-11-20"]
     day = rep["days"][1]
-    assert set(day) == {"date", "requests", "errors", "input_tokens", "output_tokens",
-                        "cache_read_tokens", "cache_write_tokens", "cost_usd", "unpriced_requests"}
+    assert set(day) == {"date", "requests", "errors", "input_tokens", "output_tokens", "cache_read_tokens",
+                        "cache_write_tokens", "reasoning_tokens", "cost_usd", "unpriced_requests"}  # DESIGN.md
     assert (day["requests"], day["errors"], day["cache_read_tokens"], day["unpriced_requests"]) \
         == (2, 1, 50, 1)
     sonnet = next(m for m in rep["models"] if m["model"] == "claude-sonnet-4-5")
-    assert set(sonnet) == {"model", "provider", "requests", "errors", "input_tokens",
-                           "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms"}
+    assert set(sonnet) >= {"model", "provider", "requests", "errors", "input_tokens",
+                           "output_tokens", "cost_usd", "latency_p50_ms", "latency_p95_ms"}  # DESIGN.md's, and
+    assert set(sonnet) - {"model", "provider", "requests", "errors", "input_tokens", "output_tokens", "cost_usd",
+                          "latency_p50_ms", "latency_p95_ms"} == {"reasoning_tokens"}  # reasoning per model
     assert sonnet["provider"] == "anthropic"
     assert sonnet["latency_p50_ms"] == 200.0
     assert sonnet["cost_usd"] > 0
@@ -306,3 +308,48 @@ def test_report_writes_html_and_parquet_files(tmp_path, ledger):
     assert sorted(pl.read_parquet(pq)["session"].to_list()) == ["s1", "s2"]
     proc = packwatch("report", *common(tmp_path, ledger), "--format", "parquet")
     assert proc.returncode == 2 and "--output" in proc.stderr
+
+
+def test_report_groups_by_agent_and_by_subagent_and_status_shows_reasoning(tmp_path, ledger):
+    """Two dimensions named apart: the program (code-puppy, claude-code) and who inside it (husky, a
+    Claude Code subagent); reasoning is part of output in the report and in status --json."""
+    import datetime as dt
+
+    from tests.support.agent_lines import append as append_log
+    from tests.support.agent_lines import claude
+
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamp = (now - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    # "today" is a local day: a zone where the minute just past is today's, whatever the hour
+    env = {"TZ": "UTC" if 0 < (now.hour * 60 + now.minute) < 23 * 60 + 50 else "Asia/Tokyo"}
+    append(ledger, line(ts=stamp, agent="husky", **{"in": 1000, "out": 100}))
+    project = Path(os.environ["HOME"]) / ".claude" / "projects" / "-home-me-app"
+    append_log(project / "s.jsonl", claude("m1", "r1", ts=stamp, inp=7, out=70, thinking=30))
+    append_log(project / "s" / "subagents" / "agent-a.jsonl",
+               claude("m2", "r2", ts=stamp, inp=5, out=50, thinking=20, sidechain=True,
+                      attributionAgent="general-purpose"))
+    flags = [*common(tmp_path, ledger)]
+    by_agent = packwatch("report", *flags, "--format", "csv", "--by", "agent", check=True, env=env).stdout.splitlines()
+    assert by_agent[0].startswith("agent,requests,") and "reasoning_tokens" in by_agent[0]
+    assert sorted(row.split(",")[:2] for row in by_agent[1:]) == [["claude-code", "2"], ["code-puppy", "1"]]
+    by_sub = packwatch("report", *flags, "--format", "csv", "--by", "subagent", check=True, env=env).stdout.splitlines()
+    assert by_sub[0].startswith("agent,subagent,requests,")
+    assert sorted(tuple(row.split(",")[:3]) for row in by_sub[1:]) == [
+        ("claude-code", "", "1"), ("claude-code", "general-purpose", "1"), ("code-puppy", "husky", "1")]
+    report = json.loads(packwatch("report", *flags, "--format", "json", check=True, env=env).stdout)
+    assert {a["agent"] for a in report["agents"]} == {"code-puppy", "claude-code"}
+    assert all(s["agent"] for s in report["top_sessions"])
+    assert sum(d["reasoning_tokens"] for d in report["days"]) == 50
+    assert {(m["model"], m["reasoning_tokens"]) for m in report["models"]} >= {("claude-sonnet-4-20250514", 50)}
+    status = json.loads(packwatch("status", "--json", *flags, env=env).stdout)
+    assert status["today"]["reasoning_tokens"] == 50 and status["today"]["output_tokens"] == 220
+    assert status["agents"] == ["code-puppy", "claude-code"]
+    assert {(m["agent"], m["reasoning_tokens"]) for m in status["models_today"]} == {
+        ("code-puppy", 0), ("claude-code", 50)}
+
+
+def test_an_agent_name_that_is_no_program_is_bad_usage(tmp_path, ledger):
+    append(ledger, line())
+    proc = packwatch("report", *common(tmp_path, ledger), "--agent", "claude")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "'claude' is no agent program" in proc.stderr and "claude-code" in proc.stderr

@@ -9,8 +9,9 @@ import json
 from pathlib import Path
 
 from tests.conftest import append, line
+from tests.support.agent_lines import claude, compact
 from tests.support.cli import packwatch
-from tests.support.secrets import assert_nowhere_in
+from tests.support.secrets import assert_not_stored, assert_nowhere_in
 
 KEYS = {
     "anthropic": "sk-ant-api03-" + "A1b2C3d4" * 8,
@@ -34,9 +35,15 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
     append(events, json.dumps({"ts": "2026-11-20T10:04:00", "kind": "error", "provider": "openai",
                                "detail": {"message": f'body {{"api_key": "{KEYS["json api_key"]}"}} '
                                                      f'from {KEYS["aws"]} token {KEYS["github"]}'}}) + "\n")
+    claude_dir = tmp_path / "claude"
+    for session in ("a", "b"):  # a user's first prompt, pasting a key, is the first line of a session's log
+        append(claude_dir / "projects" / "app" / f"{session}.jsonl",
+               compact({"type": "user", "sessionId": session, "timestamp": "2026-11-20T09:59:59.000Z",
+                        "message": {"role": "user", "content": f"use {KEYS['anthropic']} please"}})
+               + claude(f"msg_{session}", f"req_{session}", session=session))
     config = tmp_path / "config.toml"
     config.write_text('[probes.endpoints.local]\nurl = "http://127.0.0.1:9/v1/models?key=' + KEYS["github"] + '"\n'
-                      'enabled = false\n')
+                      f'enabled = false\n[sources]\nclaude_code_dirs = ["{claude_dir}"]\n')
     flags = ["--ledger", str(ledger), "--db", str(tmp_path / "data" / "store.duckdb"),
              "--config", str(config)]
     outputs = [packwatch("collect", "--once", *flags), packwatch("status", *flags),
@@ -46,9 +53,11 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
                packwatch("control", "show", *flags)]
     for key in KEYS.values():
         assert_nowhere_in(tmp_path / "data", key)
+        assert_not_stored(tmp_path / "data" / "store.duckdb", key)
         for out in outputs:
             assert key not in out.stdout + out.stderr, (key, out.args)
     rejected = packwatch("rejected", "--json", *flags).stdout
     assert "****" in rejected  # the excerpt shows where the secret was
     errors = json.loads(packwatch("status", "--json", *flags).stdout)
     assert errors["rejected_lines"] == 1
+    assert "claude-code" in errors["agents"]  # the sessions were read

@@ -30,3 +30,15 @@ def test_agent_logs_are_watched_only_where_they_exist(tmp_path: Path) -> None:
     assert changes.roots == [claude]
     assert changes(Change.added, str(claude / "-home-me-app" / "3f2a.jsonl"))
     assert not changes(Change.added, str(claude / "-home-me-app" / "notes.txt"))
+
+
+def test_an_agents_database_is_watched_in_its_folder_alone(tmp_path: Path) -> None:
+    """OpenCode's data folder also holds whole git snapshots: its database's folder is watched on its own."""
+    data = tmp_path / "opencode"
+    data.mkdir()
+    db = data / "opencode.db"
+    changes = AgentLogChanges([tmp_path / "opencode" / "storage" / "message"], [db])
+    assert changes.roots == [] and changes.file_roots == [data]
+    assert changes(Change.modified, str(db)) and changes(Change.modified, f"{db}-wal")
+    assert not changes(Change.modified, str(data / "snapshot" / "objects" / "ab"))
+    assert changes(Change.added, str(data / "storage" / "message" / "ses" / "msg.json"))

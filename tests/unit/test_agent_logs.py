@@ -65,7 +65,7 @@ def run(store: Store, settings: Settings):
 def rows(store: Store, agent: str = "claude-code") -> list[tuple]:
     return store.con.execute(
         """SELECT input_tokens, output_tokens, cache_write_tokens, cache_read_tokens FROM usage
-           WHERE source_agent = ? ORDER BY ALL""", [agent]).fetchall()
+           WHERE agent = ? ORDER BY ALL""", [agent]).fetchall()
 
 
 def sums(store: Store) -> tuple:
@@ -86,7 +86,7 @@ def test_a_response_keeps_its_agent_session_project_model_and_every_token_kind(s
                                                             costUSD=0.5))
     got = run(st, agent_settings)
     assert (got.rows, got.rejected, got.agent_files) == (1, 0, 1)
-    row = st.con.execute("""SELECT source_agent, session, project, model, provider, input_tokens, output_tokens,
+    row = st.con.execute("""SELECT agent, session, project, model, provider, input_tokens, output_tokens,
         cache_write_tokens, cache_read_tokens, request_id, cost_usd FROM usage_v""").fetchone()
     assert row == ("claude-code", "sess-1", "/home/me/app", SONNET, "anthropic", 12, 34, 56, 78, "req_1", 0.5)
 
@@ -138,7 +138,7 @@ def test_sidechain_replays_do_not_double_count(st, agent_settings, project):
            + claude("m-side", "r-side-2", out=7, sidechain=True))
     run(st, agent_settings)
     assert rows(st) == [(10, 7, 0, 0), (10, 100, 0, 1000)]
-    assert st.con.execute("SELECT count(*) FROM usage WHERE kind = 'sidechain'").fetchone() == (1,)
+    assert st.con.execute("SELECT count(*) FROM usage WHERE subagent = 'sidechain'").fetchone() == (1,)
 
 
 def test_a_main_chain_copy_replaces_a_sidechain_copy_stored_first(st, agent_settings, project):
@@ -146,7 +146,7 @@ def test_a_main_chain_copy_replaces_a_sidechain_copy_stored_first(st, agent_sett
     run(st, agent_settings)
     append(project / "main.jsonl", claude("m1", "r1", out=100))
     run(st, agent_settings)
-    assert st.con.execute("SELECT output_tokens, request_id, kind FROM usage").fetchall() == [(100, "r1", None)]
+    assert st.con.execute("SELECT output_tokens, request_id, subagent FROM usage").fetchall() == [(100, "r1", None)]
 
 
 def test_synthetic_messages_are_skipped(st, agent_settings, project):
@@ -171,7 +171,7 @@ def test_unknown_lines_are_ignored_and_malformed_ones_kept(st, agent_settings, p
     bad = {
         "{not json": "not valid JSON",
         "[1, 2]": "not a JSON object",
-        claude("m2", "r2").replace('"input_tokens": 10', '"input_tokens": "ten"').strip():
+        claude("m2", "r2").replace('"input_tokens":10', '"input_tokens":"ten"').strip():
             "input_tokens is not a non-negative integer",
         claude("m3", "r3", inp=-1).strip(): "negative token count",
         claude("m4", "r4", ts="yesterday").strip(): "unparseable timestamp",
@@ -249,7 +249,7 @@ def test_sources_can_be_switched_off_or_required(st, agent_settings, project, tm
     required = agent_settings.model_copy(update={"sources": Sources(codex=True)})
     got = run(st, required)
     assert got.rows == 1
-    assert Path(os.environ["HOME"]) / ".codex" / "sessions" in [p.resolve() for p in got.missing]
+    assert got.missing_agents == [f"codex at {Path(os.environ['HOME']).resolve() / '.codex' / 'sessions'}"]
 
 
 def test_sources_come_from_the_config_file(tmp_path, monkeypatch):
@@ -273,7 +273,7 @@ def test_codex_turns_are_read_with_cached_input_and_reasoning(st, agent_settings
            + codex_count(usage(2000, 300, 800, 64), usage(800, 100, 300, 0), ts="2026-11-20T09:01:00.000Z"))
     got = run(st, agent_settings)
     assert got.rows == 2
-    assert st.con.execute("""SELECT source_agent, session, project, model, provider, input_tokens,
+    assert st.con.execute("""SELECT agent, session, project, model, provider, input_tokens,
         cache_read_tokens, output_tokens, reasoning_tokens FROM usage_v ORDER BY ts""").fetchall() == [
         ("codex", "0199a213-81c0-7800-8aa1-bbab2a035a53", "/home/me/app", "gpt-5-codex", "openai",
          1000, 200, 500, 64),

@@ -11,7 +11,7 @@ from tests.conftest import append, line
 
 def events(store):
     return store.con.execute(
-        "SELECT kind, agent, provider, model, detail->>'to' FROM events_v ORDER BY ts"
+        "SELECT kind, agent, subagent, provider, model, detail->>'to' FROM events_v ORDER BY ts"
     ).fetchall()
 
 
@@ -27,8 +27,9 @@ def test_events_beside_the_ledger_are_read_once(store, settings, ledger):
     again = catch_up_all(store, settings)
     assert (again.rows, again.events) == (0, 0)
     assert events(store) == [
-        ("circuit", "husky", "cerebras", None, "OPEN"),
-        ("failover", "husky", "anthropic", "glm-4.7", "claude-haiku-4-5"),  # alias mapped
+        # Code Puppy's events: its program, and the pack member that wrote it (the subagent)
+        ("circuit", "code-puppy", "husky", "cerebras", None, "OPEN"),
+        ("failover", "code-puppy", "husky", "anthropic", "glm-4.7", "claude-haiku-4-5"),  # alias mapped
     ]
 
 

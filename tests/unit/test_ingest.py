@@ -258,10 +258,11 @@ def test_rows_keep_every_field(store, settings, ledger):
     row = store.con.execute(
         """SELECT provider_raw, model, input_tokens, output_tokens, cache_read_tokens,
                   cache_write_tokens, kind, session, latency_ms, cached, error, status,
-                  cost_usd_given, agent, workload, request_id FROM usage"""
+                  cost_usd_given, agent, subagent, workload, request_id FROM usage"""
     ).fetchone()
+    # the ledger's "agent" is a pack member: the subagent of Code Puppy, the agent program
     assert row == ("claude_sonnet", "claude-sonnet-4-5", 10, 2, 5, 6, "chat", "abc", 1234, True,
-                   "boom", 500, 0.25, "husky", "coding", "req-1")
+                   "boom", 500, 0.25, "code-puppy", "husky", "coding", "req-1")
 
 
 HOSTILE_RECORDS = {

@@ -103,3 +103,45 @@ def test_cache_tokens_are_priced_at_cache_rates(store, settings, ledger):
                                 cache_write_tokens=1_000_000), "claude-sonnet-4-5",
                           provider_id="anthropic").total_price
     assert Decimal(str(round(cost, 6))) == expected
+
+
+@pytest.mark.parametrize(("provider", "model"), [("anthropic", "claude-sonnet-4-5"), ("anthropic", "claude-opus-5-5"),
+                                                 ("openai", "gpt-4.1")])
+@hsettings(max_examples=25, deadline=None)
+@given(inp=st.integers(0, 400_000), cw=st.integers(0, 100_000), share=st.floats(0, 1))
+def test_one_hour_cache_writes_are_priced_as_genai_prices_prices_them(provider, model, inp, cw, share):
+    """genai-prices counts 1-hour writes inside cache_write_tokens; so does the store."""
+    one_hour = int(cw * share)
+    rows = rate_rows(provider, model, {}, {})
+    total = inp + cw
+    (row,) = [r for r in rows if r.min_input < total <= r.max_input]
+    ours = inp * row.input_rate + (cw - one_hour) * row.cache_write_rate + one_hour * row.cache_write_1h_rate
+    expected = calc_price(Usage(input_tokens=total, cache_write_tokens=cw, cache_write_1h_tokens=one_hour),
+                          model, provider_id=provider).total_price
+    assert ours == pytest.approx(float(expected), rel=1e-9, abs=1e-12)
+
+
+def test_claudes_one_hour_rate_is_its_own_and_openai_has_none():
+    (opus,) = rate_rows("anthropic", "claude-opus-5-5", {}, {})
+    assert (opus.cache_write_rate * 1e6, opus.cache_write_1h_rate * 1e6) == (pytest.approx(5), pytest.approx(8))
+    gpt = rate_rows("openai", "gpt-4.1", {}, {})[0]
+    assert gpt.cache_write_1h_rate == pytest.approx(gpt.cache_write_rate)
+
+
+def test_an_agents_unknown_provider_is_priced_under_the_models_own(tmp_path):
+    """Codex's config id ``stub`` serving gpt-5.5: priced, and shown, as openai; the id stays raw. A
+    ledger row keeps its own provider name, priced or not (its circuits and limits are named so)."""
+    settings = load_settings(ledgers=[tmp_path / "none.jsonl"], db=tmp_path / "s.duckdb", timezone="UTC")
+    with Store.open(settings) as s:
+        s.con.execute("""INSERT INTO usage (source_id, ts, provider_raw, model, input_tokens, output_tokens,
+                             cache_read_tokens, cache_write_tokens, agent) VALUES
+                         (1, '2026-11-20 10:00:00+00', 'stub', 'gpt-5.5', 1000000, 0, 0, 0, 'codex'),
+                         (2, '2026-11-20 10:00:00+00', 'stub', 'gpt-5.5', 1000000, 0, 0, 0, 'code-puppy'),
+                         (1, '2026-11-20 10:00:00+00', 'stub', 'no-such-model', 1, 0, 0, 0, 'codex')""")
+        s.settle(-1)
+        got = s.con.execute("SELECT agent, provider_raw, provider, unpriced, cost_usd > 0 FROM usage_v "
+                            "ORDER BY agent, model").fetchall()
+        lite = s.con.execute("SELECT agent, provider FROM usage_lite ORDER BY agent, model").fetchall()
+    assert got == [("code-puppy", "stub", "stub", False, True), ("codex", "stub", "openai", False, True),
+                   ("codex", "stub", "stub", True, False)]
+    assert lite == [(a, p) for a, _, p, _, _ in got]

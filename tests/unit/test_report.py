@@ -18,7 +18,7 @@ import duckdb
 import polars as pl
 import pytest
 
-from collectors.tail import catch_up
+from collectors.sources import catch_up_all
 from dashboard.demo.pack import write_sample
 from ledger.pricing import genai_prices_version
 from ledger.report import GROUPINGS
@@ -26,8 +26,19 @@ from ledger.report.build import ReportCancelled, build_report
 from ledger.report.export import ExportError, TargetExists, write_report
 from ledger.report.model import Report
 from ledger.report.text import render
-from ledger.settings import Budget, PriceOverride, load_settings
+from ledger.settings import Budget, PriceOverride, Sources, load_settings
 from ledger.store import Store
+from tests.support.agent_lines import (
+    SONNET,
+    append,
+    claude,
+    claude_cost_state,
+    claude_user,
+    codex_count,
+    codex_meta,
+    codex_turn,
+    usage,
+)
 
 GOLDEN = Path(__file__).parents[1] / "golden"
 TZ = "Europe/Paris"
@@ -36,17 +47,44 @@ TEXT_FORMATS = {"json": "report.json", "csv": "report.csv", "md": "report.md", "
                 "table": "report.table.txt"}
 
 
+def write_other_agents(folder: Path) -> Sources:
+    """A Claude Code session (thinking, 1-hour cache writes, a subagent, a compaction only its
+    cost-state holds) and a Codex session (cached input, cache writes, reasoning) in the same days."""
+    project = folder / "claude" / "projects" / "-home-me-app"
+    append(project / "s1.jsonl", claude_user(ts="2026-11-18T09:59:00.000Z", session="s1")
+           + claude("m1", "r1", ts="2026-11-18T10:00:00.000Z", session="s1", inp=1200, out=800, thinking=300,
+                    cache_write=2000, cache_1h=500, cache_read=30_000)
+           + claude("m2", "r2", ts="2026-11-19T10:00:00.000Z", session="s1", inp=300, out=90, cache_read=31_000)
+           + claude_cost_state({SONNET: {"inputTokens": 1500 + 1000 + 4000, "outputTokens": 890 + 50 + 700,
+                                         "thinkingTokens": 300, "cacheReadInputTokens": 61_000 + 2000,
+                                         "cacheCreationInputTokens": 2000 + 100,
+                                         "cacheCreationEphemeral1hInputTokens": 500,
+                                         "costUSD": 0.072}}, session="s1"))  # Sonnet 4's list prices
+    append(project / "s1" / "subagents" / "agent-a1.jsonl",
+           claude("m3", "r3", ts="2026-11-18T10:01:00.000Z", session="s1", inp=1000, out=50, cache_read=2000,
+                  cache_write=100, sidechain=True, attributionAgent="general-purpose"))
+    rollout = folder / "codex" / "sessions" / "2026" / "11" / "17" / "rollout-2026-11-17T08-00-00-s2.jsonl"
+    append(rollout, codex_meta("s2") + codex_turn("gpt-5.5")
+           + codex_count(usage(5000, 3000, 400, 120, cache_write=500), usage(5000, 3000, 400, 120, cache_write=500),
+                         ts="2026-11-17T08:00:05.000Z"))
+    return Sources(claude_code_dirs=[folder / "claude"], codex_home=folder / "codex", gemini_cli=False,
+                   opencode=False, qwen_code=False, copilot_cli=False)
+
+
 @pytest.fixture(scope="module")
 def seeded(tmp_path_factory: pytest.TempPathFactory):
-    """Five days of a small pack: one model priced by an override, one nobody prices (cerebras)."""
+    """Five days of a small pack: one model priced by an override, one nobody prices (cerebras); and
+    beside it Claude Code and Codex sessions, so the reports group two dimensions: agent programs and
+    their subagents."""
     folder = tmp_path_factory.mktemp("seeded")
     ledger = write_sample(folder / "agent", days=5, seed=11, now=NOW.replace(tzinfo=None), per_hour=12)
     settings = load_settings(ledgers=[ledger], db=folder / "store.duckdb", timezone=TZ).model_copy(update={
         "prices": {"google/gemini-2.5-flash": PriceOverride(input_mtok=0.3, output_mtok=2.5)},
         "budgets": {"all": Budget(daily_usd=6.0)},
+        "sources": write_other_agents(folder),
     })
     store = Store.open(settings)
-    catch_up(store, settings.ledgers)
+    catch_up_all(store, settings)
     yield store, settings
     store.close()
 
@@ -116,19 +154,19 @@ def _totals_from_csv(text: str) -> tuple[int, int, float]:
 def _totals_from_md(text: str) -> tuple[int, int, float]:
     (row,) = [line for line in text.splitlines() if line.startswith("| **total**")]
     cells = [c.strip().strip("*") for c in row.strip("|").split("|")]
-    return int(cells[1]), int(cells[3]), round(float(cells[7]), 2)
+    return int(cells[1]), int(cells[3]), round(float(cells[8]), 2)
 
 
 def _totals_from_table(text: str) -> tuple[int, int, float]:
     (row,) = [line for line in text.splitlines() if re.match(r"^│ total ", line)]
     cells = [c.strip() for c in row.strip("│").split("│")]
-    return int(_number(cells[1])), int(_number(cells[3])), _number(cells[7])
+    return int(_number(cells[1])), int(_number(cells[3])), _number(cells[8])
 
 
 def _totals_from_html(text: str) -> tuple[int, int, float]:
     foot = re.search(r"<tfoot><tr>(.*?)</tr></tfoot>", text).group(1)
     cells = re.findall(r"<td[^>]*>(.*?)</td>", foot)
-    return int(_number(cells[1])), int(_number(cells[3])), _number(cells[7])
+    return int(_number(cells[1])), int(_number(cells[3])), _number(cells[8])
 
 
 def test_all_formats_agree_on_the_totals(report: Report, seeded, tmp_path: Path) -> None:
@@ -156,7 +194,7 @@ def test_all_formats_agree_on_the_totals(report: Report, seeded, tmp_path: Path)
 
 
 def test_totals_match_the_ledger_itself(report: Report, seeded) -> None:
-    """Not only self-consistent: the requests and tokens are the ledger's own."""
+    """Not only self-consistent: the requests and tokens are the ledger's own, and the other agents'."""
     store, settings = seeded
     start, stop = dt.date(2026, 11, 16), dt.date(2026, 11, 20)
     requests = tokens = 0
@@ -165,7 +203,19 @@ def test_totals_match_the_ledger_itself(report: Report, seeded) -> None:
         if start <= dt.datetime.fromisoformat(record["ts"]).date() <= stop:
             requests += 1
             tokens += record["in"]
-    assert (report.totals.requests, report.totals.input_tokens) == (requests, tokens)
+    puppy = next(a for a in report.agents if a.agent == "code-puppy")
+    assert (puppy.requests, puppy.input_tokens) == (requests, tokens)
+    # Claude Code: 3 responses (one a subagent's) and the unlogged compaction its cost-state holds;
+    # Codex: one response, input billed = 5000 - 3000 cached - 500 cache writes.
+    claude = next(a for a in report.agents if a.agent == "claude-code")
+    codex = next(a for a in report.agents if a.agent == "codex")
+    assert (claude.requests, claude.input_tokens, claude.output_tokens, claude.reasoning_tokens) == (4, 6500, 1640, 300)
+    assert claude.cost_usd == pytest.approx(0.072)  # Claude Code's own figure: Sonnet 4, 1-hour writes at $6/M
+    assert (codex.requests, codex.input_tokens, codex.cache_read_tokens, codex.cache_write_tokens,
+            codex.reasoning_tokens) == (1, 1500, 3000, 500, 120)
+    assert {(s.agent, s.subagent) for s in report.subagents if s.agent == "claude-code"} == {
+        ("claude-code", None), ("claude-code", "general-purpose")}
+    assert (report.totals.requests, report.totals.input_tokens) == (requests + 5, tokens + 6500 + 1500)
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -63,7 +63,8 @@ def test_the_event_log_filters_and_searches(rows: Rows) -> None:
     rows.add(minutes_ago=5)
     cur = rows.cursor()
     assert list(event_log(cur)["kind"]) == ["blocked", "failover"]  # newest first
-    assert list(event_log(cur, kind="failover")["agent"]) == ["husky"]
+    assert list(event_log(cur, kind="failover")["subagent"]) == ["husky"]
+    assert list(event_log(cur, kind="failover")["agent"]) == ["code-puppy"]
     assert list(event_log(cur, search="edit_FILE")["kind"]) == ["blocked"]
     assert summary('{"from": "CLOSED", "to": "OPEN", "origin": "x"}') == "from=CLOSED to=OPEN"
 
@@ -73,7 +74,7 @@ def test_the_agent_scope_narrows_every_view(rows: Rows) -> None:
     cur = rows.cursor()
     # a Claude Code row, as its adapter stores it
     cur.execute("""INSERT INTO usage (source_id, ts, model, provider_raw, input_tokens, output_tokens,
-                   cache_read_tokens, cache_write_tokens, source_agent)
+                   cache_read_tokens, cache_write_tokens, agent)
                    VALUES (0, ?, 'claude-sonnet-4-5', 'anthropic', 9000, 0, 0, 0, 'claude-code')""",
                 [NOW - dt.timedelta(minutes=3)])
     rows.store.settle(-1)

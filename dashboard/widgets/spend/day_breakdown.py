@@ -1,4 +1,4 @@
-"""One day's spend by provider, model, agent and session."""
+"""One day's spend by provider, model, agent program (each with its subagents under it) and session."""
 
 from __future__ import annotations
 
@@ -49,7 +49,8 @@ class DayBreakdownPane(Pane):
             if row.unpriced_requests and row.unpriced_requests == row.requests:
                 cost = "unpriced"
             style = self.style_of("breakdown--unpriced") if row.unpriced_requests else ""
-            table.add_row(Text(one_line(row.key)), cost, numbers.count(row.requests), style=style)
+            key = f"  {one_line(row.key)}" if row.depth else one_line(row.key)  # a subagent, under its program
+            table.add_row(Text(key), cost, numbers.count(row.requests), style=style)
         return table
 
     def show_day(self, breakdown: DayBreakdown) -> None:

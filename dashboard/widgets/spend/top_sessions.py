@@ -22,8 +22,8 @@ class TopSessionsPane(Pane, can_focus=False):
 
     def compose(self) -> ComposeResult:
         table: DataTable = Table(cursor_type="row", id="top-sessions-table")
-        for key, label in (("session", "session"), ("cost", "cost"), ("requests", "req"), ("when", "when"),
-                           ("models", "models")):
+        for key, label in (("session", "session"), ("agent", "agent"), ("cost", "cost"), ("requests", "req"),
+                           ("when", "when"), ("models", "models")):
             table.add_column(label, key=key)
         table.show_cursor = False
         yield table
@@ -34,6 +34,7 @@ class TopSessionsPane(Pane, can_focus=False):
         for s in review.top_sessions:
             rows[s.session] = [
                 Cell(s.session[:22], s.session),
+                Cell(s.agent, s.agent),
                 number(numbers.usd(s.cost_usd), s.cost_usd),
                 number(numbers.count(s.requests), s.requests),
                 Cell(_when(s.first_seen, review.now), s.first_seen),
