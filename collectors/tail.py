@@ -21,7 +21,8 @@ from . import errorlog
 LEDGER_GLOB = "usage*.jsonl"
 EVENTS_GLOB = "events*.jsonl"
 ERROR_LOG_GLOB = "errors.log"
-GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB}
+QUOTA_GLOB = "quota*.jsonl"
+GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB, "quota": QUOTA_GLOB}
 
 
 @dataclass
@@ -36,6 +37,8 @@ class CatchUp:
     errors: list[str] = field(default_factory=list)
     agent_files: int = 0
     """Files read from other agents' own logs (Claude Code, Codex)."""
+    quota: int = 0
+    """Quota snapshots (the status line's quota.jsonl, Codex's rate limits)."""
 
     def __iadd__(self, other: CatchUp) -> CatchUp:
         self.rows += other.rows
@@ -45,11 +48,12 @@ class CatchUp:
         self.errors += other.errors
         self.agent_files += other.agent_files
         self.events += other.events
+        self.quota += other.quota
         return self
 
     @property
     def changed(self) -> bool:
-        return bool(self.rows or self.events or self.rejected)
+        return bool(self.rows or self.events or self.rejected or self.quota)
 
 
 def discover(paths: list[Path], pattern: str = LEDGER_GLOB) -> tuple[list[Path], list[Path]]:
@@ -139,7 +143,7 @@ def _read_error_log(store: Store, source: Source, path: Path, start: int, end: i
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage",
              known: dict[str, Source] | None = None) -> CatchUp:
-    """One pass: every file of ``kind`` (``usage``, ``events`` or ``errorlog``) brought up to its last
+    """One pass: every file of ``kind`` (``usage``, ``events``, ``quota`` or ``errorlog``) brought up to its last
     complete line. ``known``: the kind's active sources by path, when the caller has them."""
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1

@@ -3,7 +3,7 @@
 One value, made once from the dashboard's ``a`` key or the ``--agent`` flags, passed to everything
 that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``
 ``usage_hourly`` and ``events``; the views over them (``usage_v``, ``usage_lite``, ``events_v``) read
-them by name, so they follow, and no query needs an agent clause of its own.
+them by name, so they follow, and no query needs an agent clause of its own; ``quota_snapshots`` too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _PROGRAM = {
     "usage": f"coalesce(source_agent, '{LEDGER_AGENT}')",
     "usage_hourly": f"coalesce(source_agent, '{LEDGER_AGENT}')",
     "events": f"CASE WHEN agent IN ({', '.join(repr(a) for a in KNOWN_AGENTS)}) THEN agent ELSE '{LEDGER_AGENT}' END",
+    "quota_snapshots": "agent",
 }
 
 

@@ -25,6 +25,8 @@ class Parsed:
     rejects: list[Reject] = field(default_factory=list)
     state: dict | None = None
     """Carried to the next read of the same file (Codex: session, model, last total)."""
+    quota: list[tuple] = field(default_factory=list)
+    """Quota snapshots the agent reported (``quota_snapshots`` rows: Codex's rate limits)."""
 
 
 class LogParser(Protocol):

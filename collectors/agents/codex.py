@@ -29,6 +29,7 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
+from . import codex_quota
 from .base import AgentLog, Parsed, decoded, reject
 
 AGENT = "codex"
@@ -104,6 +105,8 @@ class CodexParser:
             p = rec.payload
             if p is None:
                 continue
+            if rec.type == "event_msg" and p.type == "token_count" and b'"rate_limits"' in raw:
+                out.quota += codex_quota.snapshots(offset, raw, st, source_id, out.rejects)
             if rec.type == "session_meta":
                 st["session"] = p.id or st["session"]
                 st["project"] = p.cwd or st["project"]

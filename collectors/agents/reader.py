@@ -48,6 +48,7 @@ class _Batcher:
 
     def add(self, read: FileRead, parsed: Parsed, size: int) -> None:
         self.batch.rows.extend(parsed.rows)
+        self.batch.quota.extend(parsed.quota)
         self.batch.rejects.extend((read.source.id, *r) for r in parsed.rejects)
         self.batch.reads.append(read)
         self.bytes += size
@@ -58,6 +59,7 @@ class _Batcher:
         if self.batch.reads:
             done = agent_rows.commit(self.store, self.batch)
             self.result.rows += done.rows
+            self.result.quota += done.quota
             self.result.rejected += done.rejected
             if done.earliest is not None and (self.earliest_replaced is None or done.earliest < self.earliest_replaced):
                 self.earliest_replaced = done.earliest

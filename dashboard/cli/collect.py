@@ -9,11 +9,14 @@ from collectors import probes
 from collectors.agents import enabled
 from collectors.follow import follow
 from collectors.sources import catch_up_all
+from collectors.summary import write_summary
 from collectors.tail import CatchUp
+from ledger.control.channel import ControlChannel
 from ledger.settings import Settings
 from ledger.store import Store
+from ledger.views.overview import controlled_overview
 
-from .common import describe, report_missing
+from .common import describe, report_missing, warn
 
 
 def _stamp() -> str:
@@ -37,10 +40,24 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
 
 
+def keep_summary(store: Store, settings: Settings) -> None:
+    """The summary the status line and the hooks read, from a fresh overview (a bad folder: one line)."""
+    controls = ControlChannel(settings.control_dir).read().controls
+    cursor = store.cursor()
+    try:
+        view = controlled_overview(cursor, settings, controls, dt.datetime.now().astimezone())
+    finally:
+        cursor.close()
+    problem = write_summary(settings.control_dir, view, settings, controls)
+    if problem:
+        warn(problem)
+
+
 def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -> int:
     result = catch_up_all(store, settings)
     report_missing(result)
     print(describe(result))
+    keep_summary(store, settings)
     if targets:
         outcomes = probes.probe_once(targets, settings.probes)
         store.record_probes([r.row() for r in outcomes])
@@ -64,6 +81,7 @@ def _follow(store: Store, settings: Settings) -> None:
     def on_batch(result: CatchUp) -> None:
         report_missing(result)
         print(f"{_stamp()} {describe(result)}", flush=True)
+        keep_summary(store, settings)
 
     logs = [str(root) for log in enabled(settings) for root in log.roots if root.is_dir()]
     print(f"following {', '.join(map(str, [*settings.ledgers, *logs]))} into {settings.db} (Ctrl-C stops)",

@@ -112,7 +112,8 @@ class Connection:
                 f"the store {self.path} was written by a newer packwatch (schema {version}); "
                 "upgrade packwatch or run `packwatch rebuild`"
             )
-        for v in range(version + 1, SCHEMA_VERSION + 1):
+        # Numbered migrations in order; a number may be missing while parallel branches are merged.
+        for v in sorted(n for n in MIGRATIONS if n > version):
             with self.transaction():
                 self.con.execute(MIGRATIONS[v])
                 self.con.execute(

@@ -82,7 +82,27 @@ END""",
     projection_sql="TRY_CAST(ts AS TIMESTAMPTZ), kind, agent, session, provider, model, detail",
 )
 
-FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
+# Quota snapshots the Claude Code status line writes (quota.jsonl beside the ledger).
+QUOTA = LineFormat(
+    columns={"ts": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR", "model": "VARCHAR", "window": "VARCHAR",
+             "window_minutes": "BIGINT", "used_percent": "DOUBLE", "resets_at": "VARCHAR", "source": "VARCHAR",
+             "session_cost_usd": "DOUBLE", "limit_id": "VARCHAR"},
+    reason_sql="""CASE
+    WHEN ts IS NULL THEN 'missing or non-string ts'
+    WHEN agent IS NULL OR trim(agent) = '' THEN 'missing agent'
+    WHEN TRY_CAST(ts AS TIMESTAMPTZ) IS NULL THEN 'unparseable ts'
+    WHEN "window" IS NOT NULL AND used_percent IS NULL THEN 'missing or non-numeric used_percent'
+    WHEN used_percent < 0 THEN 'negative used_percent'
+    WHEN resets_at IS NOT NULL AND TRY_CAST(resets_at AS TIMESTAMPTZ) IS NULL THEN 'unparseable resets_at'
+    WHEN coalesce(source, 'agent') <> 'agent' THEN 'source is not agent (estimates are never stored)'
+END""",
+    insert_sql="""INSERT INTO quota_snapshots (source_id, ts, agent, session, model, window_name, window_minutes,
+    used_percent, resets_at, source, session_cost_usd, limit_id)""",
+    projection_sql="""TRY_CAST(ts AS TIMESTAMPTZ), agent, session, model, "window", window_minutes, used_percent,
+    TRY_CAST(resets_at AS TIMESTAMPTZ), 'agent', session_cost_usd, limit_id""",
+)
+
+FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS, "quota": QUOTA}
 
 
 def ingest(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:

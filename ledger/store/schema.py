@@ -3,8 +3,6 @@ recreates it from the ledgers, so a migration may also drop and rebuild what it 
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
-
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. One definition; migrations that change it re-create it.
 USAGE_V = """CREATE OR REPLACE VIEW usage_v AS
@@ -151,4 +149,25 @@ MIGRATIONS: dict[int, str] = {
         message VARCHAR
     );
     """,
+    # v9: subscription quota windows as the agents report them: Claude Code's status line (quota.jsonl
+    # beside the ledger) and Codex's rollouts (token_count.rate_limits). window_name NULL: a status
+    # line snapshot with the session's cost alone (an API-key login reports no windows).
+    9: """
+    CREATE TABLE quota_snapshots (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,        -- when the agent reported it
+        agent VARCHAR NOT NULL,         -- the agent program: claude-code, codex
+        session VARCHAR,
+        model VARCHAR,
+        window_name VARCHAR,            -- five_hour seven_day primary secondary
+        window_minutes INTEGER,
+        used_percent DOUBLE,
+        resets_at TIMESTAMPTZ,
+        source VARCHAR NOT NULL,        -- agent (the agent's own number)
+        session_cost_usd DOUBLE,        -- the agent's own figure for the session so far
+        limit_id VARCHAR                -- Codex's rate-limit family (codex, codex_other...)
+    );
+    """,
 }
+
+SCHEMA_VERSION = max(MIGRATIONS)
