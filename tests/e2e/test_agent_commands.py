@@ -5,6 +5,7 @@ light path imports nothing heavy, and the status line's snapshots reach ``status
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import subprocess
@@ -67,10 +68,11 @@ def test_statusline_records_the_windows_once_and_status_shows_them(folder: Path)
         status = run(["status", "--json"])
     assert status.returncode == 10, status.stderr  # a window at 90 % or more is a warning
     quota = json.loads(status.stdout)["quota"]
+    for q in quota:
+        q["resets_at"] = dt.datetime.fromisoformat(q["resets_at"]).timestamp()
     assert quota == [
-        {"agent": "claude-code", "window": "five_hour", "used_percent": 42.7, "resets_at": snapshots[0]["resets_at"],
-         "source": "agent"},
-        {"agent": "claude-code", "window": "seven_day", "used_percent": 95.0, "resets_at": snapshots[1]["resets_at"],
+        {"agent": "claude-code", "window": "five_hour", "used_percent": 42.7, "resets_at": now + 3600, "source": "agent"},
+        {"agent": "claude-code", "window": "seven_day", "used_percent": 95.0, "resets_at": now + 86400,
          "source": "agent"}]
 
 
@@ -82,7 +84,7 @@ def test_a_window_at_100_percent_is_a_limit_and_a_past_reset_shows_reset(folder:
     assert status.returncode == 11
     quota = {q["window"]: q for q in json.loads(status.stdout)["quota"]}
     assert quota["five_hour"]["used_percent"] == 0.0  # reset, never the old 30 %
-    assert quota["five_hour"]["resets_at"] > time.strftime("%Y-%m-%dT%H:%M", time.gmtime(now + 4 * 3600))
+    assert dt.datetime.fromisoformat(quota["five_hour"]["resets_at"]).timestamp() > now + 4 * 3600
     assert quota["seven_day"]["used_percent"] == 100.0
     text = run(["status"]).stdout
     assert "quota claude-code five_hour: reset" in text and "seven-day quota used up" in text
