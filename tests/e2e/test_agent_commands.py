@@ -71,7 +71,8 @@ def test_statusline_records_the_windows_once_and_status_shows_them(folder: Path)
     for q in quota:
         q["resets_at"] = dt.datetime.fromisoformat(q["resets_at"]).timestamp()
     assert quota == [
-        {"agent": "claude-code", "window": "five_hour", "used_percent": 42.7, "resets_at": now + 3600, "source": "agent"},
+        {"agent": "claude-code", "window": "five_hour", "used_percent": 42.7, "resets_at": now + 3600,
+         "source": "agent"},
         {"agent": "claude-code", "window": "seven_day", "used_percent": 95.0, "resets_at": now + 86400,
          "source": "agent"}]
 
