@@ -28,7 +28,8 @@ def codex_run(tmp: Path, codex: Path, steps: list[dict], headers: dict[str, str]
     spec, out = tmp / f"codex-run-{n}.json", tmp / f"codex-out-{n}.json"
     env = {"PATH": os.environ["PATH"], "HOME": str(tmp / "home")}
     spec.write_text(json.dumps({"codex": str(codex), "home": str(tmp / "codex"), "work": str(tmp / "work"),
-                                "env": env, "args": [*args, prompt], "steps": steps, "headers": headers, "out": str(out)}))
+                                "env": env, "args": [*args, prompt], "steps": steps, "headers": headers,
+                                "out": str(out)}))
     proc = offline([sys.executable, "-m", "tests.support.codex_run", str(spec)], timeout=240, cwd=ROOT,
                    env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert proc.returncode == 0, proc.stderr
