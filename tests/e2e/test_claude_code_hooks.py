@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -130,3 +131,27 @@ def test_block_policy_refuses_the_prompt(rig: Rig) -> None:
     assert blocked["agent"] == "claude-code" and blocked["detail"]["tool"] == "prompt"
     acked = {e["detail"]["action"]: e["detail"]["result"] for e in rig.events("control_ack")}
     assert acked == {"budget": "applied", "enforce": "applied"}
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_tui_runs_packwatchs_status_line(rig: Rig) -> None:
+    """A subscriber login (CLAUDE_CODE_OAUTH_TOKEN, no API key: research §3) gets ``rate_limits`` after
+    the first response; the installed status line shows them and records them for ``status``."""
+    env = {k: v for k, v in rig.env.items() if k != "ANTHROPIC_API_KEY"}
+    env.update({"CLAUDE_CODE_OAUTH_TOKEN": "sk-ant-oat01-dummy-stub-token", "TERM": "xterm-256color",
+                "NO_COLOR": "1"})
+    spec, out = rig.tmp / "tui.json", rig.tmp / "tui-out.json"
+    spec.write_text(json.dumps({"claude": str(rig.program), "cwd": str(rig.tmp / "project"),
+                                "cfg": str(rig.tmp / "cfg"),
+                                "env": env, "rate_limits": [0.42, 0.17], "prompt": "hello", "expect": "5h 42%",
+                                "record_dir": str(rig.tmp / "stub-tui"), "out": str(out)}))
+    proc = offline([sys.executable, "-m", "tests.support.claude_tui", str(spec)], timeout=300, cwd=ROOT,
+                   env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(out.read_text())
+    assert result["ready"] and result["requests"] >= 1, result
+    assert result["shown"], result["screen"]
+    assert "7d 17%" in result["screen"]
+    status = json.loads(rig.packwatch("status", "--ledger", str(rig.ledger), "--json", check=False).stdout)
+    assert {(q["window"], q["used_percent"], q["source"]) for q in status["quota"]} == {
+        ("five_hour", 42.0, "agent"), ("seven_day", 17.0, "agent")}
