@@ -212,3 +212,25 @@ def test_install_leaves_a_broken_settings_file_alone(tmp_path: Path) -> None:
     proc = run(["install", "claude-code"], env={"CLAUDE_CONFIG_DIR": str(tmp_path)})
     assert proc.returncode == 2 and "is not valid JSON" in proc.stderr and proc.stderr.count("\n") == 1
     assert (tmp_path / "settings.json").read_text() == "{ not json" and len(list(tmp_path.iterdir())) == 1
+
+
+def test_a_config_budget_reached_blocks_through_the_summary(folder: Path, tmp_path: Path) -> None:
+    """The hook reads no store: ``status`` (like the dashboard and ``collect``) leaves the summary it
+    measures today's spend by; the config's budget and control.json's policy do the rest."""
+    now = dt.datetime.now(dt.UTC)
+    line = {"ts": now.isoformat(), "provider": "anthropic", "model": "claude-sonnet-4-5", "in": 200_000,
+            "out": 20_000}
+    (folder / "usage.jsonl").write_text(json.dumps(line) + "\n")
+    config = tmp_path / "config.toml"
+    config.write_text("[budgets.all]\ndaily_usd = 0.5\n")
+    env = {"PACKWATCH_CONFIG": str(config), "PACKWATCH_DB": str(tmp_path / "s.duckdb")}
+    prompt = json.dumps({"session_id": "s", "prompt": "go on"})
+    assert run(["hook", "claude-code", "user-prompt-submit"], prompt, env=env).stdout == ""  # no summary yet
+    assert run(["status"], env=env).returncode == 11
+    summary = json.loads((folder / "packwatch-summary.json").read_text())
+    assert summary["budgets"] == {"all": {"daily_usd": 0.5}} and summary["spend"]["all"]["cost_today"] > 0.5
+    warned = json.loads(run(["hook", "claude-code", "user-prompt-submit"], prompt, env=env).stdout)
+    assert "review-only because the all budget" in warned["hookSpecificOutput"]["additionalContext"]
+    assert run(["control", "enforce", "100", "block"], env=env).returncode == 0
+    refused = json.loads(run(["hook", "claude-code", "user-prompt-submit"], prompt, env=env).stdout)
+    assert refused["decision"] == "block" and "all budget is at" in refused["reason"]
