@@ -3,6 +3,7 @@ overview, and a change the Claude Code hook applies turns *applied* in the contr
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -27,9 +28,10 @@ async def test_the_claude_code_hook_acknowledges_what_the_dashboard_set(sample_s
         await pilot.press("r", "y")
         await wait_until(pilot, lambda: "review-only on … pending" in strip_text(app))
         env = {**os.environ, "PACKWATCH_LEDGERS": str(sample_settings.ledgers[0])}
-        hook = subprocess.run([sys.executable, "-m", "dashboard.cli", "hook", "claude-code", "pre-tool-use"],
-                              input=json.dumps({"session_id": "cc-1", "tool_name": "Edit", "tool_input": {}}),
-                              capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+        hook = await asyncio.to_thread(  # the hook's own process, as Claude Code runs it
+            subprocess.run, [sys.executable, "-m", "dashboard.cli", "hook", "claude-code", "pre-tool-use"],
+            input=json.dumps({"session_id": "cc-1", "tool_name": "Edit", "tool_input": {}}),
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
         assert json.loads(hook.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "review-only on ✓ applied" in strip_text(app))
