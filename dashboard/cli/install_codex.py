@@ -23,8 +23,8 @@ from typing import Any
 
 from ledger.atomic import replacing
 
+from .agent_config import is_ours, load, save
 from .common import UsageError
-from .install import is_ours, load, save
 
 EVENTS = {"PreToolUse": ("pre_tool_use", "pre-tool-use", "*"),
           "UserPromptSubmit": ("user_prompt_submit", "user-prompt-submit", None),
