@@ -39,9 +39,9 @@ def codex_home() -> Path:
     return Path(given).expanduser() if given else Path.home() / ".codex"
 
 
-def trust_hash(event: str, matcher: str | None, command: str) -> str:
+def trust_hash(event: str, matcher: str | None, command: str, timeout: int = TIMEOUT_S) -> str:
     group: dict[str, Any] = {"event_name": event,
-                             "hooks": [{"type": "command", "command": command, "timeout": TIMEOUT_S, "async": False}]}
+                             "hooks": [{"type": "command", "command": command, "timeout": timeout, "async": False}]}
     if matcher is not None:
         group["matcher"] = matcher
     return "sha256:" + hashlib.sha256(json.dumps(group, sort_keys=True, separators=(",", ":")).encode()).hexdigest()

@@ -234,3 +234,39 @@ def test_a_config_budget_reached_blocks_through_the_summary(folder: Path, tmp_pa
     assert run(["control", "enforce", "100", "block"], env=env).returncode == 0
     refused = json.loads(run(["hook", "claude-code", "user-prompt-submit"], prompt, env=env).stdout)
     assert refused["decision"] == "block" and "all budget is at" in refused["reason"]
+
+
+def test_codex_trust_hash_is_the_one_codex_computes() -> None:
+    from dashboard.cli.install_codex import trust_hash
+
+    # currentHash values `codex app-server` (0.171.0) reported for the research's hooks (hooks/list).
+    command = "python3 /work/research/codex/tmp/runs/hooks/home/hook.py"
+    assert trust_hash("pre_tool_use", "*", command, 30) == \
+        "sha256:c5d727c255d6c2eb5069c90da88f415257d81933467fcbba0ab206e7ca3a9f88"
+    assert trust_hash("user_prompt_submit", None, command, 30) == \
+        "sha256:fb8e5887179668cd9e63e92a268e0a48fc2ad8911be6b6e1fea81572d3f04c24"
+
+
+def test_install_codex_keeps_the_rest_and_takes_itself_out(tmp_path: Path) -> None:
+    home = tmp_path / "codex"
+    home.mkdir()
+    config = 'model = "gpt-5.5"\n\n[features]\nplugins = false\n\n[hooks.state."/elsewhere/hooks.json:stop:0:0"]\n' \
+             'trusted_hash = "sha256:abc"\n'
+    (home / "config.toml").write_text(config)
+    theirs = {"Stop": [{"hooks": [{"type": "command", "command": "x"}]}]}
+    (home / "hooks.json").write_text(json.dumps({"hooks": theirs}))
+    env = {"CODEX_HOME": str(home)}
+    assert run(["install", "codex"], env=env).returncode == 0
+    once = (home / "config.toml").read_text(), (home / "hooks.json").read_text()
+    assert "already up to date" in run(["install", "codex"], env=env).stdout
+    assert ((home / "config.toml").read_text(), (home / "hooks.json").read_text()) == once
+    assert once[0].startswith(config) and once[0].count("trusted_hash") == 5
+    hooks = json.loads(once[1])["hooks"]
+    assert set(hooks) == {"Stop", "PreToolUse", "UserPromptSubmit", "SessionStart", "PreCompact"}
+    assert run(["install", "codex", "--uninstall"], env=env).returncode == 0
+    assert (home / "config.toml").read_text() == config
+    assert json.loads((home / "hooks.json").read_text())["hooks"] == theirs
+    (home / "config.toml").write_text("not = [toml")
+    bad = run(["install", "codex"], env=env)
+    assert bad.returncode == 2 and "not valid TOML" in bad.stderr
+    assert (home / "config.toml").read_text() == "not = [toml"
