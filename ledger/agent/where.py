@@ -42,19 +42,29 @@ def config_path() -> Path:
     return platformdirs.user_config_path(APP) / "config.toml"
 
 
+_read: dict[Path, dict[str, Any]] = {}
+
+
 def read_config() -> dict[str, Any]:
-    """The TOML config as a dict ({} when missing or unreadable: the light path never fails on it)."""
+    """The TOML config as a dict ({} when missing or unreadable: the light path never fails on it),
+    read once per process."""
     path = config_path()
+    if path in _read:
+        return _read[path]
     try:
         raw = path.read_bytes()
     except OSError:
-        return {}
-    import tomllib
+        raw = b""
+    config: dict[str, Any] = {}
+    if raw:
+        import tomllib
 
-    try:
-        return tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}
+        try:
+            config = tomllib.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+            config = {}
+    _read[path] = config
+    return config
 
 
 def _env_ledgers(value: str) -> list[str]:
