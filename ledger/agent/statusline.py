@@ -108,7 +108,7 @@ def paint(text: str, level: str, colour: bool) -> str:
 
 
 def segments(payload: dict[str, Any], windows: dict[str, dict[str, Any]], summary: dict[str, Any],
-             review_only: bool, now: dt.datetime, colour: bool = True) -> list[str]:
+             review_only: bool, now: dt.datetime, colour: bool = True, daily_usd: float | None = None) -> list[str]:
     """The line's parts, most important first."""
     levels = summary.get("alert_levels") or DEFAULT_LEVELS
     parts: list[str] = []
@@ -133,15 +133,17 @@ def segments(payload: dict[str, Any], windows: dict[str, dict[str, Any]], summar
         used = float(w.get("used_percent") or 0)
         text = f"{label} {used:.0f}%" + (f" ↻{until(resets, now)}" if resets and name != "seven_day" else "")
         parts.append(paint(text, level_of(used, levels), colour))
-    parts.extend(spend_segment(payload, summary, now, levels, colour))
+    parts.extend(spend_segment(payload, summary, now, levels, colour, daily_usd))
     return parts
 
 
 def spend_segment(payload: dict[str, Any], summary: dict[str, Any], now: dt.datetime, levels: Any,
-                  colour: bool) -> list[str]:
+                  colour: bool, daily_usd: float | None = None) -> list[str]:
+    """Today's spend against the daily budget (control.json's over the config's), else the session's cost."""
     total = (summary.get("spend") or {}).get("all") if summary.get("date") == now.date().isoformat() else None
     if isinstance(total, dict):
-        budget = ((summary.get("budgets") or {}).get("all") or {}).get("daily_usd")
+        budget = daily_usd if daily_usd is not None else ((summary.get("budgets") or {}).get("all") or {}).get(
+            "daily_usd")
         spent = float(total.get("cost_today") or 0)
         if budget:
             percent = 100 * spent / budget
@@ -186,11 +188,13 @@ def run(stdin: str) -> tuple[str, int]:
         record(folder, payload, windows)
     except OSError as exc:
         warn(f"cannot record the quota in {folder}: {exc.strerror or exc}")
+    daily_usd = None
     try:
-        review_only = read_controls(folder).review_only
+        controls = read_controls(folder)
+        review_only, daily_usd = controls.review_only, controls.budgets.get("all", {}).get("daily_usd")
     except Unreadable:
         review_only = bool((read_json(state_path(folder, AGENT)) or {}).get("review_only"))
     now = dt.datetime.now().astimezone()
     summary = read_json(summary_path(folder)) or {}
     colour = not os.environ.get("NO_COLOR")
-    return fit(segments(payload, windows, summary, review_only, now, colour), width()), 0
+    return fit(segments(payload, windows, summary, review_only, now, colour, daily_usd), width()), 0

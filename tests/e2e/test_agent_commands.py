@@ -270,3 +270,15 @@ def test_install_codex_keeps_the_rest_and_takes_itself_out(tmp_path: Path) -> No
     bad = run(["install", "codex"], env=env)
     assert bad.returncode == 2 and "not valid TOML" in bad.stderr
     assert (home / "config.toml").read_text() == "not = [toml"
+
+
+def test_the_line_shows_todays_spend_against_the_budget(folder: Path) -> None:
+    today = dt.datetime.now().astimezone().date().isoformat()
+    (folder / "packwatch-summary.json").write_text(json.dumps({
+        "version": 1, "date": today, "spend": {"all": {"cost_today": 3.2, "cost_month": 40}},
+        "budgets": {"all": {"daily_usd": 10}}, "alert_levels": [50, 75, 90, 100], "quota": []}))
+    line = payload("example-apikey-after-response.json")
+    assert "$3.20/$10 today" in run(["statusline"], line, env={"NO_COLOR": "1"}).stdout
+    (folder / "control.json").write_text('{"budgets": {"all": {"daily_usd": 4}}}')  # control.json's wins
+    coloured = run(["statusline"], line).stdout
+    assert "\x1b[33m$3.20/$4 today\x1b[0m" in coloured  # 80 %: the warning colour (75 % level)
