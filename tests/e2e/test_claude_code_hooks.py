@@ -155,3 +155,10 @@ def test_the_tui_runs_packwatchs_status_line(rig: Rig) -> None:
     status = json.loads(rig.packwatch("status", "--ledger", str(rig.ledger), "--json", check=False).stdout)
     assert {(q["window"], q["used_percent"], q["source"]) for q in status["quota"]} == {
         ("five_hour", 42.0, "agent"), ("seven_day", 17.0, "agent")}
+
+
+def test_claude_code_connects_to_the_registered_mcp_server(rig: Rig) -> None:
+    rig.packwatch("install", "claude-code", "--mcp", "--ledger", str(rig.ledger))
+    proc = offline([str(rig.program), "mcp", "list"], timeout=120, cwd=rig.tmp / "project", env=rig.env)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("packwatch")), "")
+    assert "Connected" in line, proc.stdout + proc.stderr
