@@ -100,7 +100,7 @@ def cmd_install(args: argparse.Namespace, settings: Settings) -> int:
     if args.target == "codex":
         from .install_codex import install_codex
 
-        return install_codex(command, extra, uninstall=args.uninstall)
+        return install_codex(command, extra, uninstall=args.uninstall, mcp=args.mcp)
     verb = "removed from" if args.uninstall else "written to"
     path = claude_dir() / "settings.json"
     before = load(path)

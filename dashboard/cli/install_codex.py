@@ -75,20 +75,28 @@ def _ours(group: Any, name: str) -> bool:
     return any(isinstance(h, dict) and is_ours(h.get("command"), "hook", "codex", name) for h in handlers or [])
 
 
-def config_toml(text: str, hooks_path: Path, trust: dict[str, str]) -> str:
-    """config.toml with packwatch's trust tables (for ``hooks_path``) replaced by ``trust``'s."""
+MCP_TABLE = re.compile(r"^\[mcp_servers\.packwatch\]\ncommand = [^\n]*\nargs = [^\n]*\n", re.M)
+
+
+def config_toml(text: str, hooks_path: Path, trust: dict[str, str], mcp: list[str] | None = None) -> str:
+    """config.toml with packwatch's trust tables (for ``hooks_path``) replaced by ``trust``'s, and
+    packwatch's ``[mcp_servers.packwatch]`` table (what ``codex mcp add`` writes) by ``mcp``'s command."""
     prefix = f"{hooks_path}:"
     table = re.compile(r'^\[hooks\.state\."(?P<key>[^"]+)"\]\n(?:trusted_hash = "[^"\n]*"\n)?', re.M)
     ours = {f"{prefix}{snake}" for snake, _, _ in EVENTS.values()}
     kept = table.sub(lambda m: "" if m["key"].rsplit(":", 2)[0] in ours else m[0], text.replace(MARK + "\n", ""))
+    kept = MCP_TABLE.sub("", kept) if mcp is not None or not trust else kept
+    kept = re.sub(r"\n{3,}", "\n\n", kept)
     kept = kept.rstrip("\n") + "\n" if kept.strip() else ""
     if not trust:
         return kept
     block = "".join(f'[hooks.state."{prefix}{key}"]\ntrusted_hash = "{value}"\n\n' for key, value in trust.items())
+    if mcp:  # TOML basic strings take JSON's escapes
+        block += f"[mcp_servers.packwatch]\ncommand = {json.dumps(mcp[0])}\nargs = {json.dumps(mcp[1:])}\n"
     return f"{kept}\n{MARK}\n{block}".lstrip("\n").rstrip("\n") + "\n"
 
 
-def install_codex(command: list[str], extra: list[str], *, uninstall: bool) -> int:
+def install_codex(command: list[str], extra: list[str], *, uninstall: bool, mcp: bool = False) -> int:
     home = codex_home()
     hooks_path, config_path = home / "hooks.json", home / "config.toml"
     before = load(hooks_path)
@@ -99,7 +107,7 @@ def install_codex(command: list[str], extra: list[str], *, uninstall: bool) -> i
         raise UsageError(f"{config_path} is not valid TOML ({exc}); left untouched: fix it, then run this "
                          "again") from None
     after, trust = hooks_json(before, command, extra, uninstall)
-    new_text = config_toml(text, hooks_path.absolute(), trust)
+    new_text = config_toml(text, hooks_path.absolute(), trust, [*command, "mcp", *extra] if mcp else None)
     tomllib.loads(new_text)  # never write a config Codex cannot read
     changed = save(hooks_path, before, after)
     if new_text != text:

@@ -73,3 +73,12 @@ def test_the_block_policy_refuses_the_prompt(tmp: Path) -> None:
     assert result["requests"] == []  # refused before any model request
     (blocked,) = _events(tmp, "blocked")
     assert blocked["agent"] == "codex" and blocked["detail"]["tool"] == "prompt"
+
+
+def test_codex_lists_the_registered_mcp_server(tmp: Path) -> None:
+    codex = need("codex")
+    _packwatch(tmp, "install", "codex", "--mcp")
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp / "home"), "CODEX_HOME": str(tmp / "codex")}
+    proc = subprocess.run([str(codex), "mcp", "list"], env=env, capture_output=True, text=True, timeout=120)
+    line = next((x for x in proc.stdout.splitlines() if x.startswith("packwatch ")), "")
+    assert " mcp " in line and "enabled" in line, proc.stdout + proc.stderr
