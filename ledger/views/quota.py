@@ -83,6 +83,8 @@ def project(used: float, at: dt.datetime, resets_at: dt.datetime, since: tuple[d
 
 def reported(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[QuotaWindow]:
     """Each agent's latest snapshot per window, reset when its time has come."""
+    if not rows(cur, "SELECT EXISTS (SELECT 1 FROM quota_snapshots WHERE window_name IS NOT NULL)", {})[0][0]:
+        return []  # most stores: no subscription agent ever reported a window
     found = rows(cur, """
         WITH latest AS (
             SELECT agent, window_name, arg_max(used_percent, ts) AS used, arg_max(resets_at, ts) AS resets_at,
@@ -120,6 +122,8 @@ def blocks(cur: duckdb.DuckDBPyConnection, now: dt.datetime, since: dt.datetime,
         SELECT source_agent, hour, sum(requests)::BIGINT, sum(tokens)::BIGINT, sum(cost_usd)
         FROM usage_hourly WHERE source_agent IN (SELECT unnest($agents)) AND hour >= $since AND hour <= $now
         GROUP BY 1, 2 ORDER BY 1, 2""", {"agents": list(agents), "since": since, "now": now})
+    if not hours:
+        return []
     last_seen = dict(rows(cur, """SELECT source_agent, max(ts) FROM usage
         WHERE source_agent IN (SELECT unnest($agents)) AND ts > $now - INTERVAL 5 HOUR AND ts <= $now GROUP BY 1""",
                           {"agents": list(agents), "now": now}))
