@@ -35,3 +35,17 @@ async def test_the_claude_code_hook_acknowledges_what_the_dashboard_set(sample_s
         assert json.loads(hook.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: "review-only on ✓ applied" in strip_text(app))
+
+
+async def test_the_spend_day_shows_claude_codes_5_hour_blocks(sample_settings: Settings) -> None:
+    from pathlib import Path
+
+    from dashboard.widgets.spend.day_breakdown import DayBreakdownPane
+    from tests.support.pilot import open_spend, rendered, write_claude_today
+
+    write_claude_today(Path(os.environ["HOME"]), 3)  # 09:00-09:02 local: one block starting at 09:00
+    app = make_app(sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_spend(pilot, app)
+        text = rendered(app.screen.query_one(DayBreakdownPane).query_one("#breakdown-tables"))
+        assert "5-hour block" in text and "claude-code 09:00" in text
