@@ -23,6 +23,7 @@ from ledger.store import Store, StoreBusy, trouble
 from ledger.views.overview import Overview, controlled_overview
 
 from .sources import catch_up_all
+from .summary import write_summary
 from .tail import CatchUp
 
 SLOW_REFRESH_SECONDS = 60.0
@@ -63,6 +64,8 @@ class Refresher:
         self._control_stamp: tuple | None = None
         self._last_overview_at = float("-inf")
         self._cores_shared = False
+        self.summary_problem: str | None = None
+        """Why the summary beside the ledger could not be written, when it could not."""
 
     def open(self) -> str | None:
         """Open the store (once); a warning when an in-memory index stands in for a busy store."""
@@ -120,6 +123,9 @@ class Refresher:
         finally:
             cursor.close()
         self._last_overview_at = time.monotonic()
+        if scope.everything:  # the status line and the hooks read it: every agent's numbers, never a filter's
+            self.summary_problem = write_summary(self.settings.control_dir, view, self.settings,
+                                                 self.controls.controls)
         return view
 
     def _read_controls(self, *, again: bool, into: Refreshed) -> bool:

@@ -15,9 +15,10 @@ from .agents.reader import catch_up_log
 from .tail import CatchUp, catch_up
 
 
-def event_paths(ledgers: list[Path]) -> list[Path]:
-    """Where the event logs are: ``events.jsonl`` beside a ledger file, or inside a ledger folder."""
-    return list(dict.fromkeys(p if p.is_dir() else p.parent / "events.jsonl" for p in ledgers))
+def event_paths(ledgers: list[Path], name: str = "events.jsonl") -> list[Path]:
+    """Where the event logs are: ``events.jsonl`` beside a ledger file, or inside a ledger folder
+    (``quota.jsonl``, the status line's quota snapshots, likewise)."""
+    return list(dict.fromkeys(p if p.is_dir() else p.parent / name for p in ledgers))
 
 
 def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = True) -> CatchUp:
@@ -26,8 +27,12 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
     that writes no event log, or has logged no error yet, is normal."""
     known = store.active_sources()  # one query for the whole pass, not one per kind
     result = catch_up(store, settings.ledgers, known=known.get("usage", {}))
-    for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND)):
+    for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND),
+                        (event_paths(settings.ledgers, "quota.jsonl"), "quota")):
         got = catch_up(store, paths, kind=kind, known=known.get(kind, {}))
+        if kind == "quota":
+            result.quota += got.rows
+            got.rows = 0
         result.events += got.rows
         result.rejected += got.rejected
         result.files += got.files

@@ -34,7 +34,8 @@ __all__ = ["GLOBS", "CatchUp", "catch_up", "discover", "pending", "read_new"]
 
 EVENTS_GLOB = "events*.jsonl"
 ERROR_LOG_GLOB = "errors.log"
-GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB}
+QUOTA_GLOB = "quota*.jsonl"
+GLOBS = {"usage": LEDGER_GLOB, "events": EVENTS_GLOB, "errorlog": ERROR_LOG_GLOB, "quota": QUOTA_GLOB}
 ROTATED_GRACE_S = 300.0
 """A rotated generation is read for new lines until it has been quiet this long."""
 
@@ -54,6 +55,8 @@ class CatchUp:
     missing_agents: list[str] = field(default_factory=list)
     """Agents asked for explicitly (``[sources] <agent> = true``) whose folders are all missing:
     ``"<agent> at <folders>"`` each."""
+    quota: int = 0
+    """Quota snapshots (the status line's quota.jsonl, Codex's rate limits)."""
 
     def __iadd__(self, other: CatchUp) -> CatchUp:
         self.rows += other.rows
@@ -64,6 +67,7 @@ class CatchUp:
         self.agent_files += other.agent_files
         self.missing_agents += other.missing_agents
         self.events += other.events
+        self.quota += other.quota
         return self
 
     def add(self, got: Ingested) -> None:
@@ -72,7 +76,7 @@ class CatchUp:
 
     @property
     def changed(self) -> bool:
-        return bool(self.rows or self.events or self.rejected)
+        return bool(self.rows or self.events or self.rejected or self.quota)
 
 
 _GENERATION = re.compile(r"^(?P<base>.+?)((\.\d+)+)$")
@@ -253,7 +257,7 @@ class _Pass:
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage",
              known: dict[str, Source] | None = None) -> CatchUp:
-    """One pass: every file of ``kind`` (``usage``, ``events`` or ``errorlog``) brought up to its last
+    """One pass: every file of ``kind`` (``usage``, ``events``, ``quota`` or ``errorlog``) brought up to its last
     complete line. ``known``: the kind's active sources by path, when the caller has them."""
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1

@@ -1,11 +1,11 @@
 """The agent scope: which agent programs' rows a view, a screen, ``status`` or ``report`` counts.
 
 One value, made once from the dashboard's ``a`` key or the ``--agent`` flags, passed to everything
-that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``
-``usage_hourly`` and ``events``; the views over them (``usage_v``, ``usage_lite``, ``events_v``) read
-them by name, so they follow, and no query needs an agent clause of its own. Every row of those three
-tables names its agent program in ``agent`` (DESIGN.md "Agents and subagents"); who inside the
-program made it is ``subagent``.
+that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``,
+``usage_hourly``, ``events`` and ``quota_snapshots``; the views over them (``usage_v``, ``usage_lite``,
+``events_v``) read them by name, so they follow, and no query needs an agent clause of its own. Every
+row of those tables names its agent program in ``agent`` (DESIGN.md "Agents and subagents"); who inside
+the program made it is ``subagent``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ KNOWN_AGENTS = ("code-puppy", "claude-code", "codex", "gemini-cli", "opencode", 
 ``agent`` is a subagent (a pack member) of the program beside whose ledger the event log sits: Code
 Puppy (the store splits the two when it reads the line)."""
 
-SCOPED_TABLES = ("usage", "usage_hourly", "events")
+SCOPED_TABLES = ("usage", "usage_hourly", "events", "quota_snapshots")
 
 
 @dataclass(frozen=True)

@@ -164,6 +164,17 @@ class ProbeSettings(BaseModel):
     """Per provider (openai, anthropic, google, cerebras, openrouter, or any name with a url)."""
 
 
+class HookSettings(BaseModel):
+    """What ``packwatch hook`` refuses. The hook reads this table with ``tomllib`` (it loads no settings
+    model), so only the config file sets it."""
+
+    model_config = {"use_attribute_docstrings": True}
+
+    mutating_tools: dict[str, list[str]] = Field(default_factory=lambda: {
+        "claude-code": ["Write", "Edit", "MultiEdit", "NotebookEdit", "Bash"], "codex": ["Bash", "apply_patch"]})
+    """Per agent, the tools review-only refuses (every other tool goes through)."""
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -205,6 +216,11 @@ class Settings(BaseSettings):
     error_log: Path = Field(default_factory=default_error_log)
     """Code Puppy's errors.log (rotated to errors.log.1); its errors become ``error`` events. A
     missing file is normal."""
+    quota_block_tokens: dict[str, int] = Field(default_factory=dict)
+    """Tokens a 5-hour block allows, per agent (``claude-code``, ``codex``), for the estimated window of an
+    agent that reports none; default: its largest block of the last 30 days."""
+    hooks: HookSettings = Field(default_factory=HookSettings)
+    """``[hooks.mutating_tools]``: per agent, the tools review-only refuses."""
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
     """Provider health probes: ``[probes]`` interval, timeout, concurrency, max_backoff and
     ``[probes.endpoints.<provider>]`` url, api_key, auth, enabled."""

@@ -31,6 +31,8 @@ class Parsed:
     """Carried to the next read of the same file (Codex: session, model, last total)."""
     totals: list[SessionTotal] = field(default_factory=list)
     """The agent's own cumulative session totals (Claude Code's cost-state lines)."""
+    quota: list[tuple] = field(default_factory=list)
+    """Quota snapshots the agent reported (``quota_snapshots`` rows: Codex's rate limits)."""
 
 
 class LogParser(Protocol):

@@ -36,6 +36,7 @@ import msgspec
 from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 
+from . import codex_quota
 from .base import AgentLog, LogFiles, Parsed, decoded, reject
 
 AGENT = "codex"
@@ -112,6 +113,9 @@ class CodexParser:
             p = rec.payload
             if p is None:
                 continue
+            rejected = len(out.rejects)
+            if rec.type == "event_msg" and p.type == "token_count" and b'"rate_limits"' in raw:
+                out.quota += codex_quota.snapshots(offset, raw, st, source_id, out.rejects)
             if rec.type == "session_meta":
                 st["session"] = p.id or st["session"]
                 st["project"] = p.cwd or st["project"]
@@ -123,7 +127,7 @@ class CodexParser:
                 st["response"] = p.response_id
             elif rec.type == "event_msg" and p.type == "token_count" and p.info is not None:
                 row, reason = self._turn(rec, p.info, st, source_id)
-                if reason:
+                if reason and len(out.rejects) == rejected:  # one reason a line (its rate limits' may be in)
                     out.rejects.append(reject(offset, raw, reason))
                 elif row is not None:
                     out.rows.append(row)

@@ -57,6 +57,7 @@ class Batcher:
         if self.mark is None:
             self.mark = self.store.mark()
         self.batch.rows.extend(parsed.rows)
+        self.batch.quota.extend(parsed.quota)
         self.batch.rejects.extend((read.source.id, *r) for r in parsed.rejects)
         self.batch.totals.extend(parsed.totals)
         self.batch.reads.append(read)
@@ -70,6 +71,7 @@ class Batcher:
         if self.batch.reads:
             done = agent_rows.commit(self.store, self.batch)
             self.result.rows += done.rows
+            self.result.quota += done.quota
             self.result.rejected += done.rejected
             self._earliest(done.earliest)
         self.batch = AgentBatch(self.agent)

@@ -9,7 +9,7 @@ import importlib
 import os
 import sys
 
-from .parser import build_parser
+from .light import LIGHT_COMMANDS
 
 # command -> (module, function): imported only when the command runs
 COMMANDS = {
@@ -22,10 +22,22 @@ COMMANDS = {
     "rebuild": ("store_cmds", "cmd_rebuild"),
     "config": ("store_cmds", "cmd_config"),
     "control": ("control", "cmd_control"),
+    "install": ("install", "cmd_install"),
+    "mcp": ("mcp_cmd", "cmd_mcp"),
+    "statusline": ("light", "cmd_light"),
+    "hook": ("light", "cmd_light"),
 }
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in LIGHT_COMMANDS:
+        # On every prompt and tool call: before argparse, the settings model or the store is imported.
+        from .light import run
+
+        return run(argv)
+    from .parser import build_parser
+
     args = build_parser().parse_args(argv)
     from ledger.store import StoreError, trouble
 
@@ -34,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     module, name = COMMANDS[args.command]
     command = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     try:
+        if args.command in LIGHT_COMMANDS:  # options came before the command: still no settings model
+            return command(args)
         return command(args, settings_of(args))
     except UsageError as exc:
         warn(str(exc))

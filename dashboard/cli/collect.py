@@ -9,9 +9,12 @@ from collectors import probes
 from collectors.agents import enabled
 from collectors.follow import Keeper, follow
 from collectors.sources import catch_up_all
+from collectors.summary import write_summary
 from collectors.tail import CatchUp
+from ledger.control.channel import ControlChannel
 from ledger.settings import Settings
 from ledger.store import Store, StoreTrouble
+from ledger.views.overview import controlled_overview
 
 from .common import describe, report_missing, warn
 
@@ -39,10 +42,24 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def keep_summary(store: Store, settings: Settings) -> None:
+    """The summary the status line and the hooks read, from a fresh overview (a bad folder: one line)."""
+    controls = ControlChannel(settings.control_dir).read().controls
+    cursor = store.cursor()
+    try:
+        view = controlled_overview(cursor, settings, controls, dt.datetime.now().astimezone())
+    finally:
+        cursor.close()
+    problem = write_summary(settings.control_dir, view, settings, controls)
+    if problem:
+        warn(problem)
+
+
 def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -> int:
     result = catch_up_all(store, settings)
     report_missing(result)
     print(describe(result))
+    keep_summary(store, settings)
     if targets:
         outcomes = probes.probe_once(targets, settings.probes)
         store.record_probes([r.row() for r in outcomes])
@@ -67,6 +84,8 @@ def _follow(keeper: Keeper, settings: Settings) -> None:
     def on_batch(result: CatchUp) -> None:
         report_missing(result)
         print(f"{_stamp()} {describe(result)}", flush=True)
+        if keeper.store is not None:
+            keep_summary(keeper.store, settings)
 
     def on_trouble(failure: StoreTrouble) -> None:
         warn(str(failure))

@@ -68,6 +68,8 @@ def describe(result: CatchUp) -> str:
     text = f"{result.rows} new rows"
     if result.events:
         text += f", {result.events} new events"
+    if result.quota:
+        text += f", {result.quota} quota snapshots"
     if result.rejected:
         text += f", {result.rejected} rejected lines (see `packwatch rejected`)"
     return text

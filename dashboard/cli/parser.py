@@ -110,6 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     _control_parser(sub)
 
+    _agent_side_parsers(sub)
+
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config, nested=True)
     config.add_argument("--json", action="store_true")
@@ -146,3 +148,21 @@ def _control_parser(sub: Any) -> None:
     show = verbs.add_parser("show", help="the controls and whether the agent applied the recent changes")
     _common(show, nested=True)
     show.add_argument("--json", action="store_true")
+
+
+def _agent_side_parsers(sub: Any) -> None:
+    statusline = sub.add_parser("statusline", help="Claude Code's statusLine command: JSON on stdin, one line out")
+    _common(statusline, nested=True)
+    hook = sub.add_parser("hook", help="an agent's hook command, e.g. `hook claude-code pre-tool-use`")
+    _common(hook, nested=True)
+    hook.add_argument("agent_name", metavar="AGENT", help="claude-code or codex")
+    hook.add_argument("event", metavar="EVENT",
+                      help="pre-tool-use, user-prompt-submit, pre-compact, session-start, session-end")
+    install = sub.add_parser("install",
+                             help="write packwatch's status line, hooks and MCP entry into an agent's settings")
+    _common(install, nested=True)
+    install.add_argument("target", metavar="AGENT", choices=("claude-code", "codex"), help="claude-code or codex")
+    install.add_argument("--uninstall", action="store_true", help="take packwatch's entries out again")
+    install.add_argument("--mcp", action="store_true", help="also register `packwatch mcp` as an MCP server")
+    mcp = sub.add_parser("mcp", help="an MCP server over stdio with read-only tools (spend, quota, circuits...)")
+    _common(mcp, nested=True)

@@ -7,7 +7,7 @@ import json
 
 from collectors.refresh import Refresher
 from ledger.settings import Settings
-from ledger.text import printable
+from ledger.text import one_line, printable
 from ledger.views.overview import Overview
 
 from .common import report_missing, scope_of, warn
@@ -54,6 +54,12 @@ def status_text(view: Overview) -> str:
         budget = f" of ${sl.budget_daily:,.2f}" if sl.budget_daily else ""
         lines.append(f"spend {sl.scope}: ${sl.cost_today:,.2f}{budget} today, ${sl.cost_month:,.2f} this month"
                      f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
+    for q in view.quota:
+        state = "reset" if q.reset else f"{q.used_percent:.0f}%"
+        pace = f", 100% at {q.full_at.astimezone():%H:%M} at this pace" if q.full_at else ""
+        kind = " (estimated)" if q.source == "estimated" else ""
+        lines.append(f"quota {one_line(q.agent)} {one_line(q.window)}{kind}: {state}, "
+                     f"resets {q.resets_at.astimezone():%Y-%m-%d %H:%M}{pace}")
     for c in view.circuits:
         if c.state != "CLOSED":
             lines.append(f"circuit {c.provider}: {c.state}" + (f" ({c.last_error})" if c.last_error else ""))

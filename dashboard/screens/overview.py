@@ -17,6 +17,7 @@ from dashboard.widgets.overview.cache import CachePane
 from dashboard.widgets.overview.circuits import CircuitsPane
 from dashboard.widgets.overview.controls_strip import ControlsStrip
 from dashboard.widgets.overview.health_bar import HealthBar
+from dashboard.widgets.overview.quota import QuotaPane
 from dashboard.widgets.overview.rankings import RankingsPane
 from dashboard.widgets.overview.recommendations import RecommendationsPane
 from dashboard.widgets.overview.spend_today import SpendPane
@@ -60,11 +61,13 @@ class OverviewScreen(Screen[None]):
             # order must suit every layout in app.tcss.
             yield CachePane(id="cache")
             yield CircuitsPane(id="circuits")
+            yield QuotaPane(id="quota")
             yield RankingsPane(id="rankings")
             yield RecommendationsPane(id="recommendations")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.set_class(True, "-no-quota")  # until an overview says otherwise
         self.watch(self.app, "paused", self._show_paused)
 
     def on_screen_resume(self) -> None:
@@ -76,6 +79,8 @@ class OverviewScreen(Screen[None]):
         self.query_one(HealthBar).paused = paused
 
     def show(self, overview: Overview) -> None:
+        # The Quota pane takes a row only while some agent has a window (most ledgers have none).
+        self.set_class(not overview.quota, "-no-quota")
         with self.app.batch_update():
             self.query_one(HealthBar).show(overview)
             for pane in self.query(Pane):

@@ -11,9 +11,12 @@ import json
 import os
 import threading
 from pathlib import Path
-from typing import Any
 
 from ..clock import now_iso
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs a few ms at import; the hooks write through this module
+    from typing import Any
 
 
 class LedgerWriter:

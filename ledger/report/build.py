@@ -7,15 +7,18 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 import duckdb
 
 from ..pricing import genai_prices_version
 from ..scope import EVERY_AGENT, AgentScope
 from ..settings import Settings
+from ..views.quota import blocks
 from . import GROUPINGS, queries
 from .model import (
     AgentRow,
+    BlockRow,
     BudgetUsed,
     Counts,
     DayRow,
@@ -65,8 +68,18 @@ def _agents(frames) -> tuple[list[AgentRow], list[SubagentRow]]:
     return [AgentRow(**r) for r in _rows(agents)], [SubagentRow(**r) for r in _rows(subagents)]
 
 
+def _blocks(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.date | None,
+            until: dt.date | None) -> list[BlockRow]:
+    zone = ZoneInfo(settings.timezone)
+    now = dt.datetime.now(zone)
+    start = dt.datetime.combine(since, dt.time(), zone) if since else dt.datetime(2000, 1, 1, tzinfo=zone)
+    end = min(now, dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)) if until else now
+    return [BlockRow(agent=b.agent, start=b.start.isoformat(), end=b.end.isoformat(), requests=b.requests,
+                     tokens=b.tokens, cost_usd=cost(b.cost_usd), active=b.active) for b in blocks(cur, end, start)]
+
+
 def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date | None,
-           by: str) -> list[tuple[str, Callable[[], object]]]:
+           by: str, settings: Settings) -> list[tuple[str, Callable[[], object]]]:
     sessions_limit = None if by == "session" else TOP_SESSIONS
     return [
         ("days", lambda: [DayRow(**r) for r in _rows(queries.daily(cur, since, until), ("date",))]),
@@ -77,6 +90,7 @@ def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date
             queries.grouped(cur, "session", since, until, limit=sessions_limit), ("first_seen", "last_seen"))]),
         ("unpriced", lambda: [UnpricedModel(**r) for r in queries.unpriced_models(cur, since, until).to_dicts()]),
         ("rejected", lambda: queries.rejected_count(cur)),
+        ("blocks", lambda: _blocks(cur, settings, since, until)),
     ]
 
 
@@ -87,7 +101,7 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
     """The report for local days [since, until] (open ends: everything), for ``scope``'s agents."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
-    steps = _steps(cur, since, until, by)
+    steps = _steps(cur, since, until, by, settings)
     got: dict[str, object] = {}
     with scope.applied(cur):
         for done, (name, step) in enumerate(steps):
@@ -114,6 +128,7 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
         unpriced_models=got["unpriced"], providers=got["providers"], agents=got["agents"][0],
         subagents=got["agents"][1],
         top_sessions=sessions[:TOP_SESSIONS], sessions=sessions if by == "session" else None,
+        blocks=got["blocks"],
     )
     if progress:
         progress(len(steps), len(steps), "read")

@@ -117,6 +117,18 @@ class UnpricedModel(BaseModel):
     requests: int
 
 
+class BlockRow(BaseModel):
+    """One estimated 5-hour block of a subscription agent (ccusage's ``blocks``): what it cost."""
+
+    agent: str
+    start: str
+    end: str
+    requests: int
+    tokens: int
+    cost_usd: float
+    active: bool
+
+
 class Report(BaseModel):
     timezone: str
     days: list[DayRow]
@@ -136,6 +148,8 @@ class Report(BaseModel):
     top_sessions: list[SessionRow]
     sessions: list[SessionRow] | None = None
     """Every session, only when the report is grouped by session."""
+    blocks: list[BlockRow] = []
+    """Cost per 5-hour block for the subscription agents (Claude Code, Codex), oldest first."""
 
     def plain(self) -> dict[str, Any]:
         """The report as JSON-ready data (``sessions`` only when it was asked for)."""

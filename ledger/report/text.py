@@ -16,6 +16,8 @@ from ..text import csv_cell, md_cell, one_line, printable
 from .model import Counts, Report
 from .queries import DAY_COLUMNS, GROUP_COLUMNS, MODEL_COLUMNS, SESSION_COLUMNS
 
+BLOCK_COLUMNS = ["agent", "start", "end", "requests", "tokens", "cost_usd", "active"]
+
 # -- one table, for CSV and Parquet -----------------------------------------------------------
 
 def table_rows(report: Report, by: str | None = None) -> tuple[list[str], list[dict]]:
@@ -95,6 +97,9 @@ def to_markdown(report: Report) -> str:
             lines += [f"## {title}", "", *_md_table(rows, [*columns, *GROUP_COLUMNS]), ""]
     if report.top_sessions:
         lines += ["## Most expensive sessions", "", *_md_table(report.top_sessions, SESSION_COLUMNS), ""]
+    if report.blocks:
+        lines += ["## Cost per 5-hour block (subscription agents, estimated as ccusage's blocks)", "",
+                  *_md_table(report.blocks, BLOCK_COLUMNS), ""]
     return printable("\n".join(lines))
 
 
@@ -158,6 +163,16 @@ def _agents_table(report: Report) -> Table:
     return agents
 
 
+def _blocks_table(report: Report) -> Table:
+    table = Table(title="Cost per 5-hour block", title_justify="left")
+    for col in ("agent", "start", "requests", "tokens", "cost USD", ""):
+        table.add_column(col, justify="left" if col in ("agent", "start", "") else "right")
+    for b in report.blocks:
+        table.add_row(Text(one_line(b.agent)), b.start[:16].replace("T", " "), f"{b.requests:,}", f"{b.tokens:,}",
+                      f"{b.cost_usd:,.2f}", "active" if b.active else "")
+    return table
+
+
 def table_renderables(report: Report) -> list[RenderableType]:
     """The terminal table (``--format table``), as Rich renderables."""
     notes = [f"{report.rejected_lines:,} rejected ledger lines"]
@@ -166,7 +181,8 @@ def table_renderables(report: Report) -> list[RenderableType]:
                      "to the config file for their models")
     footer = Text("; ".join(notes) + ".", style="dim")
     footer.append(f"\nPrices: {one_line(report.prices_line())}.", style="dim")
-    return [_days_table(report), _models_table(report), _agents_table(report), footer]
+    blocks = [_blocks_table(report)] if report.blocks else []
+    return [_days_table(report), _models_table(report), _agents_table(report), *blocks, footer]
 
 
 def to_table(report: Report, width: int = 120) -> str:

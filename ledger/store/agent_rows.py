@@ -105,12 +105,17 @@ class AgentBatch:
     reads: list[FileRead] = field(default_factory=list)
     totals: list[SessionTotal] = field(default_factory=list)
     """The agent's own session totals the reads held."""
+    quota: list[tuple] = field(default_factory=list)
+    """``quota_snapshots`` rows the agent reported (source_id, ts, agent, session, model, window,
+    window_minutes, used_percent, resets_at, source, session_cost_usd, limit_id)."""
 
 
 @dataclass
 class Committed:
     rows: int = 0
     """Rows added (a fuller copy that replaced a stored one counts here too)."""
+    quota: int = 0
+    """Quota snapshots added."""
     replaced: int = 0
     rejected: int = 0
     earliest: dt.datetime | None = None
@@ -251,6 +256,13 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
                        FROM pw_agent_rows WHERE dedup_key IS NOT NULL""", [batch.agent])
             store.add_rejects(batch.rejects)
             agent_totals.add(store, batch.agent, batch.totals)
+            if batch.quota:
+                con.executemany(
+                    """INSERT INTO quota_snapshots (source_id, ts, agent, session, model, window_name, window_minutes,
+                           used_percent, resets_at, source, session_cost_usd, limit_id)
+                       VALUES (?, CAST(? AS TIMESTAMPTZ), ?, ?, ?, ?, ?, ?, CAST(? AS TIMESTAMPTZ), ?, ?, ?)""",
+                    batch.quota)
+                done.quota = len(batch.quota)
             con.execute(
                 """UPDATE sources SET "offset" = r."end", head = r.head, lines = sources.lines + r.lines,
                        rejected = sources.rejected + r.rejected, parser_state = r.state, updated_at = now()

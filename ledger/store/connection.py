@@ -143,12 +143,12 @@ class Connection:
         SQL pattern picks the few texts the Python scrubber must read."""
         known = self.settings.secrets()
         found = self.con.execute(
-            f"SELECT rowid, {column}::VARCHAR FROM {table} WHERE regexp_matches({column}::VARCHAR, ?)",
+            f'SELECT rowid, "{column}"::VARCHAR FROM {table} WHERE regexp_matches("{column}"::VARCHAR, ?)',
             [self.secrets_pattern()]).fetchall()
         changed = [(clean, rowid) for rowid, text in found if (clean := scrub(text, known)) != text]
         if changed:
             cast = "::JSON" if column == "detail" else ""
-            self.con.executemany(f"UPDATE {table} SET {column} = ?{cast} WHERE rowid = ?", changed)
+            self.con.executemany(f'UPDATE {table} SET "{column}" = ?{cast} WHERE rowid = ?', changed)
 
     def table_mark(self, table: str) -> int:
         """The last rowid of ``table``: rows inserted after it are this ingest's."""
@@ -177,9 +177,8 @@ class Connection:
                 f"the store {self.path} was written by a newer packwatch (schema {version}); "
                 "upgrade packwatch or run `packwatch rebuild`"
             )
-        for v in range(version + 1, SCHEMA_VERSION + 1):
-            if v not in MIGRATIONS:
-                continue  # a number kept for a migration written on another branch
+        # Numbered migrations in order; a number may be missing while parallel branches are merged.
+        for v in sorted(n for n in MIGRATIONS if n > version):
             with self.transaction():
                 self.con.execute(MIGRATIONS[v])
                 self.con.execute(

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from ..scope import LEDGER_AGENT
+from ..scope import KNOWN_AGENTS, LEDGER_AGENT
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
 from .schema import EVENT_AGENT, EVENT_SUBAGENT
@@ -45,8 +45,8 @@ class LineFormat:
     Both ingest paths share it, so they apply the same rules."""
 
     table: str
-    """Where the rows go; its ``text_column`` is scrubbed of secrets before the rows commit."""
-    text_column: str
+    """Where the rows go; its ``text_columns`` are scrubbed of secrets before the rows commit."""
+    text_columns: tuple[str, ...]
     columns: dict[str, str]
     typed_sql: str
     reason_sql: str
@@ -54,6 +54,10 @@ class LineFormat:
     projection_sql: str
     duplicate_sql: str = "NULL"
     """Why a good line repeats one already counted (line path; it knows line order), or NULL."""
+
+    def might_hold_secret_sql(self) -> str:
+        """Whether a read line's free text may hold a secret (``$secrets``: the store's pattern)."""
+        return " OR ".join(f'coalesce(regexp_matches("{c}"::VARCHAR, $secrets), false)' for c in self.text_columns)
 
     def columns_literal(self) -> str:
         return "{" + ", ".join(f"'{k}': '{v}'" for k, v in self.columns.items()) + "}"
@@ -81,7 +85,7 @@ def _token_checks() -> str:
 # and typed by hand (see _whole); other wrong types send the chunk down the line path, where
 # json_transform turns them into NULL.
 USAGE = LineFormat(
-    table="usage", text_column="error",
+    table="usage", text_columns=("error",),
     columns={
         "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "JSON", "out": "JSON",
         "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
@@ -122,7 +126,7 @@ END""",
 
 # The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
 EVENTS = LineFormat(
-    table="events", text_column="detail",
+    table="events", text_columns=("detail",),
     columns={"ts": "VARCHAR", "kind": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR",
              "provider": "VARCHAR", "model": "VARCHAR", "detail": "JSON"},
     typed_sql="*, TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed",
@@ -139,7 +143,50 @@ END""",
     {EVENT_SUBAGENT.format(raw="agent")}, session, provider, model, detail""",
 )
 
-FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS}
+# Quota snapshots the Claude Code status line writes (quota.jsonl beside the ledger). ``agent`` is the
+# agent program that reported the window (never a subagent); estimates are made when read, never stored.
+MAX_WINDOW_MINUTES = 366 * 24 * 60
+MAX_PERCENT = 1000.0
+_PROGRAMS = ", ".join(f"'{a}'" for a in KNOWN_AGENTS)
+QUOTA = LineFormat(
+    table="quota_snapshots", text_columns=("session", "model", "window", "limit_id"),
+    columns={"ts": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR", "model": "VARCHAR", "window": "VARCHAR",
+             "window_minutes": "JSON", "used_percent": "DOUBLE", "resets_at": "VARCHAR", "source": "VARCHAR",
+             "session_cost_usd": "DOUBLE", "limit_id": "VARCHAR"},
+    typed_sql=f"""* REPLACE ({_whole("window_minutes")} AS window_minutes),
+        json_type(window_minutes) AS window_minutes_type, TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed,
+        TRY_CAST(resets_at AS TIMESTAMPTZ) AS resets_parsed""",
+    reason_sql=f"""CASE
+    WHEN ts IS NULL THEN 'missing or non-string ts'
+    WHEN agent IS NULL OR trim(agent) = '' THEN 'missing agent'
+    WHEN agent NOT IN ({_PROGRAMS}) THEN 'agent is not an agent program ({", ".join(KNOWN_AGENTS)})'
+    WHEN ts_parsed IS NULL THEN 'unparseable ts'
+    WHEN ts_parsed < TIMESTAMPTZ '{FIRST_DAY}' OR ts_parsed >= TIMESTAMPTZ '{LAST_DAY}'
+        THEN 'timestamp out of range (years 2000 to 2099)'
+    WHEN "window" IS NOT NULL AND used_percent IS NULL THEN 'missing or non-numeric used_percent'
+    WHEN used_percent IS NOT NULL AND (isnan(used_percent) OR isinf(used_percent) OR used_percent < 0
+                                       OR used_percent > {MAX_PERCENT})
+        THEN 'used_percent is not a percentage (0 to {MAX_PERCENT:g})'
+    WHEN window_minutes_type IS NOT NULL AND window_minutes_type <> 'NULL' AND window_minutes IS NULL
+        THEN 'non-integer window_minutes'
+    WHEN window_minutes <= 0 OR window_minutes > {MAX_WINDOW_MINUTES}
+        THEN 'window_minutes out of range (1 to {MAX_WINDOW_MINUTES:,})'
+    WHEN resets_at IS NOT NULL AND resets_parsed IS NULL THEN 'unparseable resets_at'
+    WHEN resets_parsed < TIMESTAMPTZ '{FIRST_DAY}' OR resets_parsed >= TIMESTAMPTZ '{LAST_DAY}'
+        THEN 'resets_at out of range (years 2000 to 2099)'
+    WHEN session_cost_usd IS NOT NULL AND (isnan(session_cost_usd) OR isinf(session_cost_usd)
+                                           OR session_cost_usd < 0 OR session_cost_usd > {MAX_COST_USD})
+        THEN 'session_cost_usd is not a finite, non-negative amount'
+    WHEN coalesce(source, 'agent') <> 'agent' THEN 'source is not agent (estimates are never stored)'
+END""",
+    insert_sql="""INSERT INTO quota_snapshots (source_id, ts, agent, session, model, window_name, window_minutes,
+    used_percent, resets_at, source, session_cost_usd, limit_id)""",
+    projection_sql=f"""ts_parsed, agent, left(session, {TEXT_CHARS}), left(model, {TEXT_CHARS}),
+    left("window", {TEXT_CHARS}), window_minutes, used_percent, resets_parsed, 'agent', session_cost_usd,
+    left(limit_id, {TEXT_CHARS})""",
+)
+
+FORMATS: dict[str, LineFormat] = {"usage": USAGE, "events": EVENTS, "quota": QUOTA}
 
 
 def ingest(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested:
@@ -209,7 +256,7 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
             FROM (SELECT {fmt.typed_sql} FROM read_json(?, format = 'newline_delimited',
                   columns = {fmt.columns_literal()}, maximum_object_size = {limit}))
             WHERE CASE WHEN ({fmt.reason_sql}) IS NULL
-                            AND NOT coalesce(regexp_matches({fmt.text_column}::VARCHAR, $secrets), false)
+                            AND NOT ({fmt.might_hold_secret_sql()})
                        THEN true ELSE error('bad record') END"""
         mark = store.table_mark("usage") if fmt is USAGE else None
         # A text that might hold a secret sends the range down the line path, which masks it in a temp
@@ -316,7 +363,8 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
             FROM checked""")
     finally:
         store.con.unregister("pw_lines")
-    store.scrub_rows("pw_checked", fmt.text_column)
+    for column in fmt.text_columns:
+        store.scrub_rows("pw_checked", column)
     return rejects, True
 
 

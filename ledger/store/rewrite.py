@@ -26,6 +26,7 @@ IDENTITY = {
     "usage": ("ts, provider_raw, model, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, kind, "
               "session, latency_ms, cached, error IS NULL, status, cost_usd_given, agent, workload, request_id"),
     "events": "ts, kind, agent, session, provider_raw, model",
+    "quota_snapshots": "ts, agent, window_name, window_minutes, used_percent, resets_at, source, session_cost_usd",
 }
 
 

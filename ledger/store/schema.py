@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from ..scope import KNOWN_AGENTS, LEDGER_AGENT
 
-SCHEMA_VERSION = 8
-
 # Provider mapping and cost are applied when read, so a changed override or alias changes the next
 # report without touching the stored rows. Migrations that change a view re-create it (USAGE_V etc.
 # below hold the current definitions).
@@ -302,4 +300,25 @@ MIGRATIONS: dict[int, str] = {
     {EVENTS_V}
     DELETE FROM meta WHERE key = 'pricing';  -- price (1-hour writes) and roll up everything again
     """,
+    # v9: subscription quota windows as the agents report them: Claude Code's status line (quota.jsonl
+    # beside the ledger) and Codex's rollouts (token_count.rate_limits). window_name NULL: a status
+    # line snapshot with the session's cost alone (an API-key login reports no windows).
+    9: """
+    CREATE TABLE quota_snapshots (
+        source_id INTEGER NOT NULL,
+        ts TIMESTAMPTZ NOT NULL,        -- when the agent reported it
+        agent VARCHAR NOT NULL,         -- the agent program: claude-code, codex
+        session VARCHAR,
+        model VARCHAR,
+        window_name VARCHAR,            -- five_hour seven_day primary secondary
+        window_minutes INTEGER,
+        used_percent DOUBLE,
+        resets_at TIMESTAMPTZ,
+        source VARCHAR NOT NULL,        -- agent (the agent's own number)
+        session_cost_usd DOUBLE,        -- the agent's own figure for the session so far
+        limit_id VARCHAR                -- Codex's rate-limit family (codex, codex_other...)
+    );
+    """,
 }
+
+SCHEMA_VERSION = max(MIGRATIONS)  # 9

@@ -10,13 +10,15 @@ from .budgets import SpendLine
 from .burn import ProviderBurn
 from .cache import CacheStats
 from .circuits import Circuit
+from .quota import QuotaWindow
 from .sql import ratio
 
 Health = Literal["HEALTHY", "DEGRADED", "UNHEALTHY"]
 
 
 def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache: CacheStats,
-           spend_lines: list[SpendLine], providers: list[ProviderBurn]) -> tuple[Health, list[str]]:
+           spend_lines: list[SpendLine], providers: list[ProviderBurn],
+           quota: list[QuotaWindow] | None = None) -> tuple[Health, list[str]]:
     """The state and its reasons, worst first."""
     bad: list[str] = []
     worse: list[str] = []
@@ -40,6 +42,12 @@ def health(errors_60: int, requests_60: int, circuit_list: list[Circuit], cache:
             worse.append(f"{p.provider} daily token limit reached ({p.usage_percent:.0f}%)")
         elif p.usage_percent is not None and p.usage_percent >= 90:
             bad.append(f"{p.provider} at {p.usage_percent:.0f}% of its daily token limit")
+    for q in quota or []:
+        label = f"{q.agent} {q.window.replace('_', '-')} quota{' (estimated)' if q.source == 'estimated' else ''}"
+        if q.used_percent >= 100:
+            worse.append(f"{label} used up ({q.used_percent:.0f}%)")
+        elif q.used_percent >= 90:
+            bad.append(f"{label} at {q.used_percent:.0f}%")
     now_rate, before = cache.hit_rate_60m, cache.hit_rate_prev_60m
     if now_rate is not None and before and now_rate < 0.5 * before:
         bad.append(f"cache hit rate fell to {cache.hit_rate_60m:.0%}")

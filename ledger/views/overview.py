@@ -25,6 +25,7 @@ from .cache import CacheStats, cache_stats
 from .circuits import Circuit, circuits
 from .failover import failover_chains
 from .health import Health, health
+from .quota import QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
 from .sql import rows
@@ -59,15 +60,18 @@ class Overview(BaseModel):
     """Today's tokens by kind (reasoning is part of output)."""
     models_today: list[ModelToday] = Field(default_factory=list)
     """Today per model and agent: requests, tokens by kind (reasoning included), cost."""
+    quota: list[QuotaWindow] = Field(default_factory=list)
+    """Subscription quota windows (DESIGN.md): the agents' own, and estimated 5-hour blocks."""
 
     @property
     def status_code(self) -> int:
         """``packwatch status`` exit code: 0 normal, 10 warning, 11 a limit reached."""
         if any(s.level == "exceeded" for s in self.spend) or any(
             p.usage_percent is not None and p.usage_percent >= 100 for p in self.burn.providers
-        ):
+        ) or any(q.used_percent >= 100 for q in self.quota):
             return 11
-        if self.health != "HEALTHY" or any(s.level in ("warning", "critical") for s in self.spend):
+        if self.health != "HEALTHY" or any(s.level in ("warning", "critical") for s in self.spend) or any(
+                q.used_percent >= 90 for q in self.quota):
             return 10
         return 0
 
@@ -105,13 +109,14 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
             inputs = recommendation_inputs(cur, now)
             per_model = models_today(cur, now, day_start)
+            quota = quota_windows(cur, now, settings.quota_block_tokens)
             ranks, circuit_list = heavy.result()
     finally:
         beside.close()
     spend = spend_lines(settings, totals)
     chains = failover_chains(inputs.workload_models, ranks)
-    recs = recommendations(inputs, settings, last, burn, circuit_list, ranks, spend, chains)
-    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend, burn.providers)
+    recs = recommendations(inputs, settings, last, burn, circuit_list, ranks, spend, chains, quota)
+    state, reasons = health(last.errors_60, last.requests[60], circuit_list, cache, spend, burn.providers, quota)
     today = totals[None]
     return Overview(
         now=now, timezone=settings.timezone, health=state, health_reasons=reasons,
@@ -119,5 +124,5 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
         requests_today=today.requests_today, errors_today=today.errors_today, burn=burn,
         circuits=circuit_list, cache=cache, rankings=ranks, recommendations=recs, spend=spend,
         unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains, agents=agents,
-        today=TokensToday.of(per_model), models_today=per_model,
+        today=TokensToday.of(per_model), models_today=per_model, quota=quota,
     )

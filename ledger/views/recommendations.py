@@ -16,6 +16,7 @@ from .budgets import SpendLine
 from .burn import BurnRate, Recent
 from .circuits import Circuit
 from .failover import best_alternative
+from .quota import QuotaWindow
 from .rankings import ModelRank
 from .sql import rows
 
@@ -67,7 +68,7 @@ def recommendation_inputs(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> R
 
 def recommendations(inputs: RecommendationInputs, settings: Settings, last: Recent, burn: BurnRate,
                     circuit_list: list[Circuit], ranks: list[ModelRank], spend_lines: list[SpendLine],
-                    chains: dict[str, list[str]]) -> list[Recommendation]:
+                    chains: dict[str, list[str]], quota: list[QuotaWindow] | None = None) -> list[Recommendation]:
     """Priority-ordered advice, each with the evidence behind it and, where one fits, an action."""
     providers = {r.model: r.provider for r in ranks}
     recs = [
@@ -78,6 +79,7 @@ def recommendations(inputs: RecommendationInputs, settings: Settings, last: Rece
         *open_circuits(circuit_list, chains, providers),
         *cheaper_alternatives(inputs.workload_models, ranks),
         *budgets_nearly_used(spend_lines),
+        *quota_running_out(quota or [], ranks),
         *unpriced_models(inputs.unpriced),
     ]
     return sorted(recs, key=lambda r: PRIORITY[r.priority])
@@ -203,3 +205,39 @@ def unpriced_models(unpriced: list[tuple[str, str, int]]) -> list[Recommendation
         priority="LOW", category="PRICING", message=f"{provider}/{model} is unpriced",
         evidence=f"{n:,} requests in 7 days counted without cost; add [prices.\"{provider}/{model}\"] "
                  "to the config file") for provider, model, n in unpriced]
+
+
+def quota_running_out(quota: list[QuotaWindow], ranks: list[ModelRank]) -> list[Recommendation]:
+    """A quota window used up, or whose own pace runs it out before it resets: switch the agent's
+    priciest model to a cheaper one it used (or turn on review-only when there is none)."""
+    recs = []
+    for q in quota:
+        if q.reset or (q.used_percent < 100 and q.full_at is None):
+            continue
+        label = f"{q.agent} {q.window.replace('_', '-')} quota" + (" (estimated)" if q.source == "estimated" else "")
+        reset = f"{q.resets_at.astimezone():{'%H:%M' if q.window_minutes < 1440 else '%a %H:%M'}}"
+        if q.used_percent >= 100:
+            message, evidence = f"{label} used up", f"{q.used_percent:.0f}% used; resets at {reset}"
+        else:
+            ahead = q.resets_at - q.full_at
+            message = f"{label} runs out at {q.full_at.astimezone():%H:%M}, {_span(ahead)} before it resets"
+            evidence = f"{q.used_percent:.0f}% used; at this pace {q.projected_percent:.0f}% by {reset}"
+        recs.append(Recommendation(priority="CRITICAL" if q.used_percent >= 100 else "HIGH", category="COST",
+                                   message=message, evidence=evidence, action=_cheaper(q.agent, ranks)))
+    return recs
+
+
+def _cheaper(agent: str, ranks: list[ModelRank]) -> Action:
+    """Fail the agent's priciest model over to its cheapest (by USD per 1k output), else review-only."""
+    family = {"claude-code": "anthropic", "codex": "openai"}.get(agent)
+    priced = sorted((r for r in ranks if r.provider == family and r.usd_per_1k_output),
+                    key=lambda r: r.usd_per_1k_output)
+    if len(priced) >= 2 and priced[0].model != priced[-1].model:
+        cheap, dear = priced[0].model, priced[-1].model
+        return Action(kind="failover", target=dear, value=cheap, label=f"switch {dear} to the cheaper {cheap}")
+    return Action(**REVIEW_ONLY)
+
+
+def _span(delta: dt.timedelta) -> str:
+    minutes = max(0, int(delta.total_seconds() // 60))
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"

@@ -20,6 +20,7 @@ import duckdb
 from pydantic import BaseModel
 
 from ..settings import Settings
+from .quota import blocks
 
 FORECAST_DAYS = 7
 TOP_SESSIONS = 10
@@ -87,6 +88,8 @@ class DayBreakdown(BaseModel):
     sessions: list[BreakdownRow]
     """The ``DAY_SESSIONS`` most expensive, then one ``others (N)`` row when there are more."""
     session_count: int
+    blocks: list[BreakdownRow] = []
+    """The subscription agents' estimated 5-hour blocks that began that day (``quota.blocks``)."""
 
     @property
     def cost_usd(self) -> float:
@@ -226,8 +229,13 @@ def day_breakdown(cur: duckdb.DuckDBPyConnection, day: dt.date, zone: ZoneInfo) 
             tokens=sum(r.tokens for r in rest), cost_usd=sum(r.cost_usd for r in rest),
             unpriced_requests=sum(r.unpriced_requests for r in rest),
         ))
+    # Blocks run over midnight: start a day early so the day's first block starts where it really does.
+    found = blocks(cur, params["stop"] - dt.timedelta(microseconds=1), params["start"] - dt.timedelta(days=1))
+    day_blocks = [BreakdownRow(key=f"{b.agent} {b.start.astimezone(zone):%H:%M}", requests=b.requests,
+                               tokens=b.tokens, cost_usd=b.cost_usd)
+                  for b in found if params["start"] <= b.start < params["stop"]]
     return DayBreakdown(date=day, providers=providers, models=models, agents=agents, sessions=shown,
-                        session_count=len(sessions))
+                        session_count=len(sessions), blocks=day_blocks)
 
 
 def forecast_month(month_to_date: float, trailing_mean: float, now: dt.datetime) -> tuple[float, float]:

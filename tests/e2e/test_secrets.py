@@ -1,5 +1,5 @@
-"""No secret is kept: keys inside a ledger line's error, an event's detail, a rejected line, Code Puppy's
-errors.log or a probe endpoint's URL never reach the DuckDB file (checked byte by byte, WAL included),
+"""No secret is kept: keys inside a ledger line's error, an event's detail, a quota snapshot's text, a
+rejected line, Code Puppy's errors.log or a probe endpoint's URL never reach the DuckDB file (checked byte by byte, WAL included),
 ``status``, ``status --json``, ``rejected``, ``report`` or ``config --json``; ``****`` shows where one
 was removed."""
 
@@ -35,6 +35,12 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
     append(events, json.dumps({"ts": "2026-11-20T10:04:00", "kind": "error", "provider": "openai",
                                "detail": {"message": f'body {{"api_key": "{KEYS["json api_key"]}"}} '
                                                      f'from {KEYS["aws"]} token {KEYS["github"]}'}}) + "\n")
+    # The status line's quota snapshots: free text (session, model, limit) scrubbed as a ledger's error is.
+    quota = {"ts": "2026-11-20T10:05:00Z", "agent": "claude-code", "session": f"Bearer {KEYS['short bearer']}",
+             "model": f"claude {KEYS['anthropic']}", "window": "five_hour", "window_minutes": 300,
+             "used_percent": 42.0, "resets_at": "2090-01-01T00:00:00Z", "source": "agent", "limit_id": KEYS["aws"]}
+    append(ledger.with_name("quota.jsonl"), json.dumps(quota) + "\n"
+           + json.dumps({**quota, "used_percent": "lots", "model": KEYS["github"]}) + "\n")
     claude_dir = tmp_path / "claude"
     for session in ("a", "b"):  # a user's first prompt, pasting a key, is the first line of a session's log
         append(claude_dir / "projects" / "app" / f"{session}.jsonl",
@@ -59,5 +65,6 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
     rejected = packwatch("rejected", "--json", *flags).stdout
     assert "****" in rejected  # the excerpt shows where the secret was
     errors = json.loads(packwatch("status", "--json", *flags).stdout)
-    assert errors["rejected_lines"] == 1
+    assert errors["rejected_lines"] == 2  # the ledger's and the quota file's bad lines
+    assert [(q["agent"], q["window"], q["used_percent"]) for q in errors["quota"]] == [("claude-code", "five_hour", 42.0)]
     assert "claude-code" in errors["agents"]  # the sessions were read

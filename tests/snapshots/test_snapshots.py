@@ -39,6 +39,15 @@ class TestSnapshots:
     def test_overview(self, snap_compare, sample_settings: Settings, size: tuple[int, int]) -> None:
         assert snap_compare(make_app(sample_settings), terminal_size=size, run_before=self._first_overview)
 
+    @pytest.mark.parametrize("size", [WIDE, MEDIUM, COMPACT], ids=["120x36", "80x24", "60x24"])
+    def test_overview_with_quota(self, snap_compare, quota_settings: Settings, size: tuple[int, int]) -> None:
+        async def to_quota(pilot: Pilot) -> None:  # below the fold where the panes scroll
+            await self._first_overview(pilot)
+            pilot.app.screen.query_one("#quota").scroll_visible(animate=False)
+            await settle(pilot)
+
+        assert snap_compare(make_app(quota_settings), terminal_size=size, run_before=to_quota)
+
     def test_help(self, snap_compare, sample_settings: Settings) -> None:
         async def open_help(pilot: Pilot) -> None:
             await self._first_overview(pilot)

@@ -115,6 +115,26 @@ def write_claude_today(home: Path, responses: int) -> None:
         append(home / ".claude" / "projects" / "-home-me-app" / "s.jsonl", claude(f"m{i}", f"r{i}", ts=ts))
 
 
+def write_quota(folder: Path) -> None:
+    """Claude Code's status line snapshots and a Codex window around the frozen afternoon: a 5-hour
+    window whose own pace runs it out before its reset, a weekly one, and one already reset."""
+    def at(hours: float) -> str:
+        return (NOW + dt.timedelta(hours=hours)).astimezone(dt.UTC).isoformat()
+
+    snapshots = [("claude-code", "five_hour", 300, -1.5, 40.0, 1.5), ("claude-code", "five_hour", 300, -0.2, 78.0, 1.5),
+                 ("claude-code", "seven_day", 10080, -0.2, 35.0, 90), ("codex", "primary", 60, -2, 90.0, -1)]
+    writer = LedgerWriter(folder / "quota.jsonl")
+    for agent, window, minutes, when, used, resets in snapshots:
+        writer.append({"ts": at(when), "agent": agent, "window": window, "window_minutes": minutes,
+                       "used_percent": used, "resets_at": at(resets), "source": "agent"})
+
+
+@pytest.fixture
+def quota_settings(sample_settings: Settings) -> Settings:
+    write_quota(sample_settings.control_dir)
+    return sample_settings
+
+
 @pytest.fixture
 def spend_settings(sample_settings: Settings) -> Settings:
     return sample_settings.model_copy(update={"budgets": {"all": Budget(daily_usd=40, monthly_usd=900)}})

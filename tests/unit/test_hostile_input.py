@@ -1,5 +1,5 @@
 """Generated hostile input through every reader and every command: whatever a file holds, nothing raises,
-every ledger and event line is either a row or a rejected line (exactly one of the two), a second pass
+every ledger, event and quota line is either a row or a rejected line (exactly one of the two), a second pass
 adds nothing, and a command given a hostile config or control file answers in one line, never with a
 traceback."""
 
@@ -25,7 +25,8 @@ VALUES = st.recursive(st.one_of(NUMBERS, HOSTILE_TEXT), lambda inner: st.lists(i
                       | st.dictionaries(st.text(max_size=8), inner, max_size=3), max_leaves=6)
 FIELDS = ["ts", "provider", "model", "in", "out", "cache_read", "cache_write", "cost_usd", "error", "session",
           "request_id", "latency", "status", "cached", "kind", "agent", "detail", "type", "message", "usage",
-          "timestamp", "payload", "sessionId", "requestId"]
+          "timestamp", "payload", "sessionId", "requestId", "window", "window_minutes", "used_percent", "resets_at",
+          "source", "session_cost_usd", "limit_id"]
 TIMES = st.sampled_from(["2026-11-20T10:00:00", "2026-11-20T10:00:00Z", "294247-01-01T00:00:00", "nope", "",
                          "1969-01-01T00:00:00", "2026-11-20T10:00:00+05:30"])
 
@@ -44,6 +45,13 @@ def records(draw) -> bytes:
         obj["type"] = draw(st.sampled_from(["assistant", "event_msg", "session_meta", "turn_context"]))
         obj["message"] = {"id": draw(HOSTILE_TEXT), "model": draw(HOSTILE_TEXT), "usage": draw(VALUES)}
         obj["payload"] = {"type": "token_count", "info": draw(VALUES)}
+        if draw(st.booleans()):  # Codex's rate limits (quota windows)
+            obj["payload"]["rate_limits"] = {"limit_id": draw(HOSTILE_TEXT), "primary": {
+                "used_percent": draw(NUMBERS), "window_minutes": draw(NUMBERS), "resets_at": draw(NUMBERS)}}
+    if draw(st.booleans()):  # a status line's quota snapshot
+        obj.update(agent=draw(st.sampled_from(["claude-code", "codex", "husky"]) | HOSTILE_TEXT),
+                   window=draw(st.sampled_from(["five_hour", None]) | HOSTILE_TEXT), used_percent=draw(NUMBERS),
+                   window_minutes=draw(NUMBERS), resets_at=draw(TIMES | NUMBERS))
     text = json.dumps(obj, allow_nan=True)
     return text.encode("utf-8", errors="surrogatepass")[: draw(st.sampled_from([None, None, None, 40]))]
 
@@ -55,7 +63,7 @@ def test_every_reader_survives_any_line(tmp_path_factory, lines: list[bytes]) ->
     root = tmp_path_factory.mktemp("hostile")
     data = b"".join(line + b"\n" for line in lines)
     ledger = root / "agent" / "usage.jsonl"
-    for path in (ledger, ledger.with_name("events.jsonl"), root / "claude" / "projects" / "p" / "s.jsonl",
+    for path in (ledger, ledger.with_name("events.jsonl"), ledger.with_name("quota.jsonl"), root / "claude" / "projects" / "p" / "s.jsonl",
                  root / "codex" / "sessions" / "2026" / "11" / "20" / "rollout-x.jsonl", root / "errors.log"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -67,10 +75,11 @@ def test_every_reader_survives_any_line(tmp_path_factory, lines: list[bytes]) ->
         first = catch_up_all(store, configured)
         again = catch_up_all(store, configured)
         per_source = dict(store.con.execute("SELECT kind, sum(lines + rejected) FROM sources GROUP BY 1").fetchall())
-    assert (again.rows, again.events, again.rejected) == (0, 0, 0)
+    assert (again.rows, again.events, again.quota, again.rejected) == (0, 0, 0, 0)
     non_blank = sum(1 for line in lines if line.strip())
     assert per_source.get("usage", 0) == non_blank  # each ledger line: a row or a rejected line, once
     assert per_source.get("events", 0) == non_blank
+    assert per_source.get("quota", 0) == non_blank
     assert first.errors == []
 
 

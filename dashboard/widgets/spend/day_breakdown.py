@@ -1,4 +1,5 @@
-"""One day's spend by provider, model, agent program (each with its subagents under it) and session."""
+"""One day's spend by provider, model, agent program (each with its subagents under it) and session, and
+by 5-hour block for the subscription agents."""
 
 from __future__ import annotations
 
@@ -62,6 +63,8 @@ class DayBreakdownPane(Pane):
             return
         tables = [self._table("provider", breakdown.providers), self._table("model", breakdown.models),
                   self._table("agent", breakdown.agents), self._table("session", breakdown.sessions)]
+        if breakdown.blocks:  # Claude Code's and Codex's 5-hour windows, as ccusage's blocks
+            tables.append(self._table("5-hour block", breakdown.blocks))
         columns = 2 if self.content_size.width >= TWO_COLUMNS_MIN_WIDTH else 1
         grid = Table.grid(expand=True, padding=(0, 2))
         for _ in range(columns):
