@@ -167,6 +167,8 @@ class _Pass:
         # A file that replaced the one we read (an editor's save) may hold its lines again, here or in a
         # generation rotated since: those are read as rewrites of it, counting only what it did not have.
         earlier = [gone.id, *gone.replaces] if gone is not None else None
+        if src is None and earlier is None:
+            earlier = self.orphans(path)
         if src is None:
             if rotated or not any(base_of(Path(s.path)) == path for s in self.everything()):
                 self.generations(path, earlier)  # rotated generations not seen yet (or, at first sight, history)
@@ -179,12 +181,19 @@ class _Pass:
         """A source this file already has under another name (spelled differently before, or renamed
         back): it keeps its offset, under the new name."""
         for src in self.everything():
-            if src.path != str(path) and _same_file(src, seen):
+            if (src.path != str(path) or not src.active) and _same_file(src, seen):
                 self.store.update_source(src, path=str(path), active=True)
                 self.known.pop(src.path, None)
                 self.known[str(path)] = src
                 return src
         return None
+
+    def orphans(self, path: Path) -> list[int] | None:
+        """Sources retired at ``path`` that no file has replaced yet (the file went away and a new one
+        came, maybe passes later, maybe after a crash between the two): the new file may copy their lines."""
+        replaced = {i for s in self.everything() for i in s.replaces}
+        gone = [s for s in self.everything() if s.path == str(path) and not s.active and s.id not in replaced]
+        return [i for s in gone for i in (s.id, *s.replaces)] or None
 
     def follow(self, src: Source) -> Source | None:
         """A source no longer at its path: found by its inode among its ledger's generations, it is read

@@ -85,6 +85,58 @@ def test_a_fifo_at_the_ledger_path_is_skipped_without_blocking(tmp_path: Path) -
     assert any("usage-2.jsonl" in e and "not a regular file" in e for e in errors), errors
 
 
+def test_a_file_away_for_one_read_and_back_continues_where_it_was(tmp_path: Path) -> None:
+    """Moved aside and back (or a network mount gone for a moment): the same file, read on, not again."""
+    for ledger_arg in ("file", "folder"):
+        folder = tmp_path / ledger_arg
+        ledger = folder / "usage.jsonl"
+        folder.mkdir()
+        ledger.write_text(numbered(0, 10))
+        arg = ledger if ledger_arg == "file" else folder
+        assert run(folder, [arg]) == ids(0, 10)
+        os.rename(ledger, tmp_path / "aside")
+        assert run(folder, [arg]) == ids(0, 10)
+        os.rename(tmp_path / "aside", ledger)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(10, 1))
+        assert run(folder, [arg]) == ids(0, 11)
+
+
+def test_a_copy_that_comes_a_read_after_its_original_went_counts_each_line_once(tmp_path: Path) -> None:
+    """The file deleted, one read, then its edited copy at its path: the copy's old lines are not new."""
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 10))
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    kept = ledger.read_text()
+    ledger.unlink()
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    ledger.write_text(kept + numbered(10, 2))
+    assert run(tmp_path, [ledger]) == ids(0, 12)
+
+
+def test_a_crash_between_retiring_a_file_and_recording_its_copy_counts_each_line_once(tmp_path, monkeypatch):
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 10))
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    copy = tmp_path / ".usage.jsonl.swp"
+    copy.write_text(numbered(0, 12))
+    os.replace(copy, ledger)
+
+    class Crash(Exception):
+        pass
+
+    def crash(*args, **kwargs):
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "add_source", crash)
+        try:
+            run(tmp_path, [ledger])
+        except Crash:
+            pass
+    assert run(tmp_path, [ledger]) == ids(0, 12)
+
+
 def test_truncated_to_a_non_zero_size_then_appended_counts_each_line_once(tmp_path: Path) -> None:
     ledger = tmp_path / "usage.jsonl"
     ledger.write_text(numbered(0, 1000))
