@@ -4,6 +4,7 @@ checked against the lines actually written (ids ``n0``, ``n1``...): nothing lost
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -147,6 +148,30 @@ def test_truncated_to_a_non_zero_size_then_appended_counts_each_line_once(tmp_pa
         fh.write(numbered(1000, 300))
     assert run(tmp_path, [ledger]) == ids(0, 1300)
     assert run(tmp_path, [ledger]) == ids(0, 1300)
+
+
+def test_a_cut_and_refilled_file_is_seen_rewritten_though_its_lines_end_alike(tmp_path: Path) -> None:
+    """Code Puppy's lines end in the same bytes (the same fields in the same order, latency 0): cut to
+    5 of 10 and 6 appended before the next read, the file is longer than before and looks read to its
+    old offset unless the whole last line read is compared."""
+    def cp(i: int) -> str:
+        return json.dumps({"ts": f"2025-06-01T10:00:{i:02d}", "provider": "cerebras", "model": "qwen-3-coder",
+                           "in": 1000 + i, "out": 200 + i, "type": "chat", "session": "main", "latency": 0,
+                           "cached": False, "error": None}) + "\n"
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text("".join(cp(i) for i in range(10)))
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "store.duckdb", timezone="UTC")
+
+    def stored() -> list[int]:
+        with Store.open(settings) as store:
+            catch_up(store, settings.ledgers)
+            return sorted(r[0] - 1000 for r in store.con.execute("SELECT input_tokens FROM usage").fetchall())
+
+    assert stored() == list(range(10))
+    os.truncate(ledger, len(cp(0)) * 5)
+    with open(ledger, "a") as fh:
+        fh.write("".join(cp(i) for i in range(20, 26)))
+    assert stored() == [*range(10), *range(20, 26)]
 
 
 def test_a_file_replaced_by_an_edited_copy_counts_each_line_once(tmp_path: Path) -> None:
