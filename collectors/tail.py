@@ -75,7 +75,11 @@ class CatchUp:
         return bool(self.rows or self.events or self.rejected)
 
 
-_GENERATION = re.compile(r"^(?P<base>.+?)((\.\d+)+)$")
+# A rotated generation's name: the ledger's, then logrotate's numbers (usage.jsonl.1, .1.2) or dates
+# (dateext: usage.jsonl-20250601, -2025060110), or Python's TimedRotatingFileHandler's (.2025-06-01_10).
+# Compressed generations (.gz) are not read.
+_PART = r"(?:\.\d+|-\d{8}(?:[-_]?\d{2,6})?|\.\d{4}-\d{2}-\d{2}(?:[_-]\d{2}(?:-\d{2}){0,2})?)"
+_GENERATION = re.compile(rf"^(?P<base>.+?)(?P<gen>{_PART}+)$")
 
 
 def base_of(path: Path) -> Path:
@@ -84,9 +88,12 @@ def base_of(path: Path) -> Path:
     return path.with_name(m.group("base")) if m else path
 
 
-def _generation_number(path: Path) -> int:
-    m = _GENERATION.match(path.name)
-    return int(m.group(2).rsplit(".", 1)[1]) if m else 0
+def _age(path: Path) -> float:
+    """Oldest first, whatever the naming scheme: by modification time."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 @dataclass
@@ -220,7 +227,7 @@ class _Pass:
         """Rotated generations of ``path`` no source has read: each read whole, oldest first (as rewrites
         of ``earlier``, when a file they may copy was replaced)."""
         self.scanned.add(path)
-        for candidate in sorted(self._siblings(path), key=_generation_number, reverse=True):
+        for candidate in sorted(self._siblings(path), key=_age):
             if candidate == path or not _GENERATION.match(candidate.name):
                 continue
             found = _stat_head(candidate)
@@ -255,7 +262,7 @@ class _Pass:
     def _siblings(base: Path) -> list[Path]:
         try:
             return [p for p in base.parent.iterdir() if p.name == base.name or (
-                p.name.startswith(base.name + ".") and _GENERATION.match(p.name))]
+                p.name.startswith(base.name) and base_of(p) == base)]
         except OSError:
             return []
 

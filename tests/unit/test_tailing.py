@@ -222,6 +222,27 @@ def test_an_edited_copy_rotated_away_before_the_next_read_counts_each_line_once(
     assert run(tmp_path, [ledger]) == ids(0, 115)
 
 
+def test_date_named_rotations_keep_their_late_lines(tmp_path: Path) -> None:
+    """logrotate's dateext (usage.jsonl-20250601) and Python's TimedRotatingFileHandler (.2025-06-02):
+    the lines a file got after the last read and before it was renamed are read from its new name."""
+    for folder_arg in (False, True):
+        folder = tmp_path / str(folder_arg)
+        folder.mkdir()
+        ledger = folder / "usage.jsonl"
+        ledger.write_text(numbered(0, 10))
+        arg = folder if folder_arg else ledger
+        assert run(folder, [arg]) == ids(0, 10)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(10, 3))
+        os.rename(ledger, folder / "usage.jsonl-20250601")
+        ledger.write_text(numbered(13, 2))
+        assert run(folder, [arg]) == ids(0, 15)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(15, 1))
+        os.rename(ledger, folder / "usage.jsonl.2025-06-02")
+        assert run(folder, [arg]) == ids(0, 16)
+
+
 def test_eight_rotations_between_two_reads_lose_no_generation(tmp_path: Path) -> None:
     ledger = tmp_path / "usage.jsonl"
     ledger.write_text(numbered(0, 100))
