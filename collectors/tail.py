@@ -244,14 +244,20 @@ class _Pass:
 
     def rotated(self, src: Source) -> None:
         """A rotated generation still watched: its late lines, then retire it once quiet."""
-        path = Path(src.path)
-        found = _stat_head(path)
-        if found is None or not _same_file(src, found):
+        if not self.last_lines(src):
             self.follow(src)
-            return
+
+    def last_lines(self, src: Source) -> bool:
+        """A file still at its path (a rotated generation, or one no configured path leads to any more,
+        say a symlink's old target): its late lines, then retired once quiet (a pass configured for it
+        takes it up again, from its offset). False when the file is no longer there."""
+        found = _stat_head(Path(src.path))
+        if found is None or not _same_file(src, found):
+            return False
         if found.st.st_size > src.offset:
-            self.read(src, path)
+            self.read(src, Path(src.path))
         self._retire_if_quiet(src, found.st)
+        return True
 
     def _retire_if_quiet(self, src: Source, st: os.stat_result) -> None:
         if time.time() - st.st_mtime > ROTATED_GRACE_S and src.offset >= st.st_size and src.active:
@@ -279,9 +285,11 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     configured = set(files)
     for src in list(known.values()):
         p = Path(src.path)
-        if p in configured or not _configured(base_of(p), paths):
+        if p in configured:
             continue
-        if p == base_of(p):
+        if not _configured(base_of(p), paths):
+            one.last_lines(src)  # say, a symlink's old target: what it got before the link moved
+        elif p == base_of(p):
             one.follow(src)  # a ledger gone from its path: rotated away, or deleted
         else:
             one.rotated(src)

@@ -243,6 +243,22 @@ def test_date_named_rotations_keep_their_late_lines(tmp_path: Path) -> None:
         assert run(folder, [arg]) == ids(0, 16)
 
 
+def test_a_symlinked_ledger_keeps_its_old_targets_last_lines(tmp_path: Path) -> None:
+    """``--ledger usage.jsonl`` a symlink to the day's file: the writer's last lines of day 1, and the
+    link moved to day 2 before the next read."""
+    day1, day2, link = tmp_path / "day1.jsonl", tmp_path / "day2.jsonl", tmp_path / "agent" / "usage.jsonl"
+    link.parent.mkdir()
+    day1.write_text(numbered(0, 10))
+    link.symlink_to(day1)
+    assert run(tmp_path, [link]) == ids(0, 10)
+    with open(day1, "a") as fh:
+        fh.write(numbered(10, 3))
+    day2.write_text(numbered(13, 2))
+    (tmp_path / "agent" / "new").symlink_to(day2)
+    os.replace(tmp_path / "agent" / "new", link)
+    assert run(tmp_path, [link]) == ids(0, 15)
+
+
 def test_eight_rotations_between_two_reads_lose_no_generation(tmp_path: Path) -> None:
     ledger = tmp_path / "usage.jsonl"
     ledger.write_text(numbered(0, 100))
