@@ -153,9 +153,22 @@ def ingest(store: Connection, source: Source, path: Path, start: int, end: int, 
     if end - start >= FAST_PATH_MIN_BYTES and (done := _try_fast(store, source, path, start, end, head)):
         return done
     total = Ingested()
-    for lo, hi in chunks(path, start, end, CHUNK_BYTES):
-        total += _ingest_chunk(store, source, path, lo, hi, head)
+    for lo, hi, long in chunks(path, start, end, CHUNK_BYTES, store.settings.max_line_bytes):
+        if long:
+            with store.transaction():
+                store.add_rejects([(source.id, *long_line(path, lo, hi, store.settings.max_line_bytes))])
+                store.advance(source, hi, head, 0, 1)
+            total += Ingested(0, 1)
+        else:
+            total += _ingest_chunk(store, source, path, lo, hi, head)
     return total
+
+
+def long_line(path: Path, lo: int, hi: int, limit: int) -> tuple[int, int, str, str]:
+    """The rejected line for [lo, hi), a line over ``limit`` bytes, read no further than its excerpt."""
+    size = hi - lo - 1
+    head = pread(path, lo, lo + 4 * EXCERPT_CHARS)
+    return lo, size, f"line of {size} bytes is over the {limit}-byte limit", excerpt(head)
 
 
 def _try_fast(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
@@ -268,7 +281,7 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
         line = raw.strip()
         if not line:
             continue
-        if len(raw) > limit:
+        if len(raw) > limit:  # (only a short one: chunks() gives a line much over the limit a range alone)
             rejects.append((off, len(raw), f"line of {len(raw)} bytes is over the {limit}-byte limit", excerpt(raw)))
             continue
         try:

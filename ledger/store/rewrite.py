@@ -19,7 +19,7 @@ from ..scope import LEDGER_AGENT
 from ..secrets import scrub
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
-from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked
+from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked, long_line
 
 # What identifies a stored record of each kind (the table's own columns, no free text).
 IDENTITY = {
@@ -39,10 +39,13 @@ def ingest_rewritten(store: Connection, source: Source, path: Path, end: int, he
     # How often each record already came up in earlier chunks, so occurrences count across the file.
     store.con.execute("CREATE OR REPLACE TEMP TABLE pw_seen (pw_h UBIGINT, n BIGINT)")
     try:
-        for lo, hi in chunks(path, 0, end, CHUNK_BYTES):
-            data = pread(path, lo, hi)
+        limit = store.settings.max_line_bytes
+        for lo, hi, long in chunks(path, 0, end, CHUNK_BYTES, limit):
             with store.transaction():
-                got = _new_lines(store, fmt, data, lo, source, [*earlier, source.id], before)
+                if long:
+                    got = _rejected(store, [long_line(path, lo, hi, limit)], source, earlier)
+                else:
+                    got = _new_lines(store, fmt, pread(path, lo, hi), lo, source, [*earlier, source.id], before)
                 store.advance(source, hi, head, got.rows, got.rejected)
             total += got
     finally:
@@ -61,6 +64,10 @@ def _new_lines(store: Connection, fmt: LineFormat, data: bytes, base: int, sourc
         finally:
             for table in ("pw_checked", "pw_candidates", "pw_numbered"):
                 store.con.execute(f"DROP TABLE IF EXISTS {table}")
+    return _rejected(store, rejects, source, earlier, rows)
+
+
+def _rejected(store: Connection, rejects: list[tuple], source: Source, earlier: list[int], rows: int = 0) -> Ingested:
     rejects = _not_rejected_before(store, rejects, source.id, [e for e in earlier if e != source.id])
     store.add_rejects([(source.id, *r) for r in rejects])
     return Ingested(rows, len(rejects))
