@@ -4,7 +4,7 @@
   paths, symlinked folders), and a file already known under another name (same device and inode, same
   first bytes) keeps its source.
 - Only regular files are read, and never by a call that can block (a FIFO at a ledger's path is
-  skipped with a warning). Every read of one file goes through one open descriptor, so a file renamed
+  skipped with a warning). Each read of a file goes through one open descriptor, so a file renamed
   or replaced meanwhile is never mistaken for the one that was checked.
 - A last line without its newline waits.
 - A rewritten file (shrunk, its first bytes changed, or replaced by a new file at its path) is read

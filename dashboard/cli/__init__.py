@@ -27,7 +27,7 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from ledger.store import StoreError, trouble
+    from ledger.store import NotAStore, StoreError, trouble
 
     from .common import UsageError, settings_of, warn
 
@@ -35,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     command = getattr(importlib.import_module(f"{__name__}.{module}"), name)
     try:
         return command(args, settings_of(args))
-    except UsageError as exc:
+    except (UsageError, NotAStore) as exc:
         warn(str(exc))
         return 2
     except StoreError as exc:

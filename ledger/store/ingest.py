@@ -19,13 +19,13 @@ import duckdb
 import polars as pl
 
 from ..scope import LEDGER_AGENT
+from ..secrets import EXCERPT_SCAN
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
 from .schema import EVENT_AGENT, EVENT_SUBAGENT
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
-EXCERPT_CHARS = 160
 
 
 MAX_TOKENS = 10**10
@@ -45,8 +45,10 @@ class LineFormat:
     Both ingest paths share it, so they apply the same rules."""
 
     table: str
-    """Where the rows go; its ``text_column`` is scrubbed of secrets before the rows commit."""
+    """Where the rows go; its ``text_column`` and ``name_columns`` are scrubbed of secrets before the rows
+    commit."""
     text_column: str
+    name_columns: tuple[str, ...]
     columns: dict[str, str]
     typed_sql: str
     reason_sql: str
@@ -82,6 +84,7 @@ def _token_checks() -> str:
 # json_transform turns them into NULL.
 USAGE = LineFormat(
     table="usage", text_column="error",
+    name_columns=("provider", "model", "type", "session", "agent", "workload", "request_id"),
     columns={
         "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "JSON", "out": "JSON",
         "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
@@ -122,7 +125,7 @@ END""",
 
 # The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
 EVENTS = LineFormat(
-    table="events", text_column="detail",
+    table="events", text_column="detail", name_columns=("kind", "agent", "session", "provider", "model"),
     columns={"ts": "VARCHAR", "kind": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR",
              "provider": "VARCHAR", "model": "VARCHAR", "detail": "JSON"},
     typed_sql="*, TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed",
@@ -167,7 +170,7 @@ def ingest(store: Connection, source: Source, path: Path, start: int, end: int, 
 def long_line(path: Path, lo: int, hi: int, limit: int) -> tuple[int, int, str, str]:
     """The rejected line for [lo, hi), a line over ``limit`` bytes, read no further than its excerpt."""
     size = hi - lo - 1
-    head = pread(path, lo, lo + 4 * EXCERPT_CHARS)
+    head = pread(path, lo, lo + EXCERPT_SCAN)
     return lo, size, f"line of {size} bytes is over the {limit}-byte limit", excerpt(head)
 
 
@@ -219,16 +222,19 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
         fmt = FORMATS[source.kind]
         sql = f"""{fmt.insert_sql}
             SELECT {source.id}, {fmt.projection_sql}
-            FROM (SELECT {fmt.typed_sql} FROM read_json(?, format = 'newline_delimited',
+            FROM (SELECT {fmt.typed_sql} FROM read_json($path, format = 'newline_delimited',
                   columns = {fmt.columns_literal()}, maximum_object_size = {limit}))
             WHERE CASE WHEN ({fmt.reason_sql}) IS NULL
                             AND NOT coalesce(regexp_matches({fmt.text_column}::VARCHAR, $secrets), false)
+                            AND NOT regexp_matches(concat_ws(' ', {", ".join(f'"{c}"' for c in fmt.name_columns)}),
+                                                   $names)
                        THEN true ELSE error('bad record') END"""
         mark = store.table_mark("usage") if fmt is USAGE else None
         # A text that might hold a secret sends the range down the line path, which masks it in a temp
         # table first: a value written here, even if updated before commit, would reach the WAL.
-        rows = store.con.execute(sql.replace("?", "$path", 1),
-                                 {"path": str(target), "secrets": store.secrets_pattern()}).fetchall()[0][0]
+        rows = store.con.execute(sql,
+                                 {"path": str(target), "secrets": store.secrets_pattern(),
+                                  "names": store.secrets_pattern(names=True)}).fetchall()[0][0]
         if mark is not None and _repeats_a_request_id(store.con, mark):
             raise duckdb.InvalidInputException("a request id repeats: the line path decides which counts")
     finally:
@@ -266,7 +272,10 @@ def _copy_range(folder: Path, path: Path, start: int, end: int) -> Path:
 
 
 def excerpt(raw: bytes) -> str:
-    return raw[:EXCERPT_CHARS].decode("utf-8", errors="replace")
+    return raw[:EXCERPT_SCAN].decode("utf-8", errors="replace")  # add_rejects scrubs and cuts it
+
+
+BOM = b"\xef\xbb\xbf"
 
 
 def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], list[tuple[int, int, str, str]]]:
@@ -279,6 +288,8 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
         off = base + pos
         pos += len(raw) + 1
         line = raw.strip()
+        if off == 0 and line.startswith(BOM):  # a file saved "UTF-8 with BOM": read_json skips it too
+            line = line[len(BOM):].strip()
         if not line:
             continue
         if len(raw) > limit:  # (only a short one: chunks() gives a line much over the limit a range alone)
@@ -330,6 +341,8 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
     finally:
         store.con.unregister("pw_lines")
     store.scrub_rows("pw_checked", fmt.text_column)
+    for column in fmt.name_columns:
+        store.scrub_rows("pw_checked", column, names=True)
     return rejects, True
 
 
@@ -337,7 +350,7 @@ def bad_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """The lines of ``pw_checked`` that are not records: (offset, bytes, reason, excerpt)."""
     return con.execute(
         "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
-        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_CHARS]).fetchall()
+        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_SCAN]).fetchall()
 
 
 def _lines(store: Connection, data: bytes, base: int, source: Source) -> Ingested:

@@ -3,7 +3,7 @@ without counting a line twice: its lines are read again from the start, and a re
 the same record was not already stored from this file before the rewrite, occurrence by occurrence
 (two identical lines stay two rows, and a truncated file's surviving lines are not counted again).
 
-A record is the row as stored, less its free text (scrubbed of secrets after insert, so not comparable);
+A record is the row as stored, less its free text (scrubbed of secrets before insert, so not comparable);
 two distinct requests with the same time to the millisecond, model, tokens, session and request id would
 be taken for one, which agents do not write.
 """
@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 
 from ..scope import LEDGER_AGENT
-from ..secrets import scrub
+from ..secrets import EXCERPT_SCAN, excerpt_of
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
 from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked, long_line
@@ -86,7 +86,7 @@ def _not_rejected_before(store: Connection, rejects: list[tuple], source_id: int
     elsewhere = Counter((r, e) for s, _, r, e in rows if s != source_id)
     fresh = []
     for offset, size, reason, excerpt in rejects:
-        clean = scrub(excerpt, known)
+        clean = excerpt_of(excerpt, known)
         if (offset, reason, clean) in here:
             continue
         if elsewhere[(reason, clean)] > 0:
@@ -135,6 +135,6 @@ def _repeated_request_ids(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             OR request_id IN (SELECT request_id FROM usage WHERE agent = $agent AND request_id IS NOT NULL))
         AS pw_repeat FROM pw_numbered""", {"agent": LEDGER_AGENT})
     repeated = con.execute("""SELECT line_offset, octet_length(encode(line)), 'duplicate request_id (counted once)',
-        left(line, 160) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""").fetchall()
+        left(line, $scan) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""", {"scan": EXCERPT_SCAN}).fetchall()
     con.execute("DELETE FROM pw_numbered WHERE pw_repeat")
     return repeated

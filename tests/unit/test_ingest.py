@@ -114,6 +114,18 @@ def test_invalid_utf8_is_rejected(store, settings, ledger):
     assert "not UTF-8 text" in rejected_lines(store.con)["reason"].to_list()
 
 
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_file_saved_with_a_byte_order_mark_counts_its_first_line(store, settings, ledger, monkeypatch, fast):
+    """Windows editors save "UTF-8 with BOM": both ingest paths (a small range by lines, a large one by
+    read_json) read the first line as a row, not a rejected line."""
+    if fast:
+        monkeypatch.setattr(store_mod, "FAST_PATH_MIN_BYTES", 1)
+    append(ledger, b"\xef\xbb\xbf" + (line(**{"in": 5}) + line(**{"in": 6})).encode())
+    got = ingest(store, settings)
+    assert (got.rows, got.rejected) == (2, 0)
+    assert totals(store)[1] == 11
+
+
 def _utc(store, where: str) -> str:
     return store.con.execute(
         f"SELECT strftime(ts AT TIME ZONE 'UTC', '%Y-%m-%d %H:%M:%S.%f') FROM usage WHERE {where}"
