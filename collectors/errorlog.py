@@ -25,11 +25,10 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from ledger.secrets import scrub
+from ledger.secrets import excerpt_of, scrub
 
 KIND = "errorlog"  # the store's source kind
 AGENT = "code-puppy"
-EXCERPT_CHARS = 160
 MESSAGE_CHARS = 2000
 
 _SEPARATOR = re.compile(rb"={20,}\s*")
@@ -106,7 +105,7 @@ def _block(lines: list[str], start: int, end: int, out: ParsedErrors, secrets: t
 
     def value(name: str) -> str | None:
         text = "\n".join(fields.get(name, [])).strip()
-        return scrub(text[:MESSAGE_CHARS], secrets) or None
+        return (scrub(text[:4 * MESSAGE_CHARS], secrets) or "")[:MESSAGE_CHARS] or None  # scrubbed, then cut
 
     ts = value("Timestamp")
     message = value("Error Message") or value("Message")
@@ -133,7 +132,7 @@ def _parse_ts(text: str) -> dt.datetime | None:
 
 
 def _excerpt(text: str, secrets: tuple[str, ...]) -> str:
-    return scrub(text.strip()[:EXCERPT_CHARS], secrets) or ""
+    return excerpt_of(text.strip(), secrets)
 
 
 def event_rows(parsed: ParsedErrors) -> list[tuple]:

@@ -18,7 +18,8 @@ from ledger.store.rewrite import ingest_rewritten
 from . import errorlog
 
 LEDGER_GLOB = "usage*.jsonl"
-TAIL_BYTES = 64
+TAIL_BYTES = 4096
+"""At most this much of the last line before a source's offset is remembered (as a fingerprint)."""
 
 
 class NotRegular(OSError):
@@ -149,10 +150,11 @@ def _tail_changed(fd: int, source: Source) -> bool:
 
 
 def _keep_tail(store: Store, source: Source, fd: int) -> None:
-    """Remember the bytes before the new offset. Outside the ingest's transaction: after a crash between
+    """Remember the last line before the new offset. Outside the ingest's transaction: after a crash between
     the two, the stale tail only makes the next read a (de-duplicating) rewrite read, never a double."""
     raw = os.pread(fd, min(TAIL_BYTES, source.offset), max(source.offset - TAIL_BYTES, 0)) if source.offset else b""
-    tail = fingerprint(raw)
+    tail = fingerprint(raw[raw.rfind(b"\n", 0, len(raw) - 1) + 1:])  # the whole last line: lines alike in
+    # their last bytes (the same fields in the same order) are told apart by their start
     if tail != source.tail:
         store.update_source(source, tail=tail)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ledger.settings import Settings
-from ledger.store import Store, StoreBusy, StoreError
+from ledger.store import NotAStore, Store, StoreBusy, StoreError
 from ledger.store.carry import carry_over
 from ledger.store.prices import refresh_prices
 from ledger.store.rollup import refresh_rollup
@@ -45,7 +45,7 @@ def _old_store(settings: Settings) -> tuple[Path | None, Path | None]:
     try:
         Store.open(settings, wait=0.5).close()  # migrated to this version; and no other process holds it
         return db, None
-    except StoreBusy:
+    except (StoreBusy, NotAStore):  # (a text file named by --db is the user's, never moved)
         raise
     except StoreError:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")

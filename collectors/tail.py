@@ -4,7 +4,7 @@
   paths, symlinked folders), and a file already known under another name (same device and inode, same
   first bytes) keeps its source.
 - Only regular files are read, and never by a call that can block (a FIFO at a ledger's path is
-  skipped with a warning). Every read of one file goes through one open descriptor, so a file renamed
+  skipped with a warning). Each read of a file goes through one open descriptor, so a file renamed
   or replaced meanwhile is never mistaken for the one that was checked.
 - A last line without its newline waits.
 - A rewritten file (shrunk, its first bytes changed, or replaced by a new file at its path) is read
@@ -79,7 +79,11 @@ class CatchUp:
         return bool(self.rows or self.events or self.rejected or self.quota)
 
 
-_GENERATION = re.compile(r"^(?P<base>.+?)((\.\d+)+)$")
+# A rotated generation's name: the ledger's, then logrotate's numbers (usage.jsonl.1, .1.2) or dates
+# (dateext: usage.jsonl-20250601, -2025060110), or Python's TimedRotatingFileHandler's (.2025-06-01_10).
+# Compressed generations (.gz) are not read.
+_PART = r"(?:\.\d+|-\d{8}(?:[-_]?\d{2,6})?|\.\d{4}-\d{2}-\d{2}(?:[_-]\d{2}(?:-\d{2}){0,2})?)"
+_GENERATION = re.compile(rf"^(?P<base>.+?)(?P<gen>{_PART}+)$")
 
 
 def base_of(path: Path) -> Path:
@@ -88,9 +92,12 @@ def base_of(path: Path) -> Path:
     return path.with_name(m.group("base")) if m else path
 
 
-def _generation_number(path: Path) -> int:
-    m = _GENERATION.match(path.name)
-    return int(m.group(2).rsplit(".", 1)[1]) if m else 0
+def _age(path: Path) -> float:
+    """Oldest first, whatever the naming scheme: by modification time."""
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0
 
 
 @dataclass
@@ -171,6 +178,8 @@ class _Pass:
         # A file that replaced the one we read (an editor's save) may hold its lines again, here or in a
         # generation rotated since: those are read as rewrites of it, counting only what it did not have.
         earlier = [gone.id, *gone.replaces] if gone is not None else None
+        if src is None and earlier is None:
+            earlier = self.orphans(path)
         if src is None:
             if rotated or not any(base_of(Path(s.path)) == path for s in self.everything()):
                 self.generations(path, earlier)  # rotated generations not seen yet (or, at first sight, history)
@@ -183,12 +192,19 @@ class _Pass:
         """A source this file already has under another name (spelled differently before, or renamed
         back): it keeps its offset, under the new name."""
         for src in self.everything():
-            if src.path != str(path) and _same_file(src, seen):
+            if (src.path != str(path) or not src.active) and _same_file(src, seen):
                 self.store.update_source(src, path=str(path), active=True)
                 self.known.pop(src.path, None)
                 self.known[str(path)] = src
                 return src
         return None
+
+    def orphans(self, path: Path) -> list[int] | None:
+        """Sources retired at ``path`` that no file has replaced yet (the file went away and a new one
+        came, maybe passes later, maybe after a crash between the two): the new file may copy their lines."""
+        replaced = {i for s in self.everything() for i in s.replaces}
+        gone = [s for s in self.everything() if s.path == str(path) and not s.active and s.id not in replaced]
+        return [i for s in gone for i in (s.id, *s.replaces)] or None
 
     def follow(self, src: Source) -> Source | None:
         """A source no longer at its path: found by its inode among its ledger's generations, it is read
@@ -215,7 +231,7 @@ class _Pass:
         """Rotated generations of ``path`` no source has read: each read whole, oldest first (as rewrites
         of ``earlier``, when a file they may copy was replaced)."""
         self.scanned.add(path)
-        for candidate in sorted(self._siblings(path), key=_generation_number, reverse=True):
+        for candidate in sorted(self._siblings(path), key=_age):
             if candidate == path or not _GENERATION.match(candidate.name):
                 continue
             found = _stat_head(candidate)
@@ -232,14 +248,20 @@ class _Pass:
 
     def rotated(self, src: Source) -> None:
         """A rotated generation still watched: its late lines, then retire it once quiet."""
-        path = Path(src.path)
-        found = _stat_head(path)
-        if found is None or not _same_file(src, found):
+        if not self.last_lines(src):
             self.follow(src)
-            return
+
+    def last_lines(self, src: Source) -> bool:
+        """A file still at its path (a rotated generation, or one no configured path leads to any more,
+        say a symlink's old target): its late lines, then retired once quiet (a pass configured for it
+        takes it up again, from its offset). False when the file is no longer there."""
+        found = _stat_head(Path(src.path))
+        if found is None or not _same_file(src, found):
+            return False
         if found.st.st_size > src.offset:
-            self.read(src, path)
+            self.read(src, Path(src.path))
         self._retire_if_quiet(src, found.st)
+        return True
 
     def _retire_if_quiet(self, src: Source, st: os.stat_result) -> None:
         if time.time() - st.st_mtime > ROTATED_GRACE_S and src.offset >= st.st_size and src.active:
@@ -250,7 +272,7 @@ class _Pass:
     def _siblings(base: Path) -> list[Path]:
         try:
             return [p for p in base.parent.iterdir() if p.name == base.name or (
-                p.name.startswith(base.name + ".") and _GENERATION.match(p.name))]
+                p.name.startswith(base.name) and base_of(p) == base)]
         except OSError:
             return []
 
@@ -267,9 +289,11 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     configured = set(files)
     for src in list(known.values()):
         p = Path(src.path)
-        if p in configured or not _configured(base_of(p), paths):
+        if p in configured:
             continue
-        if p == base_of(p):
+        if not _configured(base_of(p), paths):
+            one.last_lines(src)  # say, a symlink's old target: what it got before the link moved
+        elif p == base_of(p):
             one.follow(src)  # a ledger gone from its path: rotated away, or deleted
         else:
             one.rotated(src)

@@ -18,6 +18,7 @@ removes, in this order, and shows ``****`` where it did:
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections.abc import Iterable
 from urllib.parse import urlsplit, urlunsplit
@@ -51,8 +52,15 @@ _PROVIDER_SHAPES = re.compile(
     r"\b(?:sk|csk|rk|pk|xai)-[A-Za-z0-9_\-]{12,}|\bAIza[0-9A-Za-z_\-]{20,}|\b(?:gsk|hf)_[A-Za-z0-9]{20,}"
     r"|\beyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*"  # a JWT, all three parts
     r"|-----BEGIN [A-Z ]*PRIVATE KEY( BLOCK)?-----.*?(?:-----END [A-Z ]*PRIVATE KEY( BLOCK)?-----|\Z)", re.S)
-PREFILTER_SQL = rf"(?i)[A-Za-z0-9+/_=\-]{{16,}}|://[^\s/@]+@|PRIVATE KEY|{_SECRET_WORDS}|bearer|[?&]sig="
+PREFILTER_SQL = (rf"(?i)[A-Za-z0-9+/_=\-]{{16,}}|://[^\s/@]+@|PRIVATE KEY|{_SECRET_WORDS}|bearer|[?&]sig="
+                 r"|\\u[0-9a-f]{4}")  # (a JSON escape may split a key into short runs)
 """``might_hold`` as a pattern DuckDB (RE2) runs too, so SQL ingest calls the scrubber only where needed."""
+NAME_PREFILTER_SQL = (r"(?i)\b(?:sk|csk|rk|pk|xai)-[A-Za-z0-9_\-]{12,}|AIza[0-9A-Za-z_\-]{20,}"
+                      r"|\b(?:gsk|hf)_[A-Za-z0-9]{20,}|eyJ[A-Za-z0-9_\-]+\.|\b(?:AKIA|ASIA)[0-9A-Z]{16}|\bgh[pousr]_"
+                      r"|github_pat_|glpat-|xox[abposr]-"
+                      r"|_live_|\bnpm_|pypi-|\bSG\.|://[^\s/@]+@|PRIVATE KEY|bearer|" + _SECRET_WORDS)
+"""For names and ids (a model, a session, a request id), which are often long token-like runs: only
+keys by their shape or their name (the generic long run of ``PREFILTER_SQL`` would match them all)."""
 _MIGHT_HOLD = re.compile(PREFILTER_SQL)
 
 
@@ -96,6 +104,66 @@ def scrub(text: str | None, secrets: Iterable[str] = ()) -> str | None:
     for pattern in _maintained_patterns():
         text = pattern.sub(MASK, text)
     return text
+
+
+EXCERPT_CHARS = 160
+"""What a rejected line shows of itself."""
+EXCERPT_SCAN = 2000
+"""How much of a line its excerpt is made from: scrubbed first, then cut (a cut key is not recognised)."""
+_JSON_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})|\\([\\/\"bfnrt])")
+_SIMPLE = {"b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+def _unescaped(text: str) -> str:
+    """JSON string escapes undone (``sk-\\u0070roj`` is ``sk-proj``), as a reader of the line would see it;
+    a surrogate's escape stays (alone it is no character the store can hold)."""
+    def undo(m: re.Match) -> str:
+        if m.group(1) is None:
+            return _SIMPLE.get(m.group(2), m.group(2))
+        point = int(m.group(1), 16)
+        return m.group(0) if 0xD800 <= point <= 0xDFFF else chr(point)
+    return _JSON_ESCAPE.sub(undo, text)
+
+
+def excerpt_of(text: str | None, secrets: Iterable[str] = ()) -> str:
+    """A rejected line's excerpt: its first ``EXCERPT_SCAN`` characters scrubbed, as written and with JSON
+    escapes undone, then cut to ``EXCERPT_CHARS``."""
+    text = (text or "")[:EXCERPT_SCAN]
+    clean = scrub(text, secrets) or ""
+    if "\\" in text:
+        plain = _unescaped(text)
+        if (plain_clean := scrub(plain, secrets) or "") != plain:
+            clean = plain_clean
+    return clean[:EXCERPT_CHARS]
+
+
+def scrub_json(text: str, secrets: Iterable[str] = ()) -> str:
+    """A JSON document with every string in it (keys too) scrubbed after decoding: an escape inside a key
+    does not hide it. Not JSON: scrubbed as text."""
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        return scrub(text, secrets) or ""
+    secrets = tuple(secrets)
+
+    def clean(value):
+        if isinstance(value, str):
+            return scrub(value, secrets)
+        if isinstance(value, list):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {clean(k): clean(v) for k, v in value.items()}
+        return value
+
+    cleaned = clean(doc)
+    if cleaned == doc:
+        return text
+    out = json.dumps(cleaned, ensure_ascii=False)
+    try:
+        out.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate's escape: kept as an escape
+        out = json.dumps(cleaned)
+    return out
 
 
 def safe_url(url: str) -> str:

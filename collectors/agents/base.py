@@ -14,10 +14,9 @@ from typing import Any, Protocol
 
 import msgspec
 
+from ledger.secrets import EXCERPT_SCAN
 from ledger.store.agent_rows import AgentRow
 from ledger.store.agent_totals import SessionTotal
-
-EXCERPT_CHARS = 160
 
 Reject = tuple[int, int, str, str]
 """(line offset, line bytes, reason, excerpt)."""
@@ -113,7 +112,7 @@ def lines(data: bytes, base: int) -> list[tuple[int, bytes]]:
 
 
 def excerpt(raw: bytes) -> str:
-    return raw[:EXCERPT_CHARS].decode("utf-8", errors="replace")
+    return raw[:EXCERPT_SCAN].decode("utf-8", errors="replace")  # the store scrubs and cuts it
 
 
 def reject(offset: int, raw: bytes, reason: str) -> Reject:

@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     from .parser import build_parser
 
     args = build_parser().parse_args(argv)
-    from ledger.store import StoreError, trouble
+    from ledger.store import NotAStore, StoreError, trouble
 
     from .common import UsageError, settings_of, warn
 
@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command in LIGHT_COMMANDS:  # options came before the command: still no settings model
             return command(args)
         return command(args, settings_of(args))
-    except UsageError as exc:
+    except (UsageError, NotAStore) as exc:
         warn(str(exc))
         return 2
     except StoreError as exc:

@@ -15,6 +15,7 @@ from collectors.tail import CatchUp
 from ledger.scope import KNOWN_AGENTS, AgentScope
 from ledger.settings import DEFAULT_LEDGER, Settings, load_settings
 from ledger.store import Store
+from ledger.text import printable
 
 
 class UsageError(Exception):
@@ -33,6 +34,9 @@ def settings_of(args: argparse.Namespace) -> Settings:
         raise UsageError(f"bad setting {where}: {err['msg']}; fix the config file or flag") from None
     except (OSError, ValueError) as exc:
         raise UsageError(f"cannot read the config: {exc}") from None
+    except RecursionError:
+        raise UsageError("cannot read the config: it nests too deeply (an array or table in itself "
+                         "hundreds of times)") from None
 
 
 def _did_you_mean(loc: tuple) -> str:
@@ -61,7 +65,8 @@ def scope_of(args: argparse.Namespace) -> AgentScope:
 
 
 def warn(message: str) -> None:
-    print(f"packwatch: {message}", file=sys.stderr)
+    """One line on stderr; a file's name in it never moves the cursor or retitles the terminal."""
+    print(f"packwatch: {printable(message)}", file=sys.stderr)
 
 
 def describe(result: CatchUp) -> str:

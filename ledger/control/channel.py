@@ -137,6 +137,8 @@ class ControlChannel:
         line = change.model_dump_json().encode() + b"\n"
         fd = os.open(self.audit_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
+            if os.fstat(fd).st_size == 0:  # new: 0644 whatever the umask (the store lowers it to 077)
+                os.fchmod(fd, 0o644)
             os.write(fd, line)
             os.fsync(fd)
         finally:

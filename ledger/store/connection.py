@@ -19,7 +19,7 @@ from pathlib import Path
 
 import duckdb
 
-from ..secrets import PREFILTER_SQL, scrub
+from ..secrets import NAME_PREFILTER_SQL, PREFILTER_SQL, excerpt_of, scrub, scrub_json
 from ..settings import Settings
 from .files import fingerprint, first_line
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -41,6 +41,38 @@ class StoreBusy(StoreError):
             "stop it, or pass --db to use another store"
         )
         self.pid = pid
+
+
+class NotAStore(StoreError):
+    """``--db`` names a file that is no DuckDB database but text (a ledger, a report): bad usage, and
+    ``rebuild`` leaves it where it is."""
+
+
+STORE_SUFFIXES = (".duckdb", ".db", ".ddb")
+DUCKDB_MAGIC = b"DUCK"
+"""Bytes 8 to 12 of every DuckDB database file."""
+
+
+def check_not_text(path: Path) -> None:
+    """``NotAStore`` when ``path``, not named like a store, holds something other than a DuckDB file that
+    reads as text. DuckDB itself would open a ``.csv`` or ``.jsonl`` as a database of one view and fail
+    later, obscurely."""
+    if path.suffix in STORE_SUFFIXES:
+        return  # a damaged store, whatever it holds now: `rebuild` keeps it aside
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(4096)
+    except OSError:
+        return  # missing (a new store) or unreadable: DuckDB says which
+    if not head or head[8:12] == DUCKDB_MAGIC:
+        return
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 4:  # (a cut multi-byte character at the end is still text)
+            return  # binary: a damaged store, which `rebuild` keeps aside
+    raise NotAStore(f"{path} is not a packwatch store but a text file (a ledger or a report?): "
+                    "pass --db a store's path (default ~/.local/share/packwatch/usage.duckdb)")
 
 
 class StoreTrouble(StoreError):
@@ -133,21 +165,25 @@ class Connection:
         # Parallel inserts: ~1.3x faster cold ingest; order comes from ts, not insertion.
         self.con.execute("SET preserve_insertion_order = false")
 
-    def secrets_pattern(self) -> str:
-        """The SQL (RE2) pattern of texts that might hold a secret (``ledger.secrets``), known keys too."""
-        return PREFILTER_SQL + "".join("|" + re.escape(k) for k in self.settings.secrets())
+    def secrets_pattern(self, names: bool = False) -> str:
+        """The SQL (RE2) pattern of texts that might hold a secret (``ledger.secrets``), known keys too;
+        ``names``: the narrower one for names and ids."""
+        return (NAME_PREFILTER_SQL if names else PREFILTER_SQL) + "".join(
+            "|" + re.escape(k) for k in self.settings.secrets())
 
-    def scrub_rows(self, table: str, column: str) -> None:
+    def scrub_rows(self, table: str, column: str, names: bool = False) -> None:
         """Mask secrets in ``column`` of a temp table, before its rows are copied into the store: a value
         written to a stored table, even if updated in the same transaction, would reach the WAL. A cheap
         SQL pattern picks the few texts the Python scrubber must read."""
         known = self.settings.secrets()
         found = self.con.execute(
             f'SELECT rowid, "{column}"::VARCHAR FROM {table} WHERE regexp_matches("{column}"::VARCHAR, ?)',
-            [self.secrets_pattern()]).fetchall()
-        changed = [(clean, rowid) for rowid, text in found if (clean := scrub(text, known)) != text]
+            [self.secrets_pattern(names)]).fetchall()
+        json_column = column == "detail"
+        changed = [(clean, rowid) for rowid, text in found
+                   if (clean := (scrub_json(text, known) if json_column else scrub(text, known))) != text]
         if changed:
-            cast = "::JSON" if column == "detail" else ""
+            cast = "::JSON" if json_column else ""
             self.con.executemany(f'UPDATE {table} SET "{column}" = ?{cast} WHERE rowid = ?', changed)
 
     def table_mark(self, table: str) -> int:
@@ -162,7 +198,7 @@ class Connection:
             known = self.settings.secrets()
             self.con.executemany(
                 "INSERT INTO rejected (source_id, line_offset, line_bytes, reason, excerpt) VALUES (?, ?, ?, ?, ?)",
-                [(*r[:4], scrub(r[4], known)) for r in rows])
+                [(*r[:4], excerpt_of(r[4], known)) for r in rows])
 
     def migrate(self) -> None:
         has_meta = self.con.execute(
@@ -292,6 +328,8 @@ class Connection:
 
 def connect(path: Path | None, wait: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
+    if path is not None:
+        check_not_text(path)
     while True:
         try:
             return duckdb.connect(str(path) if path else ":memory:")

@@ -19,13 +19,13 @@ import duckdb
 import polars as pl
 
 from ..scope import KNOWN_AGENTS, LEDGER_AGENT
+from ..secrets import EXCERPT_SCAN
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
 from .schema import EVENT_AGENT, EVENT_SUBAGENT
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
-EXCERPT_CHARS = 160
 
 
 MAX_TOKENS = 10**10
@@ -45,8 +45,10 @@ class LineFormat:
     Both ingest paths share it, so they apply the same rules."""
 
     table: str
-    """Where the rows go; its ``text_columns`` are scrubbed of secrets before the rows commit."""
+    """Where the rows go; its ``text_columns`` (free text) and ``name_columns`` (names and ids, scrubbed by
+    the narrower pattern of keys by shape) are scrubbed of secrets before the rows commit."""
     text_columns: tuple[str, ...]
+    name_columns: tuple[str, ...]
     columns: dict[str, str]
     typed_sql: str
     reason_sql: str
@@ -56,8 +58,10 @@ class LineFormat:
     """Why a good line repeats one already counted (line path; it knows line order), or NULL."""
 
     def might_hold_secret_sql(self) -> str:
-        """Whether a read line's free text may hold a secret (``$secrets``: the store's pattern)."""
-        return " OR ".join(f'coalesce(regexp_matches("{c}"::VARCHAR, $secrets), false)' for c in self.text_columns)
+        """Whether a read line's texts may hold a secret (``$secrets``, ``$names``: the store's patterns)."""
+        texts = [f'coalesce(regexp_matches("{c}"::VARCHAR, $secrets), false)' for c in self.text_columns]
+        names = ", ".join(f'"{c}"' for c in self.name_columns)
+        return " OR ".join([*texts, f"regexp_matches(concat_ws(' ', {names}), $names)"])
 
     def columns_literal(self) -> str:
         return "{" + ", ".join(f"'{k}': '{v}'" for k, v in self.columns.items()) + "}"
@@ -86,6 +90,7 @@ def _token_checks() -> str:
 # json_transform turns them into NULL.
 USAGE = LineFormat(
     table="usage", text_columns=("error",),
+    name_columns=("provider", "model", "type", "session", "agent", "workload", "request_id"),
     columns={
         "ts": "VARCHAR", "provider": "VARCHAR", "model": "VARCHAR", "in": "JSON", "out": "JSON",
         "type": "VARCHAR", "session": "VARCHAR", "latency": "BIGINT", "cached": "BOOLEAN",
@@ -126,7 +131,7 @@ END""",
 
 # The agent event log (DESIGN.md): any kind is kept, so a newer agent's kinds are not lost.
 EVENTS = LineFormat(
-    table="events", text_columns=("detail",),
+    table="events", text_columns=("detail",), name_columns=("kind", "agent", "session", "provider", "model"),
     columns={"ts": "VARCHAR", "kind": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR",
              "provider": "VARCHAR", "model": "VARCHAR", "detail": "JSON"},
     typed_sql="*, TRY_CAST(ts AS TIMESTAMPTZ) AS ts_parsed",
@@ -149,7 +154,7 @@ MAX_WINDOW_MINUTES = 366 * 24 * 60
 MAX_PERCENT = 1000.0
 _PROGRAMS = ", ".join(f"'{a}'" for a in KNOWN_AGENTS)
 QUOTA = LineFormat(
-    table="quota_snapshots", text_columns=("session", "model", "window", "limit_id"),
+    table="quota_snapshots", text_columns=(), name_columns=("session", "model", "window", "limit_id"),
     columns={"ts": "VARCHAR", "agent": "VARCHAR", "session": "VARCHAR", "model": "VARCHAR", "window": "VARCHAR",
              "window_minutes": "JSON", "used_percent": "DOUBLE", "resets_at": "VARCHAR", "source": "VARCHAR",
              "session_cost_usd": "DOUBLE", "limit_id": "VARCHAR"},
@@ -200,9 +205,22 @@ def ingest(store: Connection, source: Source, path: Path, start: int, end: int, 
     if end - start >= FAST_PATH_MIN_BYTES and (done := _try_fast(store, source, path, start, end, head)):
         return done
     total = Ingested()
-    for lo, hi in chunks(path, start, end, CHUNK_BYTES):
-        total += _ingest_chunk(store, source, path, lo, hi, head)
+    for lo, hi, long in chunks(path, start, end, CHUNK_BYTES, store.settings.max_line_bytes):
+        if long:
+            with store.transaction():
+                store.add_rejects([(source.id, *long_line(path, lo, hi, store.settings.max_line_bytes))])
+                store.advance(source, hi, head, 0, 1)
+            total += Ingested(0, 1)
+        else:
+            total += _ingest_chunk(store, source, path, lo, hi, head)
     return total
+
+
+def long_line(path: Path, lo: int, hi: int, limit: int) -> tuple[int, int, str, str]:
+    """The rejected line for [lo, hi), a line over ``limit`` bytes, read no further than its excerpt."""
+    size = hi - lo - 1
+    head = pread(path, lo, lo + EXCERPT_SCAN)
+    return lo, size, f"line of {size} bytes is over the {limit}-byte limit", excerpt(head)
 
 
 def _try_fast(store: Connection, source: Source, path: Path, start: int, end: int, head: bytes) -> Ingested | None:
@@ -253,7 +271,7 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
         fmt = FORMATS[source.kind]
         sql = f"""{fmt.insert_sql}
             SELECT {source.id}, {fmt.projection_sql}
-            FROM (SELECT {fmt.typed_sql} FROM read_json(?, format = 'newline_delimited',
+            FROM (SELECT {fmt.typed_sql} FROM read_json($path, format = 'newline_delimited',
                   columns = {fmt.columns_literal()}, maximum_object_size = {limit}))
             WHERE CASE WHEN ({fmt.reason_sql}) IS NULL
                             AND NOT ({fmt.might_hold_secret_sql()})
@@ -261,8 +279,10 @@ def _fast(store: Connection, path: Path, start: int, end: int, source: Source) -
         mark = store.table_mark("usage") if fmt is USAGE else None
         # A text that might hold a secret sends the range down the line path, which masks it in a temp
         # table first: a value written here, even if updated before commit, would reach the WAL.
-        rows = store.con.execute(sql.replace("?", "$path", 1),
-                                 {"path": str(target), "secrets": store.secrets_pattern()}).fetchall()[0][0]
+        params = {"path": str(target), "names": store.secrets_pattern(names=True)}
+        if fmt.text_columns:
+            params["secrets"] = store.secrets_pattern()
+        rows = store.con.execute(sql, params).fetchall()[0][0]
         if mark is not None and _repeats_a_request_id(store.con, mark):
             raise duckdb.InvalidInputException("a request id repeats: the line path decides which counts")
     finally:
@@ -300,7 +320,10 @@ def _copy_range(folder: Path, path: Path, start: int, end: int) -> Path:
 
 
 def excerpt(raw: bytes) -> str:
-    return raw[:EXCERPT_CHARS].decode("utf-8", errors="replace")
+    return raw[:EXCERPT_SCAN].decode("utf-8", errors="replace")  # add_rejects scrubs and cuts it
+
+
+BOM = b"\xef\xbb\xbf"
 
 
 def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], list[tuple[int, int, str, str]]]:
@@ -313,9 +336,11 @@ def _split(data: bytes, base: int, limit: int) -> tuple[list[int], list[str], li
         off = base + pos
         pos += len(raw) + 1
         line = raw.strip()
+        if off == 0 and line.startswith(BOM):  # a file saved "UTF-8 with BOM": read_json skips it too
+            line = line[len(BOM):].strip()
         if not line:
             continue
-        if len(raw) > limit:
+        if len(raw) > limit:  # (only a short one: chunks() gives a line much over the limit a range alone)
             rejects.append((off, len(raw), f"line of {len(raw)} bytes is over the {limit}-byte limit", excerpt(raw)))
             continue
         try:
@@ -365,6 +390,8 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
         store.con.unregister("pw_lines")
     for column in fmt.text_columns:
         store.scrub_rows("pw_checked", column)
+    for column in fmt.name_columns:
+        store.scrub_rows("pw_checked", column, names=True)
     return rejects, True
 
 
@@ -372,7 +399,7 @@ def bad_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """The lines of ``pw_checked`` that are not records: (offset, bytes, reason, excerpt)."""
     return con.execute(
         "SELECT line_offset, octet_length(encode(line)), reason, left(line, ?) "
-        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_CHARS]).fetchall()
+        "FROM pw_checked WHERE reason IS NOT NULL ORDER BY line_offset", [EXCERPT_SCAN]).fetchall()
 
 
 def _lines(store: Connection, data: bytes, base: int, source: Source) -> Ingested:

@@ -3,7 +3,7 @@ without counting a line twice: its lines are read again from the start, and a re
 the same record was not already stored from this file before the rewrite, occurrence by occurrence
 (two identical lines stay two rows, and a truncated file's surviving lines are not counted again).
 
-A record is the row as stored, less its free text (scrubbed of secrets after insert, so not comparable);
+A record is the row as stored, less its free text (scrubbed of secrets before insert, so not comparable);
 two distinct requests with the same time to the millisecond, model, tokens, session and request id would
 be taken for one, which agents do not write.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 import duckdb
 
 from ..scope import LEDGER_AGENT
-from ..secrets import scrub
+from ..secrets import EXCERPT_SCAN, excerpt_of
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
-from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked
+from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked, long_line
 
 # What identifies a stored record of each kind (the table's own columns, no free text).
 IDENTITY = {
@@ -40,10 +40,13 @@ def ingest_rewritten(store: Connection, source: Source, path: Path, end: int, he
     # How often each record already came up in earlier chunks, so occurrences count across the file.
     store.con.execute("CREATE OR REPLACE TEMP TABLE pw_seen (pw_h UBIGINT, n BIGINT)")
     try:
-        for lo, hi in chunks(path, 0, end, CHUNK_BYTES):
-            data = pread(path, lo, hi)
+        limit = store.settings.max_line_bytes
+        for lo, hi, long in chunks(path, 0, end, CHUNK_BYTES, limit):
             with store.transaction():
-                got = _new_lines(store, fmt, data, lo, source, [*earlier, source.id], before)
+                if long:
+                    got = _rejected(store, [long_line(path, lo, hi, limit)], source, earlier)
+                else:
+                    got = _new_lines(store, fmt, pread(path, lo, hi), lo, source, [*earlier, source.id], before)
                 store.advance(source, hi, head, got.rows, got.rejected)
             total += got
     finally:
@@ -62,6 +65,10 @@ def _new_lines(store: Connection, fmt: LineFormat, data: bytes, base: int, sourc
         finally:
             for table in ("pw_checked", "pw_candidates", "pw_numbered"):
                 store.con.execute(f"DROP TABLE IF EXISTS {table}")
+    return _rejected(store, rejects, source, earlier, rows)
+
+
+def _rejected(store: Connection, rejects: list[tuple], source: Source, earlier: list[int], rows: int = 0) -> Ingested:
     rejects = _not_rejected_before(store, rejects, source.id, [e for e in earlier if e != source.id])
     store.add_rejects([(source.id, *r) for r in rejects])
     return Ingested(rows, len(rejects))
@@ -80,7 +87,7 @@ def _not_rejected_before(store: Connection, rejects: list[tuple], source_id: int
     elsewhere = Counter((r, e) for s, _, r, e in rows if s != source_id)
     fresh = []
     for offset, size, reason, excerpt in rejects:
-        clean = scrub(excerpt, known)
+        clean = excerpt_of(excerpt, known)
         if (offset, reason, clean) in here:
             continue
         if elsewhere[(reason, clean)] > 0:
@@ -129,6 +136,6 @@ def _repeated_request_ids(con: duckdb.DuckDBPyConnection) -> list[tuple]:
             OR request_id IN (SELECT request_id FROM usage WHERE agent = $agent AND request_id IS NOT NULL))
         AS pw_repeat FROM pw_numbered""", {"agent": LEDGER_AGENT})
     repeated = con.execute("""SELECT line_offset, octet_length(encode(line)), 'duplicate request_id (counted once)',
-        left(line, 160) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""").fetchall()
+        left(line, $scan) FROM pw_numbered WHERE pw_repeat ORDER BY line_offset""", {"scan": EXCERPT_SCAN}).fetchall()
     con.execute("DELETE FROM pw_numbered WHERE pw_repeat")
     return repeated

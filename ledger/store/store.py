@@ -11,6 +11,7 @@ from .connection import (
     HEAD_BYTES,
     Connection,
     Ingested,
+    NotAStore,
     Source,
     StoreBusy,
     StoreError,
@@ -23,7 +24,7 @@ from .ingest import ingest
 from .prices import refresh_prices
 from .rollup import refresh_rollup, settle
 
-__all__ = ["HEAD_BYTES", "Ingested", "Source", "Store", "StoreBusy", "StoreError", "StoreTrouble", "first",
+__all__ = ["HEAD_BYTES", "Ingested", "NotAStore", "Source", "Store", "StoreBusy", "StoreError", "StoreTrouble", "first",
            "trouble"]
 
 

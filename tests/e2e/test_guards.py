@@ -78,3 +78,44 @@ def test_a_fifo_ledger_does_not_hang_a_command(tmp_path: Path) -> None:
     for args in (["collect", "--once"], ["report", "--format", "json"], ["status"]):
         proc = packwatch(*args, "--ledger", str(fifo), "--db", str(tmp_path / "s.duckdb"))
         assert "not a regular file" in proc.stderr and "Traceback" not in proc.stderr, args
+
+
+@pytest.mark.parametrize("name", ["usage.jsonl", "report.csv", "notes.txt"])
+def test_db_naming_a_text_file_is_refused_and_the_file_kept(tmp_path: Path, flags: list[str], name: str) -> None:
+    """DuckDB would open a .jsonl or .csv as a database of one view; `rebuild` must not move it aside."""
+    text = tmp_path / name
+    text.write_text(line() * 3)
+    before = text.read_bytes()
+    for args in (["status"], ["collect", "--once"], ["rebuild"]):
+        proc = packwatch(*args, flags[0], flags[1], "--db", str(text))
+        assert proc.returncode == 2, (args, proc.stderr)
+        assert "not a packwatch store but a text file" in proc.stderr and proc.stderr.count("\n") == 1
+    assert text.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["agent", name])
+
+
+def test_a_config_nested_too_deep_is_one_line(tmp_path: Path, flags: list[str]) -> None:
+    config = tmp_path / "deep.toml"
+    config.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    proc = packwatch("status", *flags, "--config", str(config))
+    assert proc.returncode == 2 and "nests too deeply" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_file_name_with_escapes_never_reaches_the_terminal_raw(tmp_path: Path) -> None:
+    hostile = tmp_path / "usage\x1b]0;PWNED\x07\x1b[2J.jsonl"
+    os.mkfifo(hostile)
+    proc = packwatch("collect", "--once", "--ledger", str(hostile), "--db", str(tmp_path / "s.duckdb"))
+    assert "not a regular file" in proc.stderr and "\x1b" not in proc.stderr and "\x07" not in proc.stderr
+
+
+def test_control_files_stay_readable_by_others_after_the_store_opened(tmp_path: Path, flags: list[str]) -> None:
+    """The store is private, but agents of other users read the controls (README): opening the store first
+    does not make the audit log 0600."""
+    old = os.umask(0o022)
+    try:
+        codes = [main(["collect", "--once", *flags]), main(["control", "review-only", "on", *flags])]
+    finally:
+        os.umask(old)
+    assert codes == [0, 0]
+    audit = tmp_path / "agent" / "controls.jsonl"
+    assert stat.S_IMODE(audit.stat().st_mode) == 0o644

@@ -1,7 +1,7 @@
 """No secret is kept: keys inside a ledger line's error, an event's detail, a quota snapshot's text, a
-rejected line, Code Puppy's errors.log or a probe endpoint's URL never reach the DuckDB file (checked byte by byte, WAL included),
-``status``, ``status --json``, ``rejected``, ``report`` or ``config --json``; ``****`` shows where one
-was removed."""
+rejected line, Code Puppy's errors.log or a probe endpoint's URL never reach the DuckDB file (checked
+byte by byte, WAL included), ``status``, ``status --json``, ``rejected``, ``report`` or
+``config --json``; ``****`` shows where one was removed."""
 
 from __future__ import annotations
 
@@ -66,5 +66,31 @@ def test_secrets_are_masked_at_the_door_for_every_source(tmp_path: Path) -> None
     assert "****" in rejected  # the excerpt shows where the secret was
     errors = json.loads(packwatch("status", "--json", *flags).stdout)
     assert errors["rejected_lines"] == 2  # the ledger's and the quota file's bad lines
-    assert [(q["agent"], q["window"], q["used_percent"]) for q in errors["quota"]] == [("claude-code", "five_hour", 42.0)]
+    quota = [(q["agent"], q["window"], q["used_percent"]) for q in errors["quota"]]
+    assert quota == [("claude-code", "five_hour", 42.0)]
     assert "claude-code" in errors["agents"]  # the sessions were read
+
+
+def test_a_key_in_a_name_an_escape_or_deep_in_a_bad_line_is_masked_too(tmp_path: Path) -> None:
+    """A key pasted where a model or session name goes, one written with JSON escapes (``sk-\\u0061nt``),
+    and one cut by the 160-character excerpt of a rejected line: none reaches the store, ``rejected`` or a report."""
+    key = "sk-proj-" + "Q9w8E7r6" * 5
+    escaped = key.replace("proj", "\\u0070roj")
+    ledger = tmp_path / "agent" / "usage.jsonl"
+    append(ledger, line(ts="2026-11-20T10:00:00", model=key)
+           + line(ts="2026-11-20T10:01:00", session=f"s-{key}")
+           + '{"ts": "2026-11-20T10:02:00", "model": "m", "in": "bad", "out": 1, "error": "' + escaped + '"}\n'
+           + '{"ts": "2026-11-20T10:03:00", "model": "m", "in": "bad", "note": "' + "x" * 80 + " " + key + '"}\n')
+    flags = ["--ledger", str(ledger), "--db", str(tmp_path / "data" / "store.duckdb")]
+    outputs = [packwatch("collect", "--once", *flags), packwatch("rejected", "--json", *flags),
+               packwatch("report", "--format", "md", "--by", "model", *flags),
+               packwatch("report", "--format", "json", *flags), packwatch("status", "--json", *flags)]
+    assert_nowhere_in(tmp_path / "data", key)
+    assert_not_stored(tmp_path / "data" / "store.duckdb", key)
+    for out in outputs:
+        assert key not in out.stdout + out.stderr, out.args
+        assert key[8:24] not in out.stdout + out.stderr, out.args
+    rejected = json.loads(outputs[1].stdout)["lines"]
+    assert len(rejected) == 2 and all("****" in r["excerpt"] for r in rejected), rejected
+    assert not any(key[:11] in r["excerpt"] for r in rejected)  # nor the start of a key the cut would keep
+    assert json.loads(outputs[3].stdout)["totals"]["requests"] == 2  # the named rows still count

@@ -62,10 +62,10 @@ class Run:
 
     def bad_lines(self, count: int) -> None:
         with open(self.ledger, "a") as fh:
-            for _ in range(count):
-                fh.write(self.rng.choice(['{"ts": "nope", "model": "m", "in": 1, "out": 1}', "{not json",
-                                          '{"ts": "2026-11-20T10:00:00", "model": "m", "in": "5", "out": 1}',
-                                          '[1, 2]']) + "\n")
+            for i in range(self.bad, self.bad + count):  # each bad line unique (see README, "byte-identical")
+                fh.write(self.rng.choice([f'{{"ts": "nope", "model": "m{i}", "in": 1, "out": 1}}', f"{{not json {i}",
+                                          f'{{"ts": "2026-11-20T10:00:00", "model": "m{i}", "in": "5", "out": 1}}',
+                                          f'[1, 2, {i}]']) + "\n")
         self.bad += count
 
     def collect(self, *, kill: bool) -> None:

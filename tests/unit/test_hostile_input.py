@@ -63,7 +63,8 @@ def test_every_reader_survives_any_line(tmp_path_factory, lines: list[bytes]) ->
     root = tmp_path_factory.mktemp("hostile")
     data = b"".join(line + b"\n" for line in lines)
     ledger = root / "agent" / "usage.jsonl"
-    for path in (ledger, ledger.with_name("events.jsonl"), ledger.with_name("quota.jsonl"), root / "claude" / "projects" / "p" / "s.jsonl",
+    for path in (ledger, ledger.with_name("events.jsonl"), ledger.with_name("quota.jsonl"),
+                 root / "claude" / "projects" / "p" / "s.jsonl",
                  root / "codex" / "sessions" / "2026" / "11" / "20" / "rollout-x.jsonl", root / "errors.log"):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)

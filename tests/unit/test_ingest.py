@@ -89,14 +89,21 @@ def test_a_multi_megabyte_record_is_counted_with_its_text_cut(store, settings, l
     assert errors == [2000]
 
 
-def test_a_line_over_the_memory_bound_is_rejected_not_parsed(tmp_path, ledger):
+@pytest.mark.parametrize("chunk", [None, 64 << 10], ids=["in a chunk", "alone, never read whole"])
+def test_a_line_over_the_memory_bound_is_rejected_not_parsed(tmp_path, ledger, monkeypatch, chunk):
+    if chunk:  # a line much longer than a chunk and the limit is cut out and rejected by its offset
+        monkeypatch.setattr(store_mod, "CHUNK_BYTES", chunk)
     settings = load_settings(ledgers=[ledger], db=tmp_path / "small.duckdb", timezone="Europe/Paris",
                              max_line_bytes=1 << 20)
-    append(ledger, line() + line(error="x" * (3 << 20)) + line())
+    long = line(error="x" * (3 << 20))
+    append(ledger, line() * 400 + long + line() * 400)
     with Store.open(settings) as store:
         got = ingest(store, settings)
-        assert (got.rows, got.rejected) == (2, 1)
-        assert "over the 1048576-byte limit" in rejected_lines(store.con)["reason"][0]
+        assert (got.rows, got.rejected) == (800, 1)
+        (offset, size, reason, excerpt) = store.con.execute(
+            "SELECT line_offset, line_bytes, reason, excerpt FROM rejected").fetchone()
+        assert (offset, size) == (len(line()) * 400, len(long) - 1)
+        assert "over the 1048576-byte limit" in reason and long.startswith(excerpt)
 
 
 def test_invalid_utf8_is_rejected(store, settings, ledger):
@@ -105,6 +112,18 @@ def test_invalid_utf8_is_rejected(store, settings, ledger):
     got = ingest(store, settings)
     assert got.rejected >= 1
     assert "not UTF-8 text" in rejected_lines(store.con)["reason"].to_list()
+
+
+@pytest.mark.parametrize("fast", [False, True])
+def test_a_file_saved_with_a_byte_order_mark_counts_its_first_line(store, settings, ledger, monkeypatch, fast):
+    """Windows editors save "UTF-8 with BOM": both ingest paths (a small range by lines, a large one by
+    read_json) read the first line as a row, not a rejected line."""
+    if fast:
+        monkeypatch.setattr(store_mod, "FAST_PATH_MIN_BYTES", 1)
+    append(ledger, b"\xef\xbb\xbf" + (line(**{"in": 5}) + line(**{"in": 6})).encode())
+    got = ingest(store, settings)
+    assert (got.rows, got.rejected) == (2, 0)
+    assert totals(store)[1] == 11
 
 
 def _utc(store, where: str) -> str:

@@ -4,6 +4,7 @@ checked against the lines actually written (ids ``n0``, ``n1``...): nothing lost
 
 from __future__ import annotations
 
+import json
 import os
 import threading
 from pathlib import Path
@@ -85,6 +86,58 @@ def test_a_fifo_at_the_ledger_path_is_skipped_without_blocking(tmp_path: Path) -
     assert any("usage-2.jsonl" in e and "not a regular file" in e for e in errors), errors
 
 
+def test_a_file_away_for_one_read_and_back_continues_where_it_was(tmp_path: Path) -> None:
+    """Moved aside and back (or a network mount gone for a moment): the same file, read on, not again."""
+    for ledger_arg in ("file", "folder"):
+        folder = tmp_path / ledger_arg
+        ledger = folder / "usage.jsonl"
+        folder.mkdir()
+        ledger.write_text(numbered(0, 10))
+        arg = ledger if ledger_arg == "file" else folder
+        assert run(folder, [arg]) == ids(0, 10)
+        os.rename(ledger, tmp_path / "aside")
+        assert run(folder, [arg]) == ids(0, 10)
+        os.rename(tmp_path / "aside", ledger)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(10, 1))
+        assert run(folder, [arg]) == ids(0, 11)
+
+
+def test_a_copy_that_comes_a_read_after_its_original_went_counts_each_line_once(tmp_path: Path) -> None:
+    """The file deleted, one read, then its edited copy at its path: the copy's old lines are not new."""
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 10))
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    kept = ledger.read_text()
+    ledger.unlink()
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    ledger.write_text(kept + numbered(10, 2))
+    assert run(tmp_path, [ledger]) == ids(0, 12)
+
+
+def test_a_crash_between_retiring_a_file_and_recording_its_copy_counts_each_line_once(tmp_path, monkeypatch):
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text(numbered(0, 10))
+    assert run(tmp_path, [ledger]) == ids(0, 10)
+    copy = tmp_path / ".usage.jsonl.swp"
+    copy.write_text(numbered(0, 12))
+    os.replace(copy, ledger)
+
+    class Crash(Exception):
+        pass
+
+    def crash(*args, **kwargs):
+        raise Crash
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Store, "add_source", crash)
+        try:
+            run(tmp_path, [ledger])
+        except Crash:
+            pass
+    assert run(tmp_path, [ledger]) == ids(0, 12)
+
+
 def test_truncated_to_a_non_zero_size_then_appended_counts_each_line_once(tmp_path: Path) -> None:
     ledger = tmp_path / "usage.jsonl"
     ledger.write_text(numbered(0, 1000))
@@ -95,6 +148,30 @@ def test_truncated_to_a_non_zero_size_then_appended_counts_each_line_once(tmp_pa
         fh.write(numbered(1000, 300))
     assert run(tmp_path, [ledger]) == ids(0, 1300)
     assert run(tmp_path, [ledger]) == ids(0, 1300)
+
+
+def test_a_cut_and_refilled_file_is_seen_rewritten_though_its_lines_end_alike(tmp_path: Path) -> None:
+    """Code Puppy's lines end in the same bytes (the same fields in the same order, latency 0): cut to
+    5 of 10 and 6 appended before the next read, the file is longer than before and looks read to its
+    old offset unless the whole last line read is compared."""
+    def cp(i: int) -> str:
+        return json.dumps({"ts": f"2025-06-01T10:00:{i:02d}", "provider": "cerebras", "model": "qwen-3-coder",
+                           "in": 1000 + i, "out": 200 + i, "type": "chat", "session": "main", "latency": 0,
+                           "cached": False, "error": None}) + "\n"
+    ledger = tmp_path / "usage.jsonl"
+    ledger.write_text("".join(cp(i) for i in range(10)))
+    settings = load_settings(ledgers=[ledger], db=tmp_path / "store.duckdb", timezone="UTC")
+
+    def stored() -> list[int]:
+        with Store.open(settings) as store:
+            catch_up(store, settings.ledgers)
+            return sorted(r[0] - 1000 for r in store.con.execute("SELECT input_tokens FROM usage").fetchall())
+
+    assert stored() == list(range(10))
+    os.truncate(ledger, len(cp(0)) * 5)
+    with open(ledger, "a") as fh:
+        fh.write("".join(cp(i) for i in range(20, 26)))
+    assert stored() == [*range(10), *range(20, 26)]
 
 
 def test_a_file_replaced_by_an_edited_copy_counts_each_line_once(tmp_path: Path) -> None:
@@ -143,6 +220,43 @@ def test_an_edited_copy_rotated_away_before_the_next_read_counts_each_line_once(
     assert run(tmp_path, [ledger]) == ids(0, 110)
     ledger.write_text(numbered(110, 5))
     assert run(tmp_path, [ledger]) == ids(0, 115)
+
+
+def test_date_named_rotations_keep_their_late_lines(tmp_path: Path) -> None:
+    """logrotate's dateext (usage.jsonl-20250601) and Python's TimedRotatingFileHandler (.2025-06-02):
+    the lines a file got after the last read and before it was renamed are read from its new name."""
+    for folder_arg in (False, True):
+        folder = tmp_path / str(folder_arg)
+        folder.mkdir()
+        ledger = folder / "usage.jsonl"
+        ledger.write_text(numbered(0, 10))
+        arg = folder if folder_arg else ledger
+        assert run(folder, [arg]) == ids(0, 10)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(10, 3))
+        os.rename(ledger, folder / "usage.jsonl-20250601")
+        ledger.write_text(numbered(13, 2))
+        assert run(folder, [arg]) == ids(0, 15)
+        with open(ledger, "a") as fh:
+            fh.write(numbered(15, 1))
+        os.rename(ledger, folder / "usage.jsonl.2025-06-02")
+        assert run(folder, [arg]) == ids(0, 16)
+
+
+def test_a_symlinked_ledger_keeps_its_old_targets_last_lines(tmp_path: Path) -> None:
+    """``--ledger usage.jsonl`` a symlink to the day's file: the writer's last lines of day 1, and the
+    link moved to day 2 before the next read."""
+    day1, day2, link = tmp_path / "day1.jsonl", tmp_path / "day2.jsonl", tmp_path / "agent" / "usage.jsonl"
+    link.parent.mkdir()
+    day1.write_text(numbered(0, 10))
+    link.symlink_to(day1)
+    assert run(tmp_path, [link]) == ids(0, 10)
+    with open(day1, "a") as fh:
+        fh.write(numbered(10, 3))
+    day2.write_text(numbered(13, 2))
+    (tmp_path / "agent" / "new").symlink_to(day2)
+    os.replace(tmp_path / "agent" / "new", link)
+    assert run(tmp_path, [link]) == ids(0, 15)
 
 
 def test_eight_rotations_between_two_reads_lose_no_generation(tmp_path: Path) -> None:
