@@ -175,6 +175,8 @@ DAY_HEADINGS = [("date", "Date"), ("requests", "Requests"), ("errors", "Errors")
 MODEL_HEADINGS = [("model", "Model"), ("provider", "Provider"), ("requests", "Requests"), ("errors", "Errors"),
                   ("input_tokens", "Input"), ("output_tokens", "Output"), ("reasoning_tokens", "Reasoning"),
                   ("cost_usd", "Cost"), ("latency_p50_ms", "p50"), ("latency_p95_ms", "p95")]
+BLOCK_HEADINGS = [("agent", "Agent"), ("start", "Start"), ("end", "End"), ("requests", "Requests"),
+                  ("tokens", "Tokens"), ("cost_usd", "Cost")]
 SESSION_HEADINGS = [("session", "Session"), ("agent", "Agent"), ("requests", "Requests"),
                     ("input_tokens", "Input"), ("output_tokens", "Output"), ("cost_usd", "Cost"),
                     ("first_seen", "First request"), ("last_seen", "Last request")]
@@ -189,6 +191,12 @@ def _group_headings(*keys: str) -> list[tuple[str, str]]:
 
 def _short_times(rows: list[dict]) -> list[dict]:
     return [{**r, **{k: r[k][:16].replace("T", " ") for k in ("first_seen", "last_seen") if r.get(k)}} for r in rows]
+
+
+def _block_rows(blocks: list[dict]) -> list[dict]:
+    now = " (now)"
+    return [{**b, "start": b["start"][:16].replace("T", " "), "end": b["end"][11:16] + (now if b["active"] else "")}
+            for b in blocks]
 
 
 def _head(data: dict) -> list[str]:
@@ -256,6 +264,11 @@ def to_html(report: Report) -> str:
                 "<h2>Per subagent</h2>", _table(data["subagents"], _group_headings("agent", "subagent"))]
     if data.get("top_sessions"):
         out += ["<h2>Most expensive sessions</h2>", _table(_short_times(data["top_sessions"]), SESSION_HEADINGS)]
+    if data.get("blocks"):
+        out += ["<h2>Cost per 5-hour block</h2>",
+                "<p>Subscription agents, blocks estimated as ccusage's <code>blocks</code> (from the first request, "
+                "floored to the hour); the current one is marked.</p>",
+                _table(_block_rows(data["blocks"]), BLOCK_HEADINGS)]
     out += _prices(data["prices"])
     out.append(f"<footer>{escape(report.summary_line())}<br>Prices: {escape(report.prices_line())}.</footer>")
     out.append("</main></body></html>\n")
