@@ -129,7 +129,7 @@ def share_chart(rows: list[tuple[str, float]], title: str) -> str:
     return "".join(parts)
 
 
-TEXT_KEYS = {"date", "model", "provider", "agent", "subagent", "session", "first_seen", "last_seen"}
+TEXT_KEYS = {"date", "model", "provider", "agent", "subagent", "session", "first_seen", "last_seen", "start", "end"}
 
 
 def _compact(n: int) -> str:
