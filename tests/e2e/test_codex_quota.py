@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.clis import need
-from tests.support.codex_stub import rate_limit_headers
 from tests.support.offline import offline
+from tests.support.stubs.codex import rate_limit_headers
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.e2e

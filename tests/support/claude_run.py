@@ -1,7 +1,7 @@
-"""One real Claude Code run against the scripted Messages API (``anthropic_stub``), both inside the
+"""One real Claude Code run against the scripted Messages API (``tests.support.stubs.claude``), both inside the
 caller's network namespace: ``python -m tests.support.claude_run SPEC.json`` (run through
 ``tests.support.offline.offline``). SPEC: ``claude`` (the program), ``cwd``, ``env``, ``args``,
-``scenario`` (``anthropic_stub.scenario``: ``text``, ``write:PATH``...), optional ``rate_limits``
+``scenario`` (``stubs.claude.scenario``: ``text``, ``write:PATH``...), optional ``rate_limits``
 [five_hour, seven_day] utilizations, ``record_dir`` and ``out`` (where the result goes: exit code,
 stdout, stderr, and every request the stub received)."""
 
@@ -12,7 +12,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.anthropic_stub import StubServer, scenario
+from tests.support.stubs.claude import StubServer, scenario
 
 
 def main(spec_path: str) -> int:

@@ -13,7 +13,7 @@ import sys
 import time
 from pathlib import Path
 
-from tests.support.anthropic_stub import Reply, Script, StubServer, Usage
+from tests.support.stubs.claude import Reply, Script, StubServer, Usage
 
 SOCKET = "packwatch-cc"
 

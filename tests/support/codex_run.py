@@ -1,7 +1,7 @@
-"""One real Codex CLI run against the scripted Responses API (``codex_stub``), both inside the caller's
+"""One real Codex CLI run against the scripted Responses API (``tests.support.stubs.codex``), both inside the caller's
 network namespace: ``python -m tests.support.codex_run SPEC.json`` (through ``tests.support.offline``).
 SPEC: ``codex`` (the program), ``home`` (CODEX_HOME), ``work``, ``env``, ``args`` (after ``exec
---skip-git-repo-check -C WORK``), ``steps`` (codex_stub script steps), ``headers`` (sent on every
+--skip-git-repo-check -C WORK``), ``steps`` (stubs.codex script steps), ``headers`` (sent on every
 response), ``config_extra`` (appended to config.toml) and ``out`` (exit code, stdout, stderr, requests)."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.support.codex_stub import StubServer
+from tests.support.stubs.codex import StubServer
 
 
 def config_toml(port: int, extra: str = "") -> str:
