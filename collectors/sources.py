@@ -25,7 +25,8 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
     """Usage first, then events and errors.log, then other agents' logs (unless ``with_agent_logs`` is
     False: the caller knows they did not change). Only a missing *ledger* is reported: an agent
     that writes no event log, or has logged no error yet, is normal."""
-    known = store.active_sources()  # one query for the whole pass, not one per kind
+    # One query for the ledgers' kinds; each agent's thousands of files are checked on their own.
+    known = store.active_sources(("usage", "events", errorlog.KIND, "quota"))
     result = catch_up(store, settings.ledgers, known=known.get("usage", {}))
     for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND),
                         (event_paths(settings.ledgers, "quota.jsonl"), "quota")):
@@ -38,5 +39,5 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
         result.files += got.files
         result.errors += got.errors
     for log in enabled(settings) if with_agent_logs else []:
-        result += catch_up_log(store, log, known.get(log.agent, {}))
+        result += catch_up_log(store, log)
     return result

@@ -23,7 +23,8 @@ from ledger.store import HEAD_BYTES, Source, Store, agent_rows, agent_totals
 from ledger.store.agent_rows import AgentBatch, FileRead
 from ledger.store.rollup import refresh_rollup
 
-from ..tail import CatchUp, discover, pending
+from ..finding import find_files
+from ..tail import CatchUp, pending
 from .base import AgentLog, LogFiles, Parsed
 from .database import read_database
 
@@ -85,8 +86,13 @@ class Batcher:
 
 def found_files(files: LogFiles) -> list[Path]:
     """The files of one kind an agent has written (sorted)."""
-    found, _ = discover([r for r in files.roots if r.exists()], files.pattern)
-    return [f for f in found if files.accept(f)] if files.accept is not None else found
+    return [Path(f) for f in _found(files)]
+
+
+def _found(files: LogFiles) -> list[str]:
+    """As ``found_files``, as canonical path strings (no ``Path`` per file: thousands, every pass)."""
+    found = find_files([str(r) for r in files.roots], files.pattern)
+    return [f for f in found if files.accept(Path(f))] if files.accept is not None else found
 
 
 def log_files(log: AgentLog) -> list[Path]:
@@ -94,29 +100,30 @@ def log_files(log: AgentLog) -> list[Path]:
     return [f for files in log.files for f in found_files(files)] + [d.path for d in log.databases if d.path.exists()]
 
 
-def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = None) -> CatchUp:
+def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
     """One pass over one agent's logs: every file brought up to its last complete line, every
-    database up to its last committed row. ``known``: the agent's active sources by path."""
+    database up to its last committed row. When nothing changed (most passes): a listing, one ``stat``
+    per file and one light query, no open."""
     result = CatchUp()
     roots = [r for r in log.roots if r.exists()]
     if not roots:
         if log.required:  # asked for, and none of its folders is there (one of them is enough)
             result.missing_agents.append(f"{log.agent} at {', '.join(map(str, log.roots))}")
         return result
-    if known is None:
-        known = {s.path: s for s in store.sources(log.agent)}
-    under = tuple(f"{r}{os.sep}" for r in roots)
-    named = {str(r) for r in roots}
-    for src in known.values():
-        if (src.path in named or src.path.startswith(under)) and not os.path.exists(src.path):
-            store.update_source(src, active=False)  # a deleted session file: its rows stay
+    listed = [(files, _found(files)) for files in log.files]
+    stamps = store.source_stamps(log.agent)
+    touched = [(files, _touched(found, stamps, result)) for files, found in listed]
+    found_all = {f for _, found in listed for f in found}
+    result.agent_files = sum(len(found) for _, found in listed)
+    if not log.databases and not any(t for _, t in touched) and found_all.issuperset(stamps):
+        return result  # nothing new, nothing gone
+    known = {s.path: s for s in store.sources(log.agent)}
+    _retire_deleted(store, roots, known, found_all)
     batcher = Batcher(store, log.agent, result)
     states: dict[int, dict] | None = None
-    for files in log.files:
-        found = found_files(files)
-        result.agent_files += len(found)
-        current, new = _changed_files(store, found, known, result, whole=files.whole)
-        if current:  # nothing new in any file: most passes, on every refresh
+    for files, paths in touched:
+        current, new = _changed_files(store, paths, known, result, whole=files.whole)
+        if current:
             if states is None:
                 states = agent_rows.parser_states(store, log.agent)
             _read_changed(store, log.agent, files, current, new, states, batcher, result)
@@ -126,6 +133,30 @@ def catch_up_log(store: Store, log: AgentLog, known: dict[str, Source] | None = 
     if batcher.mark is not None:  # something was read
         _after_pass(store, log, batcher, result)
     return result
+
+
+def _touched(found: list[str], stamps: dict[str, tuple[int, int, int]], result: CatchUp) -> list[str]:
+    """The files whose size, device or inode is not what the store has (new files too)."""
+    out = []
+    for path in found:
+        try:
+            st = os.stat(path)
+        except OSError as exc:
+            result.errors.append(f"{path}: {exc.strerror or exc}")
+            continue
+        if stamps.get(path) != (st.st_dev, st.st_ino, st.st_size):
+            out.append(path)
+    return out
+
+
+def _retire_deleted(store: Store, roots: list[Path], known: dict[str, Source], found: set[str]) -> None:
+    """A known session file under the roots that the listing no longer holds and that is gone: its
+    source retired (its rows stay). Only those are checked, not every known file."""
+    under = tuple(f"{r}{os.sep}" for r in roots)
+    named = {str(r) for r in roots}
+    for path, src in known.items():
+        if path not in found and (path in named or path.startswith(under)) and not os.path.exists(path):
+            store.update_source(src, active=False)
 
 
 def _after_pass(store: Store, log: AgentLog, batcher: Batcher, result: CatchUp) -> None:
@@ -144,26 +175,27 @@ def _after_pass(store: Store, log: AgentLog, batcher: Batcher, result: CatchUp) 
         refresh_rollup(store, changed)
 
 
-def _changed_files(store: Store, files: list[Path], known: dict[str, Source], result: CatchUp, *, whole: bool,
+def _changed_files(store: Store, files: list[str], known: dict[str, Source], result: CatchUp, *, whole: bool,
                    ) -> tuple[list[tuple[Path, Source | None]], list[tuple[str, int, int, bytes]]]:
-    """(files with something new, with their source when known; new files as (path, dev, inode, head))."""
+    """(files with something new, with their source when known; new files as (path, dev, inode, head)).
+    One ``stat`` per file and no open when nothing changed: the size, device and inode against the store's."""
     current: list[tuple[Path, Source | None]] = []
     new: list[tuple[str, int, int, bytes]] = []
     for path in files:
         try:
-            st = path.stat()
-            src = known.get(str(path))
+            st = os.stat(path)
+            src = known.get(path)
+            if src is not None and st.st_size == src.offset and st.st_ino == src.inode and st.st_dev == src.dev:
+                continue  # nothing new: most files, most of the time
             if src is not None and (src.dev, src.inode) != (st.st_dev, st.st_ino):
                 store.update_source(src, active=False)  # replaced by a new file: read that anew
                 src = None
             if src is None:
                 with open(path, "rb") as fh:
-                    new.append((str(path), st.st_dev, st.st_ino, fh.read(HEAD_BYTES)))
-            elif st.st_size == src.offset:
-                continue  # nothing new: most files, most of the time
+                    new.append((path, st.st_dev, st.st_ino, fh.read(HEAD_BYTES)))
             elif whole:
                 store.update_source(src, offset=0)  # a document changed: read it all again
-            current.append((path, src))
+            current.append((Path(path), src))
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
     return current, new
