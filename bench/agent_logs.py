@@ -12,7 +12,7 @@ median of interleaved runs (a busy machine slows every tool alike):
 - a catch-up with nothing new over every file (in process);
 - whether both tools' daily totals agree to the token and the cent.
 
-Peak RSS of a child process is its own (``os.wait4``), not the bench's.
+Peak RSS of a child process is its own (VmHWM sampled from /proc), not the bench's.
 """
 
 from __future__ import annotations
@@ -59,16 +59,35 @@ def ccusage() -> list[str] | str:
     return [str(binary), "claude"]
 
 
+def _tree_hwm_kb(pid: int) -> int:
+    """The peak resident memory (VmHWM) of ``pid`` and its descendants so far, in kB (Linux: /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        p = stack.pop()
+        try:
+            status = Path(f"/proc/{p}/status").read_text()
+            total += next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:")), 0)
+            for task in Path(f"/proc/{p}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, ValueError):
+            continue
+    return total
+
+
 def child(argv: list[str], env: dict[str, str]) -> tuple[float, float, int, bytes]:
-    """(wall s, peak RSS MB, exit status, stdout) of one whole process."""
+    """(wall s, peak RSS MB, exit status, stdout) of one whole process. The peak is sampled from /proc
+    while it runs: a child's ``ru_maxrss`` would be this bench's own (Linux keeps the high-water mark
+    across fork and exec)."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_hwm_kb(proc.pid))
+            time.sleep(0.005)
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
-        return seconds, usage.ru_maxrss / 1024, proc.returncode, out.read()
+        return seconds, peak / 1024, proc.returncode, out.read()
 
 
 def environment(folder: Path, home: Path) -> dict[str, str]:
