@@ -19,6 +19,7 @@ import duckdb
 from textual.app import App
 from textual.reactive import reactive
 
+from collectors.progress import Throttled
 from collectors.refresh import SLOW_REFRESH_SECONDS, Refresher
 from collectors.tail import CatchUp
 from ledger.control.model import ControlState
@@ -31,7 +32,7 @@ from .bindings import BINDINGS
 from .commands import BindingCommands
 from .control_keys import ControlKeys
 from .data import StoreReader
-from .messages import ControlsReady, OverviewReady
+from .messages import ControlsReady, LogsReading, OverviewReady
 from .probing import ProviderProbing
 from .refresh_chain import RefreshChain
 from .screen_actions import ScreenActions
@@ -59,6 +60,8 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         super().__init__()
         self.settings = settings
         self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
+        # A first catch-up over thousands of session files takes seconds: say how far it got.
+        self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
         self.clock: Callable[[], dt.datetime] = self.refresher.clock
         self.reader = StoreReader(self.refresher, self.clock, scope)
         self.set_reactive(PackwatchApp.scope, scope)
@@ -133,6 +136,10 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
                 screen.reload()  # the event log only changes when events arrived
         self.overviews_shown += 1
         self._start_probes()
+
+    def on_logs_reading(self, message: LogsReading) -> None:
+        done = message.progress.done
+        self.notify("agent logs read" if done else message.progress.text(), timeout=2 if done else 3.5)
 
     def on_controls_ready(self, message: ControlsReady) -> None:
         self.control_state = message.state

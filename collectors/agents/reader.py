@@ -24,6 +24,7 @@ from ledger.store.agent_rows import AgentBatch, FileRead
 from ledger.store.rollup import refresh_rollup
 
 from ..finding import find_files
+from ..progress import ProgressReport, ReadProgress
 from ..tail import CatchUp, pending
 from .base import AgentLog, LogFiles, Parsed
 from .database import read_database
@@ -42,8 +43,11 @@ class Batcher:
     """Collects file reads and commits them together about every ``BATCH_SECONDS``; remembers what
     the pass touched (the earliest replaced copy, the sessions) for the work after it."""
 
-    def __init__(self, store: Store, agent: str, result: CatchUp) -> None:
+    def __init__(self, store: Store, agent: str, result: CatchUp, progress: ProgressReport | None = None,
+                 files: int = 0, size: int = 0) -> None:
         self.store = store
+        self.progress, self.files, self.size = progress, files, size
+        self.files_done = self.bytes_done = 0
         self.agent = agent
         self.result = result
         self.batch = AgentBatch(agent)
@@ -67,6 +71,13 @@ class Batcher:
         self.bytes += size
         if self.bytes >= BATCH_BYTES or time.monotonic() - self.started >= BATCH_SECONDS:
             self.flush()
+        self.files_done += 1
+        self.bytes_done += size
+        self.tell()
+
+    def tell(self, done: bool = False) -> None:
+        if self.progress is not None:
+            self.progress(ReadProgress(self.agent, self.files_done, self.files, self.bytes_done, self.size, done))
 
     def flush(self) -> None:
         if self.batch.reads:
@@ -100,10 +111,10 @@ def log_files(log: AgentLog) -> list[Path]:
     return [f for files in log.files for f in found_files(files)] + [d.path for d in log.databases if d.path.exists()]
 
 
-def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
+def catch_up_log(store: Store, log: AgentLog, progress: ProgressReport | None = None) -> CatchUp:
     """One pass over one agent's logs: every file brought up to its last complete line, every
     database up to its last committed row. When nothing changed (most passes): a listing, one ``stat``
-    per file and one light query, no open."""
+    per file and one light query, no open. ``progress`` hears how far the reading got."""
     result = CatchUp()
     roots = [r for r in log.roots if r.exists()]
     if not roots:
@@ -112,14 +123,15 @@ def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
         return result
     listed = [(files, _found(files)) for files in log.files]
     stamps = store.source_stamps(log.agent)
-    touched = [(files, _touched(found, stamps, result)) for files, found in listed]
+    sizes: dict[str, int] = {}
+    touched = [(files, _touched(found, stamps, result, sizes)) for files, found in listed]
     found_all = {f for _, found in listed for f in found}
     result.agent_files = sum(len(found) for _, found in listed)
     if not log.databases and not any(t for _, t in touched) and found_all.issuperset(stamps):
         return result  # nothing new, nothing gone
     known = {s.path: s for s in store.sources(log.agent)}
     _retire_deleted(store, roots, known, found_all)
-    batcher = Batcher(store, log.agent, result)
+    batcher = Batcher(store, log.agent, result, progress, len(sizes), sum(sizes.values()))
     states: dict[int, dict] | None = None
     for files, paths in touched:
         current, new = _changed_files(store, paths, known, result, whole=files.whole)
@@ -130,13 +142,16 @@ def catch_up_log(store: Store, log: AgentLog) -> CatchUp:
     for db in log.databases:
         read_database(store, log.agent, db, known, batcher, result)
     batcher.flush()
+    batcher.tell(done=True)
     if batcher.mark is not None:  # something was read
         _after_pass(store, log, batcher, result)
     return result
 
 
-def _touched(found: list[str], stamps: dict[str, tuple[int, int, int]], result: CatchUp) -> list[str]:
-    """The files whose size, device or inode is not what the store has (new files too)."""
+def _touched(found: list[str], stamps: dict[str, tuple[int, int, int]], result: CatchUp,
+             sizes: dict[str, int]) -> list[str]:
+    """The files whose size, device or inode is not what the store has (new files too); ``sizes``
+    gets how much of each is left to read, about."""
     out = []
     for path in found:
         try:
@@ -144,8 +159,10 @@ def _touched(found: list[str], stamps: dict[str, tuple[int, int, int]], result: 
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
             continue
-        if stamps.get(path) != (st.st_dev, st.st_ino, st.st_size):
+        stamp = stamps.get(path)
+        if stamp != (st.st_dev, st.st_ino, st.st_size):
             out.append(path)
+            sizes[path] = st.st_size - (stamp[2] if stamp and stamp[:2] == (st.st_dev, st.st_ino) else 0)
     return out
 
 
