@@ -56,3 +56,33 @@ def test_a_folder_changed_just_now_is_listed_again(tmp_path: Path) -> None:
     (tmp_path / "two.jsonl").write_text("{}\n")
     os.utime(tmp_path, ns=(stamp, stamp))  # as if in the same tick
     assert len(find_files([str(tmp_path)])) == 2
+
+
+def test_nothing_new_is_seen_by_stat_alone_without_opening_a_file(tmp_path: Path, monkeypatch) -> None:
+    import builtins
+
+    from collectors.agents.claude_code import log as claude_code_log
+    from collectors.agents.reader import catch_up_log
+    from ledger.settings import Sources, load_settings
+    from ledger.store import Store
+    from tests.support.agent_lines import claude
+
+    root = tmp_path / "claude"
+    for s in range(3):
+        (root / "projects" / f"-p{s}").mkdir(parents=True)
+        (root / "projects" / f"-p{s}" / f"s{s}.jsonl").write_text(claude(f"m{s}", f"r{s}", session=f"s{s}"))
+    settings = load_settings(ledgers=[tmp_path / "none.jsonl"], db=tmp_path / "s.duckdb", timezone="UTC")
+    settings = settings.model_copy(update={"sources": Sources(claude_code_dirs=[root], codex=False,
+                                   gemini_cli=False, opencode=False, qwen_code=False, copilot_cli=False)})
+    with Store.open(settings) as store:
+        log = claude_code_log(settings)
+        assert catch_up_log(store, log).rows == 3
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"opened {args[0]}")
+
+        monkeypatch.setattr(os, "open", refuse)
+        monkeypatch.setattr(builtins, "open", refuse)
+        again = catch_up_log(store, log)
+        monkeypatch.undo()
+    assert (again.rows, again.errors, again.agent_files, again.files) == (0, [], 3, 0)
