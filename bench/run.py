@@ -276,6 +276,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="a Claude Code config folder (holding projects/) to measure instead of generated logs")
     parser.add_argument("--only", choices=("claude", "ledger", "light"), action="append",
                         help="run only these parts (repeatable; default: all)")
+    parser.add_argument("--markdown", action="store_true", help="also print the table as Markdown (the README's)")
     args = parser.parse_args(argv)
     if args.claude is not None and not (args.claude / "projects").is_dir():
         print(f"bench: no projects/ folder in {args.claude}", file=sys.stderr)
@@ -290,7 +291,12 @@ def main(argv: list[str] | None = None) -> int:
     if "light" in parts:
         rows += light_rows()
     print(f"machine after: load {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print_table(("measure", "value", "target", "ratio/verdict"), rows)
+    header = ("measure", "value", "target", "ratio/verdict")
+    print_table(header, rows)
+    if args.markdown:
+        print()
+        for r in [header, ("---",) * 4, *rows]:
+            print("| " + " | ".join(c.replace("|", "\\|") for c in r) + " |")
     return 0
 
 
