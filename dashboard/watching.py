@@ -4,6 +4,8 @@ watches when a folder appeared and polls what a file watch misses."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from textual import work
 from watchfiles import awatch
 
@@ -48,17 +50,17 @@ class FileWatching:
 
     # Each watcher polls every ``step`` ms in a thread of its own and takes the GIL each time: the
     # agents' logs (recursive, often thousands of files) wait longer, so two watchers idle cheaply.
-    @work(exclusive=True, group="watch-agents", exit_on_error=False)
-    async def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
-        async for _batch in awatch(*changes.roots, watch_filter=changes, recursive=True, debounce=1000,
-                                   step=AGENT_WATCH_STEP_MS):
-            self._agent_logs_due = True
-            self.request_refresh()
+    def _watch_agent_logs(self, changes: AgentLogChanges) -> None:
+        self.run_worker(self._follow_agents(changes.roots, changes, recursive=True), group="watch-agents",
+                        exclusive=True, exit_on_error=False)
 
-    @work(exclusive=True, group="watch-agent-files", exit_on_error=False)
-    async def _watch_agent_files(self, changes: AgentLogChanges) -> None:
+    def _watch_agent_files(self, changes: AgentLogChanges) -> None:
         """Agents' single files (OpenCode's database): their folders alone, never recursively."""
-        async for _batch in awatch(*changes.file_roots, watch_filter=changes, recursive=False, debounce=1000,
+        self.run_worker(self._follow_agents(changes.file_roots, changes, recursive=False),
+                        group="watch-agent-files", exclusive=True, exit_on_error=False)
+
+    async def _follow_agents(self, roots: list[Path], changes: AgentLogChanges, *, recursive: bool) -> None:
+        async for _batch in awatch(*roots, watch_filter=changes, recursive=recursive, debounce=1000,
                                    step=AGENT_WATCH_STEP_MS):
             self._agent_logs_due = True
             self.request_refresh()
