@@ -60,8 +60,8 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         super().__init__()
         self.settings = settings
         self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
-        # A first catch-up over thousands of session files takes seconds: say how far it got.
-        self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
+        if live:  # a first catch-up over thousands of session files takes seconds: say how far it got
+            self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
         self.clock: Callable[[], dt.datetime] = self.refresher.clock
         self.reader = StoreReader(self.refresher, self.clock, scope)
         self.set_reactive(PackwatchApp.scope, scope)
