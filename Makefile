@@ -26,10 +26,10 @@ TORTURE_STEPS ?= 200
 torture: $(STAMP)
 	TORTURE_SEEDS=$(TORTURE_SEEDS) TORTURE_STEPS=$(TORTURE_STEPS) $(BIN)/python -m pytest -q -m torture tests/torture
 
+# Every target of DESIGN.md in one run (about 10 minutes); `bench/run.py --claude DIR` measures your own
+# Claude Code folder, `--only claude|ledger|light` one part.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
-	$(BIN)/python bench/claude_code.py
-	$(BIN)/python bench/light.py
 
 # The agents' real CLIs (and ccusage) at the versions their formats were checked against, for the
 # end-to-end tests and the bench; tests that need one skip when it is missing.

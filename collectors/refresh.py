@@ -22,6 +22,7 @@ from ledger.settings import Settings
 from ledger.store import Store, StoreBusy, trouble
 from ledger.views.overview import Overview, controlled_overview
 
+from .progress import ProgressReport
 from .sources import catch_up_all
 from .summary import write_summary
 from .tail import CatchUp
@@ -66,6 +67,8 @@ class Refresher:
         self._cores_shared = False
         self.summary_problem: str | None = None
         """Why the summary beside the ledger could not be written, when it could not."""
+        self.progress: ProgressReport | None = None
+        """Told how far a long read of agents' logs got (the dashboard's first catch-up)."""
 
     def open(self) -> str | None:
         """Open the store (once); a warning when an in-memory index stands in for a busy store."""
@@ -104,7 +107,8 @@ class Refresher:
     def _run(self, *, force: bool, with_agent_logs: bool, scope: AgentScope) -> Refreshed:
         store = self.store
         assert store is not None
-        result = Refreshed(catch_up_all(store, self.settings, with_agent_logs=with_agent_logs))
+        result = Refreshed(catch_up_all(store, self.settings, with_agent_logs=with_agent_logs,
+                                       progress=self.progress))
         if not self._cores_shared:  # after the first, possibly big, catch-up
             store.share_cores()
             self._cores_shared = True

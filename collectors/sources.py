@@ -12,6 +12,7 @@ from ledger.store import Store
 from . import errorlog
 from .agents import enabled
 from .agents.reader import catch_up_log
+from .progress import ProgressReport
 from .tail import CatchUp, catch_up
 
 
@@ -21,11 +22,14 @@ def event_paths(ledgers: list[Path], name: str = "events.jsonl") -> list[Path]:
     return list(dict.fromkeys(p if p.is_dir() else p.parent / name for p in ledgers))
 
 
-def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = True) -> CatchUp:
+def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = True,
+                 progress: ProgressReport | None = None) -> CatchUp:
     """Usage first, then events and errors.log, then other agents' logs (unless ``with_agent_logs`` is
     False: the caller knows they did not change). Only a missing *ledger* is reported: an agent
-    that writes no event log, or has logged no error yet, is normal."""
-    known = store.active_sources()  # one query for the whole pass, not one per kind
+    that writes no event log, or has logged no error yet, is normal. ``progress``: how far a long read
+    of agents' logs got."""
+    # One query for the ledgers' kinds; each agent's thousands of files are checked on their own.
+    known = store.active_sources(("usage", "events", errorlog.KIND, "quota"))
     result = catch_up(store, settings.ledgers, known=known.get("usage", {}))
     for paths, kind in ((event_paths(settings.ledgers), "events"), ([settings.error_log], errorlog.KIND),
                         (event_paths(settings.ledgers, "quota.jsonl"), "quota")):
@@ -38,5 +42,5 @@ def catch_up_all(store: Store, settings: Settings, *, with_agent_logs: bool = Tr
         result.files += got.files
         result.errors += got.errors
     for log in enabled(settings) if with_agent_logs else []:
-        result += catch_up_log(store, log, known.get(log.agent, {}))
+        result += catch_up_log(store, log, progress)
     return result

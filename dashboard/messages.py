@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 from textual.message import Message
 
+from collectors.progress import ReadProgress
 from collectors.tail import CatchUp
 from ledger.control.model import ControlState
 from ledger.control.status import ChangeStatus
@@ -22,6 +23,14 @@ class OverviewReady(Message):
         super().__init__()
         self.overview = overview
         self.catch_up = catch_up
+
+
+class LogsReading(Message):
+    """A long read of agents' logs (the first catch-up) got this far."""
+
+    def __init__(self, progress: ReadProgress) -> None:
+        super().__init__()
+        self.progress = progress
 
 
 class ControlsReady(Message):

@@ -32,6 +32,9 @@ class Parsed:
     """The agent's own cumulative session totals (Claude Code's cost-state lines)."""
     quota: list[tuple] = field(default_factory=list)
     """Quota snapshots the agent reported (``quota_snapshots`` rows: Codex's rate limits)."""
+    dropped: int = 0
+    """Copies of a response left out because an earlier copy in the same read is at least as full
+    (the store would keep that one anyway: ``ledger.store.agent_rows.resolve``); counted as read."""
 
 
 class LogParser(Protocol):
@@ -100,15 +103,14 @@ class AgentLog:
         return list(dict.fromkeys([*named, *(d.path for d in self.databases)]))
 
 
-def lines(data: bytes, base: int) -> list[tuple[int, bytes]]:
-    """(offset, line) for each non-blank line of ``data`` (which ends with a newline)."""
-    out = []
-    pos = 0
+def lines(data: bytes, base: int) -> Iterator[tuple[int, bytes]]:
+    """(offset, line) for each non-blank line of ``data`` (which ends with a newline). The hot loop of
+    a cold read (hundreds of thousands of lines): no copy of a line to test it for blankness."""
+    pos = base
     for raw in data.split(b"\n")[:-1]:
-        if raw.strip():
-            out.append((base + pos, raw))
+        if raw and not raw.isspace():
+            yield pos, raw
         pos += len(raw) + 1
-    return out
 
 
 def excerpt(raw: bytes) -> str:

@@ -144,6 +144,7 @@ class ClaudeCodeParser:
         # The latest time the file showed (a cost-state line has none of its own). Compared as text:
         # Claude Code writes every time in one form (UTC, milliseconds, Z); checked where it is used.
         latest = st["ts"]
+        fullest: dict[tuple[str, str], int] = {}  # (message id, request id) -> the most tokens a copy had
         for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
             ts = rec.timestamp
             if ts is not None and (latest is None or ts > latest):
@@ -167,12 +168,31 @@ class ClaudeCodeParser:
             if reason:
                 out.rejects.append(reject(offset, raw, reason))
                 continue
+            if _no_fuller(rec, message, usage, fullest):
+                out.dropped += 1
+                continue
             sent = requests.get(rec.requestRef) if rec.requestRef else None
             out.rows.append(_row(rec, message, source_id, folder, one_hour, thinking, _latency(sent, ts)))
         st["ts"] = latest
         if len(requests) > PENDING_REQUESTS:
             st["requests"] = dict(list(requests.items())[-PENDING_REQUESTS:])
         return out
+
+
+def _no_fuller(rec: _Line, message: _Message, usage: _Usage, fullest: dict[tuple[str, str], int]) -> bool:
+    """Whether this first-hand copy of a response is no fuller than one read before it in the same read:
+    Claude Code writes a response once per content block, and the store keeps the fullest copy, the
+    first on a tie (``ledger.store.agent_rows.resolve``), so such a copy would be dropped there anyway.
+    Sidechain replays are left to the store (they match any copy of their message)."""
+    if message.id is None or rec.requestId is None or rec.isSidechain:
+        return False
+    key = (message.id, rec.requestId)
+    tokens = (usage.input_tokens + usage.output_tokens + (usage.cache_read_input_tokens or 0)
+              + (usage.cache_creation_input_tokens or 0))
+    if tokens <= fullest.get(key, -1):
+        return True
+    fullest[key] = tokens
+    return False
 
 
 def _row(rec: _Line, message: _Message, source_id: int, folder: str | None, one_hour: int | None,

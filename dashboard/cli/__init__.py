@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
         from .light import run
 
         return run(argv)
+    # Other packages' pydantic plugins load with packwatch's first model (logfire's: a quarter of a second
+    # of imports on every command); packwatch uses none. A value the user set is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
     from .parser import build_parser
 
     args = build_parser().parse_args(argv)

@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 
+from collectors.progress import ProgressReport, ReadProgress, Throttled
 from collectors.refresh import open_store
 from collectors.sources import catch_up_all
 from collectors.tail import CatchUp
@@ -97,4 +98,16 @@ def open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
     store, busy = open_store(settings)
     if busy:
         warn(busy.replace("reading the ledgers into memory instead", "reading the ledgers directly this time"))
-    return store, catch_up_all(store, settings)
+    return store, catch_up_all(store, settings, progress=stderr_progress())
+
+
+def stderr_progress() -> ProgressReport | None:
+    """A long read's progress on stderr, one line rewritten in place, when stderr is a terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(progress: ReadProgress) -> None:
+        sys.stderr.write(f"\r{progress.text()}\x1b[K" + ("\n" if progress.done else ""))
+        sys.stderr.flush()
+
+    return Throttled(show)

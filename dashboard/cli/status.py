@@ -10,12 +10,13 @@ from ledger.settings import Settings
 from ledger.text import one_line, printable
 from ledger.views.overview import Overview
 
-from .common import report_missing, scope_of, warn
+from .common import report_missing, scope_of, stderr_progress, warn
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     scope = scope_of(args)
     refresher = Refresher(settings)
+    refresher.progress = stderr_progress()
     if refresher.controls.warning:
         warn(refresher.controls.warning)
     busy = refresher.open()

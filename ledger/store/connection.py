@@ -268,12 +268,22 @@ class Connection:
         ).fetchall()
         return [_source(r) for r in rows]
 
-    def active_sources(self) -> dict[str, dict[str, Source]]:
-        """Every active source by kind, then path: one query for a whole catch-up pass."""
+    def active_sources(self, kinds: tuple[str, ...] | None = None) -> dict[str, dict[str, Source]]:
+        """Every active source (of ``kinds``, when given) by kind, then path: one query for a whole pass."""
         out: dict[str, dict[str, Source]] = {}
-        for r in self.con.execute(f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE active ORDER BY id").fetchall():
+        where = "active" if kinds is None else "active AND list_contains(?, kind)"
+        rows = self.con.execute(f"SELECT {_SOURCE_COLUMNS} FROM sources WHERE {where} ORDER BY id",
+                                [] if kinds is None else [list(kinds)]).fetchall()
+        for r in rows:
             out.setdefault(r[1], {})[r[2]] = _source(r)
         return out
+
+    def source_stamps(self, kind: str) -> dict[str, tuple[int, int, int]]:
+        """path -> (device, inode, offset) of each active source of ``kind``: all a catch-up needs to see
+        that a file has nothing new (thousands of session files: no ``Source`` built for each)."""
+        rows = self.con.execute('SELECT path, dev, inode, "offset" FROM sources WHERE active AND kind = ?',
+                                [kind]).fetchall()
+        return {r[0]: r[1:] for r in rows}
 
     def add_source(self, kind: str, path: str, dev: int, inode: int, head: bytes,
                    replaces: list[int] | None = None) -> Source:
