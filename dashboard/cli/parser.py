@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _agent_side_parsers(sub)
 
+    alerts = sub.add_parser("alerts", help="what alerts were sent, when and where")
+    _common(alerts, nested=True)
+    alerts.add_argument("--json", action="store_true")
+    alerts.add_argument("--limit", type=at_least(1), default=100, metavar="N", help="the newest N (default 100)")
+
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config, nested=True)
     config.add_argument("--json", action="store_true")
