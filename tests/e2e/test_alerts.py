@@ -6,8 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+
+import pytest
 
 from tests.support.cli import packwatch
 from tests.support.webhook import WebhookServer
@@ -80,3 +87,40 @@ def test_an_unreachable_webhook_costs_one_warning_and_ingest_goes_on(tmp_path: P
     assert sum(d["requests"] for d in report["days"]) == 2
     (sent,) = json.loads(packwatch("alerts", "--json", *args, check=True).stdout)
     assert sent["level"] == "exceeded" and sent["delivered"][0]["result"] == "failed: ConnectError"
+
+
+def test_an_alert_reaches_the_desktop_through_a_real_session_bus(tmp_path: Path) -> None:
+    daemon_bin = shutil.which("dbus-daemon")
+    if daemon_bin is None:
+        pytest.skip("dbus-daemon is not installed (apt-get install dbus): no session bus to notify through")
+    daemon = subprocess.Popen([daemon_bin, "--session", "--nofork", "--print-address=1"],
+                              stdout=subprocess.PIPE, text=True)
+    service = None
+    try:
+        address = daemon.stdout.readline().strip()
+        out = tmp_path / "notified.jsonl"
+        env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
+        service = subprocess.Popen([sys.executable, "-m", "tests.support.notifications", str(out)], env=env,
+                                   cwd=Path(__file__).resolve().parents[2])
+        for _ in range(200):  # its name is owned within a second or two
+            if Path(f"{out}.ready").exists():
+                break
+            time.sleep(0.05)
+        assert Path(f"{out}.ready").exists(), "the notification service did not start on the session bus"
+        ledger = tmp_path / "agent" / "usage.jsonl"
+        config = tmp_path / "config.toml"
+        config.write_text('[alerts]\ndesktop = true\n\n[budgets.all]\ndaily_usd = 0.5\n')
+        args = ["--ledger", str(ledger), "--db", str(tmp_path / "s.duckdb"), "--config", str(config)]
+        _spend(ledger, 160_000)  # $0.48: CRITICAL
+        done = packwatch("collect", "--once", *args, env={"DBUS_SESSION_BUS_ADDRESS": address})
+        assert done.returncode == 0, done.stderr
+        (shown,) = [json.loads(x) for x in out.read_text().splitlines()]
+        assert shown["app"] == "packwatch" and shown["summary"] == "packwatch CRITICAL"
+        assert shown["body"] == "all budget at 96% ($0.48 of $0.50 today)" and shown["urgency"] == 2
+        (sent,) = json.loads(packwatch("alerts", "--json", *args, check=True).stdout)
+        assert sent["delivered"] == [{"to": "desktop", "where": "notifications", "result": "sent"}]
+    finally:
+        for proc in (service, daemon):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
