@@ -33,6 +33,7 @@ from ledger.settings import Settings, default_config_path
 from ledger.store import Store, StoreError, StoreTrouble
 from ledger.views.overview import Overview
 
+from .alerts import alert_runner
 from .commands import BindingCommands
 from .control_keys import CONTROL_BINDINGS, ControlKeys
 from .data import StoreReader
@@ -90,6 +91,7 @@ class PackwatchApp(ControlKeys, App[None]):
         super().__init__()
         self.settings = settings
         self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
+        self.refresher.alerts = alert_runner(self, settings) if live else None
         self.clock: Callable[[], dt.datetime] = self.refresher.clock
         self.reader = StoreReader(self.refresher, self.clock, scope)
         self.set_reactive(PackwatchApp.scope, scope)
