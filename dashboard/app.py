@@ -42,6 +42,7 @@ from .screens.empty import EmptyScreen
 from .screens.events import EventsScreen
 from .screens.help import HelpModal
 from .screens.overview import OverviewScreen
+from .screens.pack import PackScreen
 from .screens.providers import ProvidersScreen
 
 WATCH_STEP_MS = 20  # how long a burst of writes may settle: most of append -> screen is this wait
@@ -49,7 +50,7 @@ AGENT_WATCH_STEP_MS = 250
 
 BINDINGS = [
     Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
-            tooltip="The next screen: overview, providers, events", id="next-screen"),
+            tooltip="The next screen: overview, providers, events, pack", id="next-screen"),
     Binding("left_square_bracket", "cycle_screen(-1)", "Prev", key_display="[",
             tooltip="The previous screen", id="previous-screen"),
     Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key", id="help"),
@@ -66,6 +67,9 @@ BINDINGS = [
             id="show-providers"),
     Binding("e", "show_mode('events')", "Events", show=False,
             tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
+    Binding("k", "show_mode('pack')", "Pack", show=False,
+            tooltip="Agents running per role against the pack's limits, queued, stuck; each one's day",
+            id="show-pack"),
 ]
 
 
@@ -77,7 +81,7 @@ class PackwatchApp(ControlKeys, App[None]):
     # (at 80 columns the controls are the ones cut off). Every other key is in the help (?) and the
     # palette (ctrl+p) all the same.
     BINDINGS = BINDINGS
-    SCREENS_IN_ORDER = ("overview", "providers", "events")
+    SCREENS_IN_ORDER = ("overview", "providers", "events", "pack")
     """What ]/[ step through."""
 
     paused: reactive[bool] = reactive(False, init=False)
@@ -113,6 +117,7 @@ class PackwatchApp(ControlKeys, App[None]):
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
         self.add_mode("providers", lambda: ProvidersScreen(self.reader))
         self.add_mode("events", lambda: EventsScreen(self.reader))
+        self.add_mode("pack", lambda: PackScreen(lambda: self.overview))
         self._probing = False
         self._agent_logs_due = True
 
@@ -205,7 +210,8 @@ class PackwatchApp(ControlKeys, App[None]):
             screen = self.screen_stack[0]  # the mode's own screen, under any open modal
             if isinstance(screen, OverviewScreen):
                 screen.show(message.overview)
-            elif isinstance(screen, ProvidersScreen) or (isinstance(screen, EventsScreen) and message.catch_up.events):
+            elif isinstance(screen, ProvidersScreen | PackScreen) or (
+                    isinstance(screen, EventsScreen) and message.catch_up.events):
                 screen.reload()  # the event log only changes when events arrived
         self.overviews_shown += 1
         self._start_probes()

@@ -18,7 +18,8 @@ from .screens.confirm import ConfirmModal
 from .screens.failover import FailoverChoice, FailoverModal
 
 CONTROL_BINDINGS = [
-    Binding("b", "edit_budgets", "Budgets", tooltip="Edit USD budgets and daily token limits", id="budgets"),
+    Binding("b", "edit_budgets", "Budgets", tooltip="Edit budgets: USD per day, month, hour and task; tokens per day "
+            "and task", id="budgets"),
     Binding("f", "force_failover", "Failover", tooltip="Force a provider or model onto another model, or clear it",
             id="failover"),
     Binding("c", "request_compaction", "Compact", tooltip="Ask the agent to compact its context", id="compact"),

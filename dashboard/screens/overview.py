@@ -17,6 +17,7 @@ from dashboard.widgets.overview.cache import CachePane
 from dashboard.widgets.overview.circuits import CircuitsPane
 from dashboard.widgets.overview.controls_strip import ControlsStrip
 from dashboard.widgets.overview.health_bar import HealthBar
+from dashboard.widgets.overview.pack_line import PackLine
 from dashboard.widgets.overview.quota import QuotaPane
 from dashboard.widgets.overview.rankings import RankingsPane
 from dashboard.widgets.overview.recommendations import RecommendationsPane
@@ -54,6 +55,7 @@ class OverviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield HealthBar(self._clock, live=self._live, id="health-bar")
         yield ControlsStrip(id="controls-strip")
+        yield PackLine(id="pack-line")
         with VerticalScroll(id="panes"):
             yield BurnRatePane(id="burn")
             yield SpendPane(id="spend")
@@ -83,6 +85,7 @@ class OverviewScreen(Screen[None]):
         self.set_class(not overview.quota, "-no-quota")
         with self.app.batch_update():
             self.query_one(HealthBar).show(overview)
+            self.query_one(PackLine).show(overview.pack)
             for pane in self.query(Pane):
                 pane.show(overview)
 

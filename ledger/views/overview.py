@@ -26,6 +26,7 @@ from .circuits import Circuit, circuits
 from .failover import failover_chains
 from .health import Health, health
 from .limits import LimitLine, ShortSpend, limit_lines, short_spend
+from .pack import PackView, pack_view
 from .quota import QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
@@ -65,6 +66,8 @@ class Overview(BaseModel):
     """Subscription quota windows (DESIGN.md): the agents' own, and estimated 5-hour blocks."""
     limits: list[LimitLine] = Field(default_factory=list)
     """The hourly and per-task budgets in force: the hour's spend, the task nearest each task limit."""
+    pack: PackView | None = None
+    """The pack's runs per role against the governor's limits, and each member's day (the Pack view)."""
     short: ShortSpend = Field(default_factory=ShortSpend, exclude=True)
     """The last hour per provider and the recent tasks (for the summary the hooks read)."""
 
@@ -117,6 +120,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             per_model = models_today(cur, now, day_start)
             quota = quota_windows(cur, now, settings.quota_block_tokens)
             short = short_spend(cur, now)
+            pack = pack_view(cur, settings.pack, now, day_start)
             ranks, circuit_list = heavy.result()
     finally:
         beside.close()
@@ -132,5 +136,5 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
         circuits=circuit_list, cache=cache, rankings=ranks, recommendations=recs, spend=spend,
         unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains, agents=agents,
         today=TokensToday.of(per_model), models_today=per_model, quota=quota,
-        limits=limit_lines(settings, short), short=short,
+        limits=limit_lines(settings, short), short=short, pack=pack,
     )
