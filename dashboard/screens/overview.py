@@ -41,6 +41,8 @@ class OverviewScreen(Screen[None]):
                 id="sort"),
         Binding("dollar_sign", "open_spend", "Spend", key_display="$",
                 tooltip="Daily spend review: 30/90 days, a day's breakdown, forecast, export", id="spend"),
+        Binding("g", "open_context", "Context", show=False,
+                tooltip="Context growth per session (the one a recommendation names first)", id="context"),
     ]
 
     def __init__(self, reader: StoreReader, latest: Callable[[], Overview | None], *, live: bool = True) -> None:
@@ -111,6 +113,14 @@ class OverviewScreen(Screen[None]):
         from dashboard.screens.spend import SpendScreen
 
         self.app.push_screen(SpendScreen(self._reader))
+
+    def action_open_context(self) -> None:
+        from dashboard.screens.context import ContextScreen
+
+        view = self._latest()
+        named = [r.action.target for r in (view.recommendations if view else [])
+                 if r.action is not None and r.action.kind == "compact" and r.action.target]
+        self.app.push_screen(ContextScreen(self._reader, named[0] if named else None))
 
     def action_cycle_sort(self) -> None:
         self.query_one(RankingsPane).cycle_sort()
