@@ -4,8 +4,9 @@ requests, tokens and cost.
 
 Runs are the ``agent_run`` events the Code Puppy plugin (``agent_run_start`` / ``agent_run_end``) and
 the demo pack write: ``detail.phase`` is ``start`` or ``end`` (or ``queued``, when the agent says it
-waits), ``detail.workload`` the role. A run is open from its start until its end. Per role, the open
-runs beyond the role's limit (latest started first) are *queued*: they wait for a slot. A queued run
+waits; its ``start`` then ends the wait), ``detail.workload`` the role. A run is open from its start
+until its end. Per role, the started runs beyond the role's limit (the latest started) are *queued*:
+they wait for a slot, as do the runs the agent said are queued. A queued run
 past the deadlock timeout is *stuck*; a running one past ``long_running`` is *long-running*. Runs
 without an end for a day are left out (the agent died without saying so).
 """
@@ -98,17 +99,19 @@ def pack_view(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.da
 
 
 def _load(role: str, limit: int | None, runs: list[PackRun], settings: PackSettings) -> RoleLoad:
-    """The first ``limit`` runs (by start) hold the slots; the rest wait, stuck past the timeout."""
-    placed = []
-    for i, run in enumerate(runs):
-        waiting = run.state == "queued" or (limit is not None and i >= limit)
+    """The first ``limit`` started runs (by start) hold the slots; the rest wait, as do the runs the
+    agent said are queued; a wait past the deadlock timeout is stuck."""
+    placed, holding = [], 0
+    for run in runs:
+        waiting = run.state == "queued" or (limit is not None and holding >= limit)
         if waiting:
             state: RunState = "stuck" if run.seconds > settings.deadlock_timeout else "queued"
         else:
+            holding += 1
             state = "long-running" if run.seconds > settings.long_running else "running"
         placed.append(run.model_copy(update={"state": state}))
-    queued = sum(1 for r in placed if r.state in ("queued", "stuck"))
-    return RoleLoad(role=role, limit=limit, running=len(placed) - queued, queued=queued,
+    queued = len(placed) - holding
+    return RoleLoad(role=role, limit=limit, running=holding, queued=queued,
                     stuck=sum(1 for r in placed if r.state == "stuck"), runs=placed)
 
 
@@ -129,9 +132,8 @@ def _runs(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.dateti
         if phase in ("start", "queued"):
             if phase == "start" and ts >= day_start:
                 today[member] = today.get(member, 0) + 1
-            began = open_[key].started if phase == "start" and key in open_ else ts
-            open_[key] = PackRun(member=member, role=role, session=session, model=model, started=began,
-                                 seconds=max(0.0, (now - began).total_seconds()),
+            open_[key] = PackRun(member=member, role=role, session=session, model=model, started=ts,
+                                 seconds=max(0.0, (now - ts).total_seconds()),
                                  state="queued" if phase == "queued" else "running")
         elif phase == "end":
             open_.pop(key, None)

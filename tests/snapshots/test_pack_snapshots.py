@@ -18,11 +18,11 @@ from tests.support.pilot import FIXED, MEDIUM, TZ, WIDE, make_app, settle, wait_
 
 
 def pack_ledger(folder: Path) -> Path:
-    """Two days of the demo pack with its runs, and at the end: retriever queued for a coder slot for 45 s
-    (stuck: past the 30 s deadlock timeout), the summarizer started 20 s ago."""
+    """Two days of the demo pack with its runs, and at the end: python-programmer queued for a coder slot
+    for 45 s (stuck: past the 30 s deadlock timeout), the summarizer started 20 s ago."""
     ledger = write_sample(folder, days=2, seed=7, now=FIXED, runs=True)
     events = LedgerWriter(folder / "events.jsonl")
-    for ago, member, phase, workload in ((45, "retriever", "queued", "coder"),
+    for ago, member, phase, workload in ((45, "python-programmer", "queued", "coder"),
                                         (20, "summarization-agent", "start", "summarizer")):
         ts = (FIXED - dt.timedelta(seconds=ago)).isoformat(timespec="milliseconds")
         events.append(event_record("agent_run", ts=ts, agent=member, session=f"{member}-late", model="glm-4.7",

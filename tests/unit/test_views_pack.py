@@ -38,14 +38,18 @@ def test_runs_beyond_a_roles_limit_wait_and_turn_stuck(store, settings, ledger) 
     _run(writer, "bloodhound", 300)
     _run(writer, "bloodhound", 100, phase="end")  # ended: gone
     _run(writer, "helper-x", 30, workload="summarization")  # a role from the agent's own workload
+    _run(writer, "json-agent", 40, phase="queued", session="j-1")  # waited, then got its slot 5 s ago
+    _run(writer, "json-agent", 5, session="j-1")
     view = _view(store, settings)
     roles = {r.role: r for r in view.roles}
     coder = roles["coder"]
     assert (coder.limit, coder.running, coder.queued, coder.stuck) == (2, 2, 2, 1)
     assert [(r.member, r.state) for r in coder.runs] == [
         ("husky", "long-running"), ("terrier", "running"), ("retriever", "stuck"), ("python-programmer", "queued")]
-    assert roles["librarian"].running == 0 and roles["summarizer"].running == 1
-    assert view.line() == "pack coder 2/2 +2 queued · summarizer 1/2 · 1 stuck · 1 long-running"
+    (librarian,) = roles["librarian"].runs  # bloodhound's run ended
+    assert (librarian.member, librarian.state, librarian.seconds) == ("json-agent", "running", 5)
+    assert roles["summarizer"].running == 1
+    assert view.line() == "pack coder 2/2 +2 queued · librarian 1/3 · summarizer 1/2 · 1 stuck · 1 long-running"
     husky = next(m for m in view.members if m.member == "husky")
     assert (husky.runs, husky.requests, husky.open_runs) == (1, 1, 1)
 
