@@ -4,9 +4,8 @@ tokens each saved. "By request #10 you're sending 20K+ tokens": the chart shows 
 provider's input budget (``input_budgets``: cerebras 50K) is the line it should stay under.
 
 A compaction is an agent's ``compaction`` event of that session (``before_tokens``, ``after_tokens``);
-one without both counts is placed but saves an unknown amount. Without events, a drop of the prompt
-to under half of the request before is shown as a compaction (``source`` "derived"): Claude Code's
-``/compact`` and Codex's auto-compaction leave exactly that in their logs.
+one without both counts is placed but saves an unknown amount. A session without such events shows
+each drop of the prompt to under half of the request before as a compaction (``source`` "derived").
 """
 
 from __future__ import annotations
