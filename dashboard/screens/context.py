@@ -11,29 +11,17 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 from textual_plotext import PlotextPlot
 
 from dashboard import numbers
 from dashboard.data import StoreReader
+from dashboard.messages import GrowthReady, SessionsReady
 from dashboard.tables import Cell, Table, number, sync_rows
 from dashboard.worker_errors import NotifiesWorkerErrors
 from ledger.text import one_line
-from ledger.views.context import ContextGrowth, SessionContext, context_growth, recent_sessions
-
-
-class SessionsReady(Message):
-    def __init__(self, sessions: list[SessionContext]) -> None:
-        super().__init__()
-        self.sessions = sessions
-
-
-class GrowthReady(Message):
-    def __init__(self, growth: ContextGrowth) -> None:
-        super().__init__()
-        self.growth = growth
+from ledger.views.context import ContextGrowth, context_growth, recent_sessions
 
 
 class GrowthChart(PlotextPlot):
