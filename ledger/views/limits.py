@@ -19,7 +19,7 @@ from .budgets import AlertLevel, alert_level
 from .sql import rows
 
 TASK_HOURS = 24
-"""Tasks active in this many hours before now are measured (an older one cannot grow any more)."""
+"""A task is measured by its rows of the last 24 hours (a task is a session or a run: far shorter)."""
 TASKS_KEPT = 50
 """Tasks listed in the summary the hooks read (the most recent first)."""
 LimitKind = str  # "hourly_usd" | "task_usd" | "task_tokens"
@@ -61,20 +61,19 @@ class ShortSpend(BaseModel):
 
 
 def short_spend(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> ShortSpend:
-    hour = {p: float(c) for p, c in rows(cur, """
-        SELECT provider, sum(cost_usd) FROM usage_v
-        WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now GROUP BY provider""", {"now": now})}
+    """One pass over the last day's priced rows: the hour per provider, and each task's spend."""
     found = rows(cur, f"""
-        WITH recent AS (
-            SELECT session FROM usage_v
-            WHERE session IS NOT NULL AND ts > $now - INTERVAL {TASK_HOURS} HOUR AND ts <= $now
-            GROUP BY session ORDER BY max(ts) DESC LIMIT {TASKS_KEPT})
-        SELECT u.session, u.provider, arg_max(u.agent, u.ts), sum(u.cost_usd), sum(u.tokens)::BIGINT, max(u.ts)
-        FROM usage_v u JOIN recent r ON r.session = u.session
-        WHERE u.ts > date_trunc('month', $now) - INTERVAL 1 DAY AND u.ts <= $now
-        GROUP BY u.session, u.provider""", {"now": now})
+        SELECT session, provider, arg_max(agent, ts), sum(cost_usd), sum(tokens)::BIGINT, max(ts),
+               coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL 60 MINUTE), 0)
+        FROM usage_v WHERE ts > $now - INTERVAL {TASK_HOURS} HOUR AND ts <= $now
+        GROUP BY session, provider""", {"now": now})
+    hour: dict[str, float] = {}
     tasks: dict[str, TaskSpend] = {}
-    for session, provider, agent, cost, tokens, last in found:
+    for session, provider, agent, cost, tokens, last, in_hour in found:
+        if in_hour:
+            hour[provider] = hour.get(provider, 0.0) + float(in_hour)
+        if session is None:
+            continue
         task = tasks.get(session)
         if task is None:
             task = tasks[session] = TaskSpend(task=session, agent=agent, cost_usd=0.0, tokens=0, last_seen=last)
@@ -83,7 +82,8 @@ def short_spend(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> ShortSpend:
         task.tokens += int(tokens)
         if last > task.last_seen:
             task.last_seen, task.agent = last, agent
-    return ShortSpend(hour=hour, tasks=sorted(tasks.values(), key=lambda t: t.last_seen, reverse=True))
+    recent = sorted(tasks.values(), key=lambda t: t.last_seen, reverse=True)[:TASKS_KEPT]
+    return ShortSpend(hour=hour, tasks=recent)
 
 
 def limit_lines(settings: Settings, spent: ShortSpend) -> list[LimitLine]:

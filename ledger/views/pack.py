@@ -14,7 +14,6 @@ without an end for a day are left out (the agent died without saying so).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Literal
 
 import duckdb
@@ -117,37 +116,26 @@ def _load(role: str, limit: int | None, runs: list[PackRun], settings: PackSetti
 
 def _runs(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.datetime,
           day_start: dt.datetime) -> tuple[list[PackRun], dict[str, int]]:
-    """(the open runs, runs started today per member)."""
+    """(the open runs: each run's last event is its start or its queueing; runs started today per
+    member), from one grouped pass over the last day's ``agent_run`` events."""
     found = rows(cur, f"""
-        SELECT coalesce(subagent, agent), session, model, ts, detail FROM events
-        WHERE kind = 'agent_run' AND ts > $now - INTERVAL {OPEN_HOURS} HOUR AND ts <= $now
-        ORDER BY ts""", {"now": now})
-    open_: dict[tuple[str, str | None], PackRun] = {}
+        WITH runs AS (
+            SELECT coalesce(subagent, agent) AS member, session, model, ts, detail->>'phase' AS phase,
+                   detail->>'workload' AS workload
+            FROM events WHERE kind = 'agent_run' AND ts > $now - INTERVAL {OPEN_HOURS} HOUR AND ts <= $now)
+        SELECT member, session, arg_max(model, ts), arg_max(phase, ts), max(ts), arg_max(workload, ts),
+               count(*) FILTER (phase = 'start' AND ts >= $start)
+        FROM runs GROUP BY member, session""", {"now": now, "start": day_start})
+    open_runs: list[PackRun] = []
     today: dict[str, int] = {}
-    for member, session, model, ts, raw in found:
-        detail = _detail(raw)
-        phase = detail.get("phase")
-        key = (member, session)
-        role = workload_of(member, detail.get("workload"), settings.roles)
+    for member, session, model, phase, last, workload, starts in found:
+        today[member] = today.get(member, 0) + int(starts)
         if phase in ("start", "queued"):
-            if phase == "start" and ts >= day_start:
-                today[member] = today.get(member, 0) + 1
-            open_[key] = PackRun(member=member, role=role, session=session, model=model, started=ts,
-                                 seconds=max(0.0, (now - ts).total_seconds()),
-                                 state="queued" if phase == "queued" else "running")
-        elif phase == "end":
-            open_.pop(key, None)
-    return list(open_.values()), today
-
-
-def _detail(raw: object) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else {}
-    except ValueError:
-        return {}
-    return value if isinstance(value, dict) else {}
+            open_runs.append(PackRun(member=member, role=workload_of(member, workload, settings.roles),
+                                     session=session, model=model, started=last,
+                                     seconds=max(0.0, (now - last).total_seconds()),
+                                     state="queued" if phase == "queued" else "running"))
+    return open_runs, {m: n for m, n in today.items() if n}
 
 
 def _members(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.datetime, day_start: dt.datetime,
