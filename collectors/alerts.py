@@ -69,6 +69,8 @@ class AlertRunner:
         self._thread: threading.Thread | None = None
         self._warned: set[str] = set()
         self._notifier: Any = None
+        self._loop: Any = None
+        """The sending thread's event loop for desktop-notifier (its D-Bus connection lives on it)."""
 
     @property
     def sends(self) -> bool:
@@ -168,10 +170,10 @@ class AlertRunner:
             await self._notifier.send(title=f"packwatch {alert.severity}", message=alert.text.split(": ", 1)[-1],
                                       urgency=urgency, on_dispatched=lambda: dispatched.append("yes"))
 
-        loop = getattr(self, "_loop", None) or asyncio.new_event_loop()
-        self._loop = loop
+        if self._loop is None:
+            self._loop = asyncio.new_event_loop()
         try:
-            loop.run_until_complete(asyncio.wait_for(send(), self.config.timeout))
+            self._loop.run_until_complete(asyncio.wait_for(send(), self.config.timeout))
         except Exception as exc:  # no bus, no service: desktop-notifier logs and returns; a hang times out
             dispatched.clear()
             reason = type(exc).__name__
