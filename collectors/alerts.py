@@ -37,8 +37,11 @@ BACKOFF = 0.5
 
 def webhook_where(url: str) -> str:
     """The host (and port) of a webhook: the rest of its URL is often the secret (Slack's)."""
-    parts = urlsplit(url)
-    return f"{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+    try:
+        parts = urlsplit(url)
+        return f"{parts.hostname}{':' + str(parts.port) if parts.port else ''}"
+    except ValueError:  # the settings check the URL; a bad one is still never shown
+        return "the webhook"
 
 
 def desktop_available(setting: bool | str) -> bool:
@@ -143,7 +146,10 @@ class AlertRunner:
                 time.sleep(BACKOFF * 2 ** (attempt - 1))
             try:
                 answer = client.post(self.webhook, json=body)
-            except httpx.HTTPError as exc:
+            except httpx.InvalidURL:
+                problem = "not a valid URL"
+                break
+            except httpx.HTTPError as exc:  # no connection, a timeout, a scheme httpx cannot send to
                 problem = type(exc).__name__
                 continue
             if answer.status_code < 300:

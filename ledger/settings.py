@@ -223,6 +223,22 @@ class AlertSettings(BaseModel):
     anomaly_factor: float = Field(default=3.0, gt=1)
     """Spend is anomalous when the last hour's USD is this many times the hourly mean of the last 7 days."""
 
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value.get_secret_value())
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:  # never the value itself: it is a secret
+            raise ValueError("the webhook must be an http:// or https:// URL with a host")
+        return value
+
 
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
