@@ -60,6 +60,12 @@ class ShortSpend(BaseModel):
         return sum(self.hour.values()) if scope == "all" else self.hour.get(scope, 0.0)
 
 
+def has_short_limits(settings: Settings) -> bool:
+    """Whether any hourly or task limit is in force (else the overview skips measuring them)."""
+    return any(b.hourly_usd is not None or b.task_usd is not None or b.task_tokens is not None
+               for b in settings.budgets.values())
+
+
 def short_spend(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> ShortSpend:
     """One pass over the last day's priced rows: the hour per provider, and each task's spend."""
     found = rows(cur, f"""

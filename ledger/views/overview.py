@@ -25,7 +25,7 @@ from .cache import CacheStats, cache_stats
 from .circuits import Circuit, circuits
 from .failover import failover_chains
 from .health import Health, health
-from .limits import LimitLine, ShortSpend, limit_lines, short_spend
+from .limits import LimitLine, ShortSpend, has_short_limits, limit_lines, short_spend
 from .pack import PackView, pack_view
 from .quota import QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
@@ -119,7 +119,7 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             inputs = recommendation_inputs(cur, now)
             per_model = models_today(cur, now, day_start)
             quota = quota_windows(cur, now, settings.quota_block_tokens)
-            short = short_spend(cur, now)
+            short = short_spend(cur, now) if has_short_limits(settings) else ShortSpend()
             pack = pack_view(cur, settings.pack, now, day_start)
             ranks, circuit_list = heavy.result()
     finally:

@@ -88,11 +88,12 @@ class PackView(BaseModel):
 def pack_view(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.datetime,
               day_start: dt.datetime) -> PackView:
     open_runs, started_today = _runs(cur, settings, now, day_start)
+    seen = bool(open_runs or started_today)  # no pack recorded its runs: its members' day is not asked for
     roles = []
     for role in dict.fromkeys([*ROLES, *(r.role for r in open_runs)]):
         mine = sorted((r for r in open_runs if r.role == role), key=lambda r: r.started)
         roles.append(_load(role, settings.limit_of(role), mine, settings))
-    members = _members(cur, settings, now, day_start, started_today, open_runs)
+    members = _members(cur, settings, now, day_start, started_today, open_runs) if seen else []
     return PackView(now=now, roles=roles, members=members, deadlock_timeout=settings.deadlock_timeout,
                     long_running=settings.long_running)
 
