@@ -22,6 +22,7 @@ from ledger.settings import Settings
 from ledger.store import Store, StoreBusy, trouble
 from ledger.views.overview import Overview, controlled_overview
 
+from .alerts import AlertRunner
 from .progress import ProgressReport
 from .sources import catch_up_all
 from .summary import write_summary
@@ -69,6 +70,8 @@ class Refresher:
         """Why the summary beside the ledger could not be written, when it could not."""
         self.progress: ProgressReport | None = None
         """Told how far a long read of agents' logs got (the dashboard's first catch-up)."""
+        self.alerts: AlertRunner | None = None
+        """Set by a caller that sends alerts (the dashboard): each overview's new alerts go out."""
 
     def open(self) -> str | None:
         """Open the store (once); a warning when an in-memory index stands in for a busy store."""
@@ -124,6 +127,10 @@ class Refresher:
         cursor = self.store.cursor()
         try:
             view = controlled_overview(cursor, self.settings, self.controls.controls, self.clock(), scope=scope)
+            # Alerts on every agent's numbers, and only from the store file (an in-memory stand-in would
+            # forget what it sent and repeat what the store's holder sent).
+            if self.alerts is not None and scope.everything and self.store.path is not None:
+                self.alerts.tick(cursor, view, self.effective_settings())
         finally:
             cursor.close()
         self._last_overview_at = time.monotonic()

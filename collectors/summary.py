@@ -6,8 +6,11 @@ budgets, the quota windows, review-only, health. Written after every overview (t
 Shape (version 1)::
 
     {"version": 1, "written_at": ISO, "date": "YYYY-MM-DD" (local), "timezone": str,
-     "spend": {scope: {"cost_today", "cost_month", "tokens_today"}},
-     "budgets": {scope: {"daily_usd"?, "monthly_usd"?}},      # the config file's, before control.json
+     "spend": {scope: {"cost_today", "cost_month", "tokens_today", "cost_hour"}},  # hour: last 60 min
+     "budgets": {scope: {"daily_usd"?, "monthly_usd"?, "hourly_usd"?, "task_usd"?, "task_tokens"?}},
+                                                              # the config file's, before control.json
+     "tasks": {task: {"agent", "cost_usd", "tokens", "last_seen", "providers": {p: [usd, tokens]}}},
+                                                              # the last day's tasks (sessions), this month's rows
      "alert_levels": [50, 75, 90, 100], "review_only": bool, "health": str, "usd_per_hour": float,
      "quota": [{"agent", "window", "used_percent", "resets_at", "source", "window_minutes", "full_at"}]}
 
@@ -27,19 +30,27 @@ from ledger.settings import Settings
 from ledger.views.overview import Overview
 
 VERSION = 1
+BUDGET_KEYS = ("daily_usd", "monthly_usd", "hourly_usd", "task_usd", "task_tokens")
 
 
 def summary_of(overview: Overview, settings: Settings, controls: Controls) -> dict[str, Any]:
     tokens = {p.provider: p.tokens_today for p in overview.burn.providers}
+    short = overview.short
     spend = {s.scope: {"cost_today": round(s.cost_today, 6), "cost_month": round(s.cost_month, 6),
-                       "tokens_today": sum(tokens.values()) if s.scope == "all" else tokens.get(s.scope, 0)}
+                       "tokens_today": sum(tokens.values()) if s.scope == "all" else tokens.get(s.scope, 0),
+                       "cost_hour": round(short.hour_of(s.scope), 6)}
              for s in overview.spend}
-    budgets = {scope: {k: v for k, v in (("daily_usd", b.daily_usd), ("monthly_usd", b.monthly_usd)) if v is not None}
+    budgets = {scope: {k: getattr(b, k) for k in BUDGET_KEYS if getattr(b, k) is not None}
                for scope, b in settings.budgets.items()}
+    tasks = {t.task: {"agent": t.agent, "cost_usd": round(t.cost_usd, 6), "tokens": t.tokens,
+                      "last_seen": t.last_seen.isoformat(),
+                      "providers": {p: [round(c, 6), n] for p, (c, n) in t.providers.items()}}
+             for t in short.tasks}
     return {
         "version": VERSION, "written_at": now_iso(), "date": overview.now.date().isoformat(),
         "timezone": overview.timezone, "spend": spend, "budgets": {k: v for k, v in budgets.items() if v},
-        "alert_levels": controls.alert_levels or settings.alert_levels, "review_only": controls.review_only,
+        "tasks": tasks, "alert_levels": controls.alert_levels or settings.alert_levels,
+        "review_only": controls.review_only,
         "health": overview.health, "usd_per_hour": round(overview.burn.windows[-1].usd_per_hour, 4),
         "quota": [{**q.model_dump(mode="json"), "window_minutes": q.window_minutes,
                    "full_at": q.full_at.isoformat() if q.full_at else None} for q in overview.quota],

@@ -28,6 +28,7 @@ from ledger.settings import Settings, default_config_path
 from ledger.store import Store
 from ledger.views.overview import Overview
 
+from .alerts import alert_runner
 from .bindings import BINDINGS
 from .commands import BindingCommands
 from .control_keys import ControlKeys
@@ -39,6 +40,7 @@ from .screen_actions import ScreenActions
 from .screens.empty import EmptyScreen
 from .screens.events import EventsScreen
 from .screens.overview import OverviewScreen
+from .screens.pack import PackScreen
 from .screens.providers import ProvidersScreen
 from .watching import FileWatching
 
@@ -62,6 +64,7 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
         if live:  # a first catch-up over thousands of session files takes seconds: say how far it got
             self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
+        self.refresher.alerts = alert_runner(self, settings) if live else None
         self.clock: Callable[[], dt.datetime] = self.refresher.clock
         self.reader = StoreReader(self.refresher, self.clock, scope)
         self.set_reactive(PackwatchApp.scope, scope)
@@ -80,6 +83,7 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
         self.add_mode("providers", lambda: ProvidersScreen(self.reader))
         self.add_mode("events", lambda: EventsScreen(self.reader))
+        self.add_mode("pack", lambda: PackScreen(lambda: self.overview))
 
     @property
     def store(self) -> Store | None:
@@ -132,7 +136,8 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
             screen = self.screen_stack[0]  # the mode's own screen, under any open modal
             if isinstance(screen, OverviewScreen):
                 screen.show(message.overview)
-            elif isinstance(screen, ProvidersScreen) or (isinstance(screen, EventsScreen) and message.catch_up.events):
+            elif isinstance(screen, ProvidersScreen | PackScreen) or (
+                    isinstance(screen, EventsScreen) and message.catch_up.events):
                 screen.reload()  # the event log only changes when events arrived
         self.overviews_shown += 1
         self._start_probes()

@@ -10,7 +10,7 @@ from .control_keys import CONTROL_BINDINGS
 
 BINDINGS = [
     Binding("right_square_bracket", "cycle_screen(1)", "Next", key_display="]",
-            tooltip="The next screen: overview, providers, events", id="next-screen"),
+            tooltip="The next screen: overview, providers, events, pack", id="next-screen"),
     Binding("left_square_bracket", "cycle_screen(-1)", "Prev", key_display="[",
             tooltip="The previous screen", id="previous-screen"),
     Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key", id="help"),
@@ -27,4 +27,7 @@ BINDINGS = [
             id="show-providers"),
     Binding("e", "show_mode('events')", "Events", show=False,
             tooltip="The agent event log and Code Puppy's errors, with filters and search", id="show-events"),
+    Binding("k", "show_mode('pack')", "Pack", show=False,
+            tooltip="Agents running per role against the pack's limits, queued, stuck; each one's day",
+            id="show-pack"),
 ]

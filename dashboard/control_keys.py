@@ -11,13 +11,15 @@ from textual.binding import Binding
 from ledger.control.actions import apply_action
 from ledger.control.channel import ControlChannel
 from ledger.control.model import ControlError, with_controls
+from ledger.views.overview import Overview
 
 from .screens.budget import BudgetEdit, BudgetModal, ScopeUse
 from .screens.confirm import ConfirmModal
 from .screens.failover import FailoverChoice, FailoverModal
 
 CONTROL_BINDINGS = [
-    Binding("b", "edit_budgets", "Budgets", tooltip="Edit USD budgets and daily token limits", id="budgets"),
+    Binding("b", "edit_budgets", "Budgets", tooltip="Edit budgets: USD per day, month, hour and task; tokens per day "
+            "and task", id="budgets"),
     Binding("f", "force_failover", "Failover", tooltip="Force a provider or model onto another model, or clear it",
             id="failover"),
     Binding("c", "request_compaction", "Compact", tooltip="Ask the agent to compact its context", id="compact"),
@@ -60,11 +62,12 @@ class ControlKeys:
     def _budget_chosen(self, edit: BudgetEdit | None) -> None:
         if edit is None:
             return
-        if edit.daily_usd is None and edit.monthly_usd is None and edit.daily_tokens is None:
+        if edit.is_empty():
             self.change_control(lambda ch: ch.set_budget(edit.scope, clear=True))
             return
-        self.change_control(lambda ch: ch.set_budget(edit.scope, daily_usd=edit.daily_usd,
-                                                     monthly_usd=edit.monthly_usd, daily_tokens=edit.daily_tokens))
+        self.change_control(lambda ch: ch.set_budget(
+            edit.scope, daily_usd=edit.daily_usd, monthly_usd=edit.monthly_usd, daily_tokens=edit.daily_tokens,
+            hourly_usd=edit.hourly_usd, task_usd=edit.task_usd, task_tokens=edit.task_tokens))
 
     def _scope_uses(self) -> list[ScopeUse]:
         overview = self.overview
@@ -77,12 +80,17 @@ class ControlKeys:
         for scope in scopes:
             line = spend.get(scope)
             budget = measured.budgets.get(scope)
+            task = _costliest_task(overview, scope)
             uses.append(ScopeUse(
                 scope=scope, cost_today=line.cost_today if line else 0.0, cost_month=line.cost_month if line else 0.0,
                 tokens_today=sum(tokens.values()) if scope == "all" else tokens.get(scope, 0),
                 daily_usd=budget.daily_usd if budget else None,
                 monthly_usd=budget.monthly_usd if budget else None,
-                daily_tokens=measured.daily_token_limits.get(scope)))
+                daily_tokens=measured.daily_token_limits.get(scope),
+                hourly_usd=budget.hourly_usd if budget else None, task_usd=budget.task_usd if budget else None,
+                task_tokens=budget.task_tokens if budget else None,
+                cost_hour=overview.short.hour_of(scope) if overview else 0.0, task_cost=task[0],
+                task_tokens_used=task[1]))
         return uses
 
     def action_force_failover(self) -> None:
@@ -129,3 +137,11 @@ class ControlKeys:
                                            "acknowledges it", timeout=4)
         self.call_from_thread(self.request_refresh, force=True)
 
+
+def _costliest_task(overview: Overview | None, scope: str) -> tuple[float, int]:
+    """(USD, tokens) of the recent task that spent most in ``scope``."""
+    if overview is None:
+        return 0.0, 0
+    spent = [(t.cost_usd, t.tokens) if scope == "all" else t.providers.get(scope, (0.0, 0))
+             for t in overview.short.tasks]
+    return max(spent, default=(0.0, 0))

@@ -9,6 +9,7 @@ from collectors.progress import ReadProgress
 from collectors.tail import CatchUp
 from ledger.control.model import ControlState
 from ledger.control.status import ChangeStatus
+from ledger.views.context import ContextGrowth, SessionContext
 from ledger.views.events import EventFacets
 from ledger.views.overview import Overview
 from ledger.views.providers import ProvidersView
@@ -73,3 +74,19 @@ class DayBreakdownReady(Message):
     def __init__(self, breakdown: DayBreakdown) -> None:
         super().__init__()
         self.breakdown = breakdown
+
+
+class SessionsReady(Message):
+    """The context growth screen's sessions (``ledger.views.context.recent_sessions``)."""
+
+    def __init__(self, sessions: list[SessionContext]) -> None:
+        super().__init__()
+        self.sessions = sessions
+
+
+class GrowthReady(Message):
+    """One session's context growth, computed in a thread worker."""
+
+    def __init__(self, growth: ContextGrowth) -> None:
+        super().__init__()
+        self.growth = growth

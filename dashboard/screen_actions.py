@@ -12,7 +12,7 @@ class ScreenActions:
     """Mixed into the app (which has ``overview``, ``reader``, ``scope``, ``paused`` and
     ``request_refresh``)."""
 
-    SCREENS_IN_ORDER = ("overview", "providers", "events")
+    SCREENS_IN_ORDER = ("overview", "providers", "events", "pack")
     """What ]/[ step through."""
 
     def action_cycle_screen(self, step: int) -> None:

@@ -70,7 +70,8 @@ class PriceOverride(BaseModel):
 
 
 class Budget(BaseModel):
-    """Spending limits in USD for one scope (``all`` or a provider)."""
+    """Spending limits for one scope (``all`` or a provider): USD per day, month and rolling hour, and
+    USD and tokens per task."""
 
     model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
 
@@ -78,6 +79,12 @@ class Budget(BaseModel):
     """Per local day."""
     monthly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Per calendar month."""
+    hourly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """Per rolling 60 minutes."""
+    task_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """Per task: one session or run id (seed 003: max cost per task)."""
+    task_tokens: int | None = Field(default=None, ge=0)
+    """Tokens per task (input + output + cache; seed 003: max tokens per task)."""
 
 
 SourceSwitch = bool | Literal["auto"]
@@ -175,6 +182,64 @@ class HookSettings(BaseModel):
     """Per agent, the tools review-only refuses (every other tool goes through)."""
 
 
+class PackSettings(BaseModel):
+    """The pack governor (seed 000 §1.3) the Pack view measures against."""
+
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+    limits: dict[str, int] = Field(default_factory=dict)
+    """Concurrent agents per role, over the seed's (orchestrator 1, reasoner 2, coder 2, librarian 3,
+    summarizer 2), e.g. ``[pack.limits] coder = 3``."""
+    roles: dict[str, str] = Field(default_factory=dict)
+    """Pack member -> role, over the seed's registry (``husky`` is a coder...)."""
+    deadlock_timeout: float = Field(default=30.0, gt=0)
+    """Seconds a queued agent waits for a slot before it is flagged stuck."""
+    long_running: float = Field(default=600.0, gt=0)
+    """Seconds after which a running agent is flagged long-running."""
+
+    def limit_of(self, role: str) -> int | None:
+        from .pack import ROLE_LIMITS
+
+        return self.limits.get(role, ROLE_LIMITS.get(role))
+
+
+class AlertSettings(BaseModel):
+    """Where alerts go besides the dashboard's toast: a webhook and the desktop's notifications."""
+
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+    webhook: SecretStr | None = None
+    """A URL that takes a JSON POST (``{"text": ...}``: a Slack incoming webhook works); kept secret
+    (``packwatch alerts`` shows its host only)."""
+    desktop: SourceSwitch = "auto"
+    """Desktop notifications (``desktop-notifier``): true, false, or ``auto`` (when the session has a
+    notification service)."""
+    bell: bool = False
+    """Ring the terminal bell with each toast."""
+    timeout: float = Field(default=5.0, gt=0)
+    """Seconds one webhook attempt may take."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Webhook attempts after the first that failed."""
+    anomaly_factor: float = Field(default=3.0, gt=1)
+    """Spend is anomalous when the last hour's USD is this many times the hourly mean of the last 7 days."""
+
+    @field_validator("webhook")
+    @classmethod
+    def _http_url(cls, value: SecretStr | None) -> SecretStr | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        try:
+            parts = urlsplit(value.get_secret_value())
+            ok = parts.scheme in ("http", "https") and bool(parts.hostname)
+        except ValueError:
+            ok = False
+        if not ok:  # never the value itself: it is a secret
+            raise ValueError("the webhook must be an http:// or https:// URL with a host")
+        return value
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -219,6 +284,10 @@ class Settings(BaseSettings):
     quota_block_tokens: dict[str, int] = Field(default_factory=dict)
     """Tokens a 5-hour block allows, per agent (``claude-code``, ``codex``), for the estimated window of an
     agent that reports none; default: its largest block of the last 30 days."""
+    pack: PackSettings = Field(default_factory=PackSettings)
+    """``[pack]``: concurrent agents per role (``[pack.limits]``), roles, deadlock timeout."""
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    """``[alerts]``: webhook URL, desktop notifications, terminal bell, retries, anomaly factor."""
     hooks: HookSettings = Field(default_factory=HookSettings)
     """``[hooks.mutating_tools]``: per agent, the tools review-only refuses."""
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
@@ -258,6 +327,8 @@ class Settings(BaseSettings):
     def secrets(self) -> tuple[str, ...]:
         """Every API key packwatch knows of, so ``ledger.secrets.scrub`` can mask it anywhere."""
         keys = [e.api_key.get_secret_value() for e in self.probes.endpoints.values() if e.api_key]
+        if self.alerts.webhook is not None:
+            keys.append(self.alerts.webhook.get_secret_value())
         if self.probes.keys_from_environment:
             keys += [os.environ.get(name, "") for names in KEY_ENV_VARS.values() for name in names]
         return tuple(k for k in keys if k)

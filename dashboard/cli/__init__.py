@@ -24,6 +24,7 @@ COMMANDS = {
     "control": ("control", "cmd_control"),
     "install": ("install", "cmd_install"),
     "mcp": ("mcp_cmd", "cmd_mcp"),
+    "alerts": ("alerts_cmd", "cmd_alerts"),
     "statusline": ("light", "cmd_light"),
     "hook": ("light", "cmd_light"),
 }

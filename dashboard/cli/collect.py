@@ -7,13 +7,16 @@ import datetime as dt
 
 from collectors import probes
 from collectors.agents import enabled
+from collectors.alerts import AlertRunner
 from collectors.follow import Keeper, follow
 from collectors.sources import catch_up_all
 from collectors.summary import write_summary
 from collectors.tail import CatchUp
 from ledger.control.channel import ControlChannel
+from ledger.control.model import with_controls
 from ledger.settings import Settings
 from ledger.store import Store, StoreTrouble
+from ledger.text import printable
 from ledger.views.overview import controlled_overview
 
 from .common import describe, report_missing, warn
@@ -42,12 +45,16 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def keep_summary(store: Store, settings: Settings) -> None:
-    """The summary the status line and the hooks read, from a fresh overview (a bad folder: one line)."""
+def keep_summary(store: Store, settings: Settings, alerts: AlertRunner | None = None) -> None:
+    """The summary the status line and the hooks read, from a fresh overview (a bad folder: one line);
+    then the alerts that overview holds, sent once each."""
     controls = ControlChannel(settings.control_dir).read().controls
     cursor = store.cursor()
     try:
         view = controlled_overview(cursor, settings, controls, dt.datetime.now().astimezone())
+        if alerts is not None:
+            for alert in alerts.tick(cursor, view, with_controls(settings, controls)):
+                print(f"{_stamp()} alert: {printable(alert.text)}", flush=True)
     finally:
         cursor.close()
     problem = write_summary(settings.control_dir, view, settings, controls)
@@ -59,7 +66,13 @@ def _once(store: Store, settings: Settings, targets: list[probes.ProbeTarget]) -
     result = catch_up_all(store, settings)
     report_missing(result)
     print(describe(result))
-    keep_summary(store, settings)
+    alerts = AlertRunner(settings, by="collect", warn=warn)
+    keep_summary(store, settings, alerts)
+    cursor = store.cursor()
+    try:
+        alerts.finish(cursor)  # --once: the sends in flight finish (bounded by their timeouts) before exit
+    finally:
+        cursor.close()
     if targets:
         outcomes = probes.probe_once(targets, settings.probes)
         store.record_probes([r.row() for r in outcomes])
@@ -81,11 +94,13 @@ def _start_probes(keeper: Keeper, settings: Settings, targets: list[probes.Probe
 
 
 def _follow(keeper: Keeper, settings: Settings) -> None:
+    alerts = AlertRunner(settings, by="collect", warn=warn)
+
     def on_batch(result: CatchUp) -> None:
         report_missing(result)
         print(f"{_stamp()} {describe(result)}", flush=True)
         if keeper.store is not None:
-            keep_summary(keeper.store, settings)
+            keep_summary(keeper.store, settings, alerts)
 
     def on_trouble(failure: StoreTrouble) -> None:
         warn(str(failure))

@@ -26,7 +26,8 @@ def cmd_control(args: argparse.Namespace, settings: Settings) -> int:
             change = channel.set_review_only(args.state == "on")
         elif verb == "budget":
             change = channel.set_budget(args.provider, daily_usd=args.daily_usd, monthly_usd=args.monthly_usd,
-                                        daily_tokens=args.daily_tokens, clear=args.clear)
+                                        daily_tokens=args.daily_tokens, hourly_usd=args.hourly_usd,
+                                        task_usd=args.task_usd, task_tokens=args.task_tokens, clear=args.clear)
         elif verb == "failover":
             change = channel.set_failover(args.source, None if args.clear else args.to)
         elif verb == "compact":
@@ -76,7 +77,10 @@ def _control_show(args: argparse.Namespace, settings: Settings, channel: Control
     for scope, b in sorted(c.budgets.items()):
         parts = [f"${b.daily_usd:,.2f}/day" if b.daily_usd is not None else "",
                  f"${b.monthly_usd:,.2f}/month" if b.monthly_usd is not None else "",
-                 f"{b.daily_tokens:,} tokens/day" if b.daily_tokens is not None else ""]
+                 f"{b.daily_tokens:,} tokens/day" if b.daily_tokens is not None else "",
+                 f"${b.hourly_usd:,.2f}/hour" if b.hourly_usd is not None else "",
+                 f"${b.task_usd:,.2f}/task" if b.task_usd is not None else "",
+                 f"{b.task_tokens:,} tokens/task" if b.task_tokens is not None else ""]
         say(f"  budget {scope}: {', '.join(p for p in parts if p)}")
     for source, target in sorted(c.failovers.items()):
         say(f"  failover: {source} -> {target}")

@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _agent_side_parsers(sub)
 
+    alerts = sub.add_parser("alerts", help="what alerts were sent, when and where")
+    _common(alerts, nested=True)
+    alerts.add_argument("--json", action="store_true")
+    alerts.add_argument("--limit", type=at_least(1), default=100, metavar="N", help="the newest N (default 100)")
+
     config = sub.add_parser("config", help="the effective settings and where each came from")
     _common(config, nested=True)
     config.add_argument("--json", action="store_true")
@@ -125,12 +130,15 @@ def _control_parser(sub: Any) -> None:
     review = verbs.add_parser("review-only", help="stop (on) or allow (off) file edits and shell commands")
     _common(review, nested=True)
     review.add_argument("state", choices=("on", "off"))
-    budget = verbs.add_parser("budget", help="set USD budgets and daily token limits")
+    budget = verbs.add_parser("budget", help="set USD budgets (day, month, hour, task) and token limits (day, task)")
     _common(budget, nested=True)
     budget.add_argument("--provider", metavar="P", default="all", help="a provider (default: all)")
     budget.add_argument("--daily-usd", type=amount, metavar="X")
     budget.add_argument("--monthly-usd", type=amount, metavar="X")
     budget.add_argument("--daily-tokens", type=at_least(0), metavar="N")
+    budget.add_argument("--hourly-usd", type=amount, metavar="X", help="USD per rolling 60 minutes")
+    budget.add_argument("--task-usd", type=amount, metavar="X", help="USD per task (a session or run id)")
+    budget.add_argument("--task-tokens", type=at_least(0), metavar="N", help="tokens per task")
     budget.add_argument("--clear", action="store_true", help="remove this scope's limits")
     failover = verbs.add_parser("failover", help="force a provider or model onto another model")
     _common(failover, nested=True)

@@ -8,6 +8,7 @@ import json
 from collectors.refresh import Refresher
 from ledger.settings import Settings
 from ledger.text import one_line, printable
+from ledger.views.limits import describe
 from ledger.views.overview import Overview
 
 from .common import report_missing, scope_of, stderr_progress, warn
@@ -55,6 +56,9 @@ def status_text(view: Overview) -> str:
         budget = f" of ${sl.budget_daily:,.2f}" if sl.budget_daily else ""
         lines.append(f"spend {sl.scope}: ${sl.cost_today:,.2f}{budget} today, ${sl.cost_month:,.2f} this month"
                      f"{' [' + sl.level + ']' if sl.level != 'ok' else ''}")
+    for lim in view.limits:
+        lines.append(f"limit {one_line(describe(lim))} ({lim.percent:.0f}%)"
+                     f"{' [' + lim.level + ']' if lim.level != 'ok' else ''}")
     for q in view.quota:
         state = "reset" if q.reset else f"{q.used_percent:.0f}%"
         pace = f", 100% at {q.full_at.astimezone():%H:%M} at this pace" if q.full_at else ""

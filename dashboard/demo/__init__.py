@@ -32,7 +32,7 @@ class Demo:
 def start(settings: Settings, *, days: int = 4, pace: int | None = None) -> Demo:
     """History for ``days`` days, then the pack at work live, in a new temporary folder."""
     folder = Path(tempfile.mkdtemp(prefix="packwatch-demo-"))
-    sim = backfilled(folder, days=days, per_hour=pace or PACE)
+    sim = backfilled(folder, days=days, per_hour=pace or PACE, runs=True)
     ledger = sim.usage.path
     providers = DemoProviders()
     demo = settings.model_copy(update={

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from ledger.agent.writer import LedgerWriter, event_record, usage_record
 
+from .runs import PackRuns
+
 # model -> (ledger provider name as Code Puppy writes it, p50 latency ms, output tokens/s)
 MODELS: dict[str, tuple[str, int, int]] = {
     "claude-opus-4-5": ("claude_opus", 9000, 45),
@@ -118,7 +120,7 @@ class PackEvents:
 class PackSimulator:
     """Generates one request at a time; ``backfill`` writes history, ``step`` the present."""
 
-    def __init__(self, folder: Path, seed: int = 7, per_hour: int = PACE):
+    def __init__(self, folder: Path, seed: int = 7, per_hour: int = PACE, runs: bool = False):
         self.folder = Path(folder)
         self.per_hour = per_hour
         """Requests an hour while the pack is busy (08:00-22:00); a third of that at night."""
@@ -127,15 +129,28 @@ class PackSimulator:
         self.rng = random.Random(seed)
         self.agents = [AgentState(name, workload) for name, workload in PACK.items()]
         self.weights = [ACTIVITY[a.name] for a in self.agents]
+        self.runs = PackRuns(self.events.writer, seed) if runs else None
+        """The pack's runs (``agent_run`` events, for the Pack view), when asked for."""
 
     def _rate_limited(self, model: str, at: dt.datetime) -> bool:
         # Cerebras throws 429s in bursts: the first few minutes of every 20.
         return MODELS[model][0] == "cerebras" and at.minute % 20 < 3 and self.rng.random() < 0.9
 
     def request(self, at: dt.datetime) -> dict:
-        """One model request by one agent of the pack, at ``at``."""
+        """One model request by one agent of the pack, at ``at`` (with its run's events, when kept)."""
+        agent = self.rng.choices(self.agents, self.weights)[0]
+        if self.runs is None:
+            return self._request(agent, at)
+        name = self.runs.who(agent.name, [a.name for a in self.agents])
+        agent = next(a for a in self.agents if a.name == name)
+        ts = at.isoformat(timespec="milliseconds")
+        self.runs.before(ts, agent.name, f"{agent.name}-{agent.session}", WORKLOAD_CHAINS[agent.workload][0])
+        record = self._request(agent, at)
+        self.runs.after(ts, agent.name, record["model"])
+        return record
+
+    def _request(self, agent: AgentState, at: dt.datetime) -> dict:
         rng = self.rng
-        agent = rng.choices(self.agents, self.weights)[0]
         chain = WORKLOAD_CHAINS[agent.workload]
         model = chain[min(agent.chain_pos, len(chain) - 1)]
         provider, p50, tps = MODELS[model]
@@ -204,15 +219,16 @@ def local_now() -> dt.datetime:
 
 
 def write_sample(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
-                 per_hour: int = 200) -> Path:
-    """A ledger of ``days`` days of pack activity ending at ``now``; returns its path."""
-    return backfilled(folder, days, seed, now, per_hour).usage.path
+                 per_hour: int = 200, runs: bool = False) -> Path:
+    """A ledger of ``days`` days of pack activity ending at ``now`` (``runs``: with its runs' events);
+    returns its path."""
+    return backfilled(folder, days, seed, now, per_hour, runs).usage.path
 
 
 def backfilled(folder: Path, days: int = 14, seed: int = 7, now: dt.datetime | None = None,
-               per_hour: int = PACE) -> PackSimulator:
+               per_hour: int = PACE, runs: bool = False) -> PackSimulator:
     """A simulator whose ledger already holds ``days`` days of history ending at ``now``."""
     now = now or local_now()
-    sim = PackSimulator(folder, seed, per_hour)
+    sim = PackSimulator(folder, seed, per_hour, runs=runs)
     sim.backfill(now - dt.timedelta(days=days), now)
     return sim

@@ -1,4 +1,5 @@
-"""Edit one scope's budgets: USD per day and month, tokens per day; validated, shown against today's use."""
+"""Edit one scope's budgets: USD per day, month and rolling hour, tokens per day, USD and tokens per task;
+validated, shown against today's use."""
 
 from __future__ import annotations
 
@@ -23,6 +24,14 @@ class ScopeUse:
     daily_usd: float | None = None
     monthly_usd: float | None = None
     daily_tokens: int | None = None
+    hourly_usd: float | None = None
+    task_usd: float | None = None
+    task_tokens: int | None = None
+    cost_hour: float = 0.0
+    """USD in the last 60 minutes."""
+    task_cost: float = 0.0
+    """The most expensive recent task's USD (and its tokens below), to compare the task limits against."""
+    task_tokens_used: int = 0
 
 
 @dataclass(frozen=True)
@@ -31,6 +40,18 @@ class BudgetEdit:
     daily_usd: float | None
     monthly_usd: float | None
     daily_tokens: int | None
+    hourly_usd: float | None = None
+    task_usd: float | None = None
+    task_tokens: int | None = None
+
+    def is_empty(self) -> bool:
+        return all(v is None for v in (self.daily_usd, self.monthly_usd, self.daily_tokens, self.hourly_usd,
+                                       self.task_usd, self.task_tokens))
+
+
+FIELDS = (("daily-usd", float, "USD per day"), ("monthly-usd", float, "USD per month"),
+          ("daily-tokens", int, "tokens per day"), ("hourly-usd", float, "USD per hour"),
+          ("task-usd", float, "USD per task"), ("task-tokens", int, "tokens per task"))
 
 
 def _number(text: str, kind: type) -> float | int | None:
@@ -58,12 +79,9 @@ class BudgetModal(ModalScreen[BudgetEdit | None]):
             yield Select([(s, s) for s in self._uses], value=next(iter(self._uses)), allow_blank=False,
                          id="budget-scope")
             with Grid(id="budget-fields"):
-                yield Label("USD per day")
-                yield Input(id="daily-usd", placeholder="no limit")
-                yield Label("USD per month")
-                yield Input(id="monthly-usd", placeholder="no limit")
-                yield Label("tokens per day")
-                yield Input(id="daily-tokens", placeholder="no limit")
+                for field, _, name in FIELDS:
+                    yield Label(name)
+                    yield Input(id=field, placeholder="no limit")
             yield Static("", id="budget-use")
             yield Static("", id="budget-error")
             with Horizontal(id="budget-buttons"):
@@ -76,8 +94,8 @@ class BudgetModal(ModalScreen[BudgetEdit | None]):
 
     def _fill(self, scope: str) -> None:
         use = self._uses[scope]
-        for field, value in (("daily-usd", use.daily_usd), ("monthly-usd", use.monthly_usd),
-                             ("daily-tokens", use.daily_tokens)):
+        for field, _, _ in FIELDS:
+            value = getattr(use, field.replace("-", "_"))
             self.query_one(f"#{field}", Input).value = "" if value is None else f"{value:g}"
         self._compare()
 
@@ -90,8 +108,7 @@ class BudgetModal(ModalScreen[BudgetEdit | None]):
     def _read(self) -> BudgetEdit:
         scope = str(self.query_one("#budget-scope", Select).value)
         values = []
-        for field, kind, name in (("daily-usd", float, "USD per day"), ("monthly-usd", float, "USD per month"),
-                                  ("daily-tokens", int, "tokens per day")):
+        for field, kind, name in FIELDS:
             try:
                 values.append(_number(self.query_one(f"#{field}", Input).value, kind))
             except ValueError:
@@ -110,7 +127,10 @@ class BudgetModal(ModalScreen[BudgetEdit | None]):
         use = self._uses[edit.scope]
         rows = [f"today ${use.cost_today:,.2f}" + _of(use.cost_today, edit.daily_usd, money=True),
                 f"this month ${use.cost_month:,.2f}" + _of(use.cost_month, edit.monthly_usd, money=True),
-                f"tokens today {use.tokens_today:,}" + _of(use.tokens_today, edit.daily_tokens, money=False)]
+                f"tokens today {use.tokens_today:,}" + _of(use.tokens_today, edit.daily_tokens, money=False),
+                f"last hour ${use.cost_hour:,.2f}" + _of(use.cost_hour, edit.hourly_usd, money=True),
+                f"costliest task ${use.task_cost:,.2f}" + _of(use.task_cost, edit.task_usd, money=True)
+                + f", {use.task_tokens_used:,} tokens" + _of(use.task_tokens_used, edit.task_tokens, money=False)]
         self.query_one("#budget-use", Static).update("\n".join(rows))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:

@@ -17,6 +17,7 @@ from dashboard.widgets.overview.cache import CachePane
 from dashboard.widgets.overview.circuits import CircuitsPane
 from dashboard.widgets.overview.controls_strip import ControlsStrip
 from dashboard.widgets.overview.health_bar import HealthBar
+from dashboard.widgets.overview.pack_line import PackLine
 from dashboard.widgets.overview.quota import QuotaPane
 from dashboard.widgets.overview.rankings import RankingsPane
 from dashboard.widgets.overview.recommendations import RecommendationsPane
@@ -40,6 +41,8 @@ class OverviewScreen(Screen[None]):
                 id="sort"),
         Binding("dollar_sign", "open_spend", "Spend", key_display="$",
                 tooltip="Daily spend review: 30/90 days, a day's breakdown, forecast, export", id="spend"),
+        Binding("g", "open_context", "Context", show=False,
+                tooltip="Context growth per session (the one a recommendation names first)", id="context"),
     ]
 
     def __init__(self, reader: StoreReader, latest: Callable[[], Overview | None], *, live: bool = True) -> None:
@@ -54,6 +57,7 @@ class OverviewScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield HealthBar(self._clock, live=self._live, id="health-bar")
         yield ControlsStrip(id="controls-strip")
+        yield PackLine(id="pack-line")
         with VerticalScroll(id="panes"):
             yield BurnRatePane(id="burn")
             yield SpendPane(id="spend")
@@ -83,6 +87,7 @@ class OverviewScreen(Screen[None]):
         self.set_class(not overview.quota, "-no-quota")
         with self.app.batch_update():
             self.query_one(HealthBar).show(overview)
+            self.query_one(PackLine).show(overview.pack)
             for pane in self.query(Pane):
                 pane.show(overview)
 
@@ -108,6 +113,14 @@ class OverviewScreen(Screen[None]):
         from dashboard.screens.spend import SpendScreen
 
         self.app.push_screen(SpendScreen(self._reader))
+
+    def action_open_context(self) -> None:
+        from dashboard.screens.context import ContextScreen
+
+        view = self._latest()
+        named = [r.action.target for r in (view.recommendations if view else [])
+                 if r.action is not None and r.action.kind == "compact" and r.action.target]
+        self.app.push_screen(ContextScreen(self._reader, named[0] if named else None))
 
     def action_cycle_sort(self) -> None:
         self.query_one(RankingsPane).cycle_sort()

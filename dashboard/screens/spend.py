@@ -34,6 +34,8 @@ class SpendScreen(NotifiesWorkerErrors, Screen[None]):
         Binding("d", "toggle_range", "30/90 days", tooltip="Show the last 30 or the last 90 days", id="spend-range"),
         Binding("e", "export", "Export", tooltip="Write a report file (HTML, Markdown, CSV, JSON, Parquet)",
                 id="export"),
+        Binding("g", "open_context", "Context", show=False,
+                tooltip="Context growth of the most expensive session (↑↓ there picks another)", id="spend-context"),
     ]
 
     days: reactive[int] = reactive(30, init=False)
@@ -122,6 +124,12 @@ class SpendScreen(NotifiesWorkerErrors, Screen[None]):
 
     def action_toggle_range(self) -> None:
         self.days = RANGES[(RANGES.index(self.days) + 1) % len(RANGES)]
+
+    def action_open_context(self) -> None:
+        from dashboard.screens.context import ContextScreen
+
+        top = self.review.top_sessions if self.review else []
+        self.app.push_screen(ContextScreen(self._reader, top[0].session if top else None))
 
     def action_export(self) -> None:
         from dashboard.screens.export import ExportModal

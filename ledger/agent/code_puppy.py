@@ -11,9 +11,12 @@ importing it registers the callbacks. Every hook signature below was read from t
   where a compaction request is handed to ``get_pause_controller().request_compaction()``: Code
   Puppy drains stale requests at run start, so a request must be made inside a run.
 - ``agent_run_result(result, agent_name, model_name)``: the run's last responses.
+- ``agent_run_start(agent_name, model_name, session_id)`` (``session_id`` is the run's group id):
+  the run is the task the per-task budgets measure, and an ``agent_run`` event (phase ``start``)
+  for the Pack view.
 - ``agent_run_end(agent_name, model_name, session_id, success, error, response_text, metadata)``:
-  a failed run becomes an error row (DESIGN.md names ``stream_event`` for usage too, but its events
-  carry text deltas, not token counts, so it is not used).
+  an ``agent_run`` event (phase ``end``); a failed run becomes an error row (DESIGN.md names
+  ``stream_event`` for usage too, but its events carry text deltas, not token counts, so it is not used).
 - ``model_select(*, agent_name, current_model, prompt, messages, session_id)``: the forced model.
 - ``pre_tool_call(tool_name, tool_args, context)``: ``{"blocked": True, "error_message": ...}`` for
   mutating tools while review-only is on, registered ``fail_closed=True`` so a crash blocks.
@@ -36,6 +39,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ..pack import workload_of
 from .follower import ControlFollower, PendingChange
 
 logger = logging.getLogger("packwatch.code_puppy")
@@ -253,6 +257,8 @@ PLUGIN = PackwatchPlugin()
 @_guarded()
 def on_history_start(agent_name: str, session_id: str | None, message_history: list[Any],
                      incoming_messages: list[Any]) -> None:
+    if session_id:
+        PLUGIN.follower.task = session_id  # the rows carry this id: the task they count toward
     PLUGIN.settle(in_run=True)
     PLUGIN.record_responses(list(message_history) + list(incoming_messages or []), agent_name, session_id)
 
@@ -269,11 +275,23 @@ async def on_run_result(result: Any, agent_name: str, model_name: str) -> None:
 
 
 @_guarded()
+async def on_run_start(agent_name: str, model_name: str, session_id: str | None = None) -> None:
+    """The run is the task its per-task budgets measure; its start is an ``agent_run`` event (the Pack view)."""
+    follower = PLUGIN.follower
+    if session_id:
+        follower.task = session_id
+    follower.record_event("agent_run", agent=agent_name, session=session_id, model=model_name, phase="start",
+                          workload=workload_of(agent_name))
+
+
+@_guarded()
 async def on_run_end(agent_name: str, model_name: str, session_id: str | None = None, success: bool = True,
                      error: Exception | None = None, response_text: str | None = None,
                      metadata: dict | None = None) -> None:
     if not success and error is not None:
         PLUGIN.record_failed_run(agent_name, model_name, session_id, error, metadata)
+    PLUGIN.follower.record_event("agent_run", agent=agent_name, session=session_id, model=model_name, phase="end",
+                                 workload=workload_of(agent_name), success=bool(success))
 
 
 @_guarded()
@@ -331,6 +349,7 @@ def register() -> None:
     register_callback("message_history_processor_start", on_history_start)
     register_callback("message_history_processor_end", on_history_end)
     register_callback("agent_run_result", on_run_result)
+    register_callback("agent_run_start", on_run_start)
     register_callback("agent_run_end", on_run_end)
     register_callback("model_select", on_model_select)
     register_callback("pre_tool_call", on_pre_tool_call, fail_closed=True)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from ..settings import Settings
 from .writer import LedgerWriter, event_record, usage_record
 
 AckResult = Literal["applied", "refused"]
+HOUR_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -52,17 +54,40 @@ class PendingChange:
 
 @dataclass
 class DailyUse:
-    """Tokens and USD per priced provider today and this month, counted as the agent writes them."""
+    """Tokens and USD per priced provider today and this month, counted as the agent writes them; the
+    last hour's spend (rolling) and each task's (a task: a session or run id)."""
 
     day: dt.date
     tokens: dict[str, int] = field(default_factory=dict)
     usd_today: dict[str, float] = field(default_factory=dict)
     usd_month: dict[str, float] = field(default_factory=dict)
+    recent: list[tuple[float, str, float]] = field(default_factory=list)
+    """(epoch seconds, provider, USD) of the requests of the last hour, oldest first."""
+    tasks: dict[str, dict[str, tuple[float, int]]] = field(default_factory=dict)
+    """Task -> provider -> (USD, tokens), for the tasks of this month's lines."""
 
     def add(self, provider: str, tokens: int, usd: float) -> None:
         self.tokens[provider] = self.tokens.get(provider, 0) + tokens
         self.usd_today[provider] = self.usd_today.get(provider, 0.0) + usd
         self.usd_month[provider] = self.usd_month.get(provider, 0.0) + usd
+
+    def add_task(self, task: str, provider: str, tokens: int, usd: float) -> None:
+        per = self.tasks.setdefault(task, {})
+        spent, used = per.get(provider, (0.0, 0))
+        per[provider] = (spent + usd, used + tokens)
+
+    def add_recent(self, at: float, provider: str, usd: float, now: float) -> None:
+        if at > now - HOUR_SECONDS:
+            self.recent.append((at, provider, usd))
+            self.recent.sort()
+
+    def hour_usd(self, now: float) -> dict[str, float]:
+        """USD per provider over the rolling 60 minutes before ``now``."""
+        self.recent = [r for r in self.recent if r[0] > now - HOUR_SECONDS]
+        spent: dict[str, float] = {}
+        for _, provider, usd in self.recent:
+            spent[provider] = spent.get(provider, 0.0) + usd
+        return spent
 
 
 class Pricing:
@@ -82,13 +107,20 @@ class Pricing:
     def today(self) -> dt.date:
         return dt.datetime.now(self.zone).date() if self.zone else dt.datetime.now().astimezone().date()
 
-    def local_date(self, ts: str) -> dt.date | None:
-        """The local day of a ledger ``ts`` (a naive one is already local time)."""
+    def local_time(self, ts: str) -> dt.datetime | None:
+        """A ledger ``ts`` as an aware local time (a naive one is already local time)."""
         try:
             at = dt.datetime.fromisoformat(ts.replace("Z", "+00:00"))
         except ValueError:
             return None
-        return (at.astimezone(self.zone) if at.tzinfo else at).date()
+        if at.tzinfo is None:
+            return at.replace(tzinfo=self.zone) if self.zone else at.astimezone()
+        return at.astimezone(self.zone) if self.zone else at
+
+    def local_date(self, ts: str) -> dt.date | None:
+        """The local day of a ledger ``ts``."""
+        at = self.local_time(ts)
+        return at.date() if at else None
 
     def cost(self, record: dict[str, Any]) -> float:
         """USD for one ledger record; a writer's own ``cost_usd`` wins, as in the store."""
@@ -117,6 +149,19 @@ def _priced(record: dict[str, Any], rows: list) -> float:
             + cache_read * row.cache_read_rate + cache_write * row.cache_write_rate)
 
 
+UNITS = {"daily_usd": "USD today", "monthly_usd": "USD this month", "daily_tokens": "tokens today",
+         "hourly_usd": "USD in the last hour", "task_usd": "USD in task {task}", "task_tokens": "tokens in task {task}"}
+
+
+def _measure(key: str, amount: float, limit: float, task: str | None) -> tuple[float, str]:
+    """(percent used, what) of one limit; a zero budget is spent before the first request."""
+    percent = 100.0 * amount / limit if limit else 100.0
+    unit = UNITS[key].format(task=task)
+    if key.endswith("_usd"):
+        return percent, f"{amount:,.2f} of {limit:,.2f} {unit}"
+    return percent, f"{int(amount):,} of {int(limit):,} {unit}"
+
+
 def _tokens(record: dict[str, Any]) -> int:
     return sum(int(record.get(k) or 0) for k in ("in", "out", "cache_read", "cache_write"))
 
@@ -138,6 +183,10 @@ class ControlFollower:
         """Today's and this month's use; read from the ledger at the first budget check, so an
         agent with no budget never reads its ledger."""
         self._review_only_reason: str | None = None
+        self.config_budgets = dict(settings.budgets) if settings else {}
+        self.task: str | None = None
+        """The task (session or run id) the agent works on now; the plugin sets it at each run's start."""
+        self.last_task: str | None = None
 
     # -- controls ------------------------------------------------------------------------------
 
@@ -181,25 +230,38 @@ class ControlFollower:
 
     # -- budgets -------------------------------------------------------------------------------
 
+    def budgets(self) -> dict[str, dict[str, float]]:
+        """The limits in force per scope: the config file's ``[budgets]`` with control.json's laid over."""
+        limits: dict[str, dict[str, float]] = {}
+        for scope, budget in self.config_budgets.items():
+            limits[scope] = {k: v for k, v in budget.model_dump().items() if v is not None}
+        for scope, scoped in self.controls().budgets.items():
+            limits[scope] = {**limits.get(scope, {}),
+                             **{k: v for k, v in scoped.model_dump().items() if v is not None}}
+        return {k: v for k, v in limits.items() if v}
+
     def budget_use(self) -> list[tuple[str, float, str]]:
-        """(scope, percent used, what) for every budget in force."""
-        controls = self.controls()
-        if not controls.budgets:
+        """(scope, percent used, what) for every budget in force; the task limits measure the
+        current task (``task``, else the follower's session, else the last task written)."""
+        budgets = self.budgets()
+        if not budgets:
             return []
         counted = self._daily_use()
+        hour = counted.hour_usd(time.time())
+        task = self.task or self.session or self.last_task
+        per_task = counted.tasks.get(task or "", {})
         use = []
-        for scope, budget in controls.budgets.items():
-            tokens = sum(counted.tokens.values()) if scope == "all" else counted.tokens.get(scope, 0)
-            today = sum(counted.usd_today.values()) if scope == "all" else counted.usd_today.get(scope, 0.0)
-            month = sum(counted.usd_month.values()) if scope == "all" else counted.usd_month.get(scope, 0.0)
-            for limit, spent, unit in ((budget.daily_usd, today, "USD today"), (budget.monthly_usd, month,
-                                       "USD this month"), (budget.daily_tokens, tokens, "tokens today")):
-                if limit is not None:
-                    # A zero budget is spent before the first request.
-                    percent = 100.0 * spent / limit if limit else 100.0
-                    money = unit.startswith("USD")
-                    what = f"{spent:,.2f} of {limit:,.2f} {unit}" if money else f"{spent:,} of {limit:,} {unit}"
-                    use.append((scope, percent, what))
+        for scope, limits in budgets.items():
+            def pick(values: dict[str, Any], scope: str = scope) -> Any:
+                return sum(values.values()) if scope == "all" else values.get(scope, 0)
+            amounts = {"daily_usd": pick(counted.usd_today), "monthly_usd": pick(counted.usd_month),
+                       "daily_tokens": pick(counted.tokens), "hourly_usd": pick(hour),
+                       "task_usd": pick({p: v[0] for p, v in per_task.items()}),
+                       "task_tokens": pick({p: v[1] for p, v in per_task.items()})}
+            for key, limit in limits.items():
+                if key.startswith("task_") and task is None:
+                    continue
+                use.append((scope, *_measure(key, amounts[key], limit, task)))
         return use
 
     def budget_policy(self) -> tuple[Policy | None, str]:
@@ -238,6 +300,7 @@ class ControlFollower:
             fields.setdefault("session", self.session)
             record = usage_record(**fields)
         self.usage.append(record)
+        self.last_task = str(record.get("session") or "") or self.last_task
         self._count(record)
         return record
 
@@ -259,16 +322,20 @@ class ControlFollower:
         return self.use
 
     def _count(self, record: dict[str, Any]) -> None:
+        task = str(record.get("session") or "") or None
         if self.use is None:
             return  # not counting yet: the first budget check reads this line from the ledger
         self._roll_day()
-        day = self.pricing.local_date(str(record.get("ts", "")))
-        if day is None or day.replace(day=1) != self.use.day.replace(day=1):
+        at = self.pricing.local_time(str(record.get("ts", "")))
+        if at is None or at.date().replace(day=1) != self.use.day.replace(day=1):
             return
         provider = self.pricing.provider(str(record.get("provider") or ""))
-        usd = self.pricing.cost(record)
-        if day == self.use.day:
-            self.use.add(provider, _tokens(record), usd)
+        usd, tokens = self.pricing.cost(record), _tokens(record)
+        self.use.add_recent(at.timestamp(), provider, usd, time.time())
+        if task:
+            self.use.add_task(task, provider, tokens, usd)
+        if at.date() == self.use.day:
+            self.use.add(provider, tokens, usd)
         else:
             self.use.usd_month[provider] = self.use.usd_month.get(provider, 0.0) + usd
 
@@ -276,7 +343,7 @@ class ControlFollower:
         today = self.pricing.today()
         if self.use is not None and today != self.use.day:
             month = self.use.usd_month if today.month == self.use.day.month else {}
-            self.use = DailyUse(day=today, usd_month=dict(month))
+            self.use = DailyUse(day=today, usd_month=dict(month), recent=self.use.recent, tasks=self.use.tasks)
 
     def _count_existing(self, today: dt.date) -> None:
         """This month's use from the ledger already on disk, read once."""

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 POLICY_RANK = {"warn": 0, "review-only": 1, "block": 2}
 DEFAULT_ENFORCEMENT = {90: "warn", 100: "review-only"}
-LIMITS = ("daily_usd", "monthly_usd", "daily_tokens")
+LIMITS = ("daily_usd", "monthly_usd", "daily_tokens", "hourly_usd", "task_usd", "task_tokens")
 
 
 class Unreadable(Exception):
@@ -35,7 +35,8 @@ class LightControls:
                  enforcement: dict[int, str] | None = None, change_ids: dict[str, str] | None = None) -> None:
         self.review_only = review_only
         self.budgets = budgets or {}
-        """Scope (``all`` or a provider) -> its limits (``daily_usd``, ``monthly_usd``, ``daily_tokens``)."""
+        """Scope (``all`` or a provider) -> its limits (``daily_usd``, ``monthly_usd``, ``daily_tokens``,
+        ``hourly_usd``, ``task_usd``, ``task_tokens``)."""
         self.enforcement = dict(DEFAULT_ENFORCEMENT) if enforcement is None else enforcement
         self.change_ids = change_ids or {}
 

@@ -32,6 +32,8 @@ AGENT_PROVIDERS = {"claude-code": ("anthropic",), "codex": ("openai",)}
 ACKED_KEPT = 200  # change ids remembered as acknowledged (a change id is never reused)
 ACTIONS = {"review_only": "review-only", "compaction": "compact", "enforcement": "enforce",
            "alert_levels": "alert-levels"}
+UNITS = {"daily_usd": "today", "monthly_usd": "this month", "daily_tokens": "tokens today",
+         "hourly_usd": "in the last hour", "task_usd": "in task {task}", "task_tokens": "tokens in task {task}"}
 WINDOW_MINUTES = {"five_hour": 300, "seven_day": 10080, "block": 300}
 
 
@@ -47,6 +49,18 @@ def parse_time(value: Any) -> dt.datetime | None:
     except ValueError:
         return None
     return at if at.tzinfo else at.astimezone()
+
+
+def _task_amounts(task: Any, scope: str) -> dict[str, float]:
+    """A task's USD and tokens in ``scope`` from the summary's ``tasks`` entry (none: no task limit applies)."""
+    if not isinstance(task, dict):
+        return {}
+    if scope == "all":
+        return {"task_usd": float(task.get("cost_usd") or 0), "task_tokens": int(task.get("tokens") or 0)}
+    got = (task.get("providers") or {}).get(scope)
+    if not isinstance(got, list) or len(got) != 2:
+        return {"task_usd": 0.0, "task_tokens": 0}
+    return {"task_usd": float(got[0] or 0), "task_tokens": int(got[1] or 0)}
 
 
 class Steering:
@@ -93,11 +107,14 @@ class Steering:
     # -- budgets and quota ---------------------------------------------------------------------
 
     def budget_use(self) -> list[tuple[str, float, str]]:
-        """(scope, percent, what) for each limit in force on this agent."""
+        """(scope, percent, what) for each limit in force on this agent; the task limits measure this
+        session (the hook's ``session_id``) as the summary last counted it."""
         summary = self.summary
         today = self.now.date().isoformat()
         same_day = summary.get("date") == today
         same_month = str(summary.get("date", ""))[:7] == today[:7]
+        written = parse_time(summary.get("written_at"))
+        fresh_hour = written is not None and (self.now - written).total_seconds() < 3600
         limits: dict[str, dict[str, float]] = {}
         for scope, given in (summary.get("budgets") or {}).items():
             if isinstance(given, dict):
@@ -105,6 +122,7 @@ class Steering:
         for scope, given in self.controls.budgets.items():
             limits[scope] = {**limits.get(scope, {}), **given}
         spend = summary.get("spend") or {}
+        task = (summary.get("tasks") or {}).get(self.session or "") if self.session else None
         use = []
         for scope, scope_limits in limits.items():
             if scope != "all" and scope not in AGENT_PROVIDERS.get(self.agent, ()):
@@ -112,15 +130,17 @@ class Steering:
             spent = spend.get(scope) if isinstance(spend.get(scope), dict) else {}
             amounts = {"daily_usd": float(spent.get("cost_today") or 0) if same_day else 0.0,
                        "monthly_usd": float(spent.get("cost_month") or 0) if same_month else 0.0,
-                       "daily_tokens": int(spent.get("tokens_today") or 0) if same_day else 0}
+                       "daily_tokens": int(spent.get("tokens_today") or 0) if same_day else 0,
+                       "hourly_usd": float(spent.get("cost_hour") or 0) if fresh_hour else 0.0,
+                       **_task_amounts(task, scope)}
             for key, limit in scope_limits.items():
                 amount = amounts.get(key)
                 if amount is None:
                     continue
                 percent = 100.0 * amount / limit if limit else 100.0  # a zero budget is spent at once
-                unit = {"daily_usd": "USD today", "monthly_usd": "USD this month", "daily_tokens": "tokens today"}[key]
-                what = (f"${amount:,.2f} of ${limit:,.2f} {unit[4:]}" if key != "daily_tokens"
-                        else f"{amount:,} of {int(limit):,} {unit}")
+                unit = UNITS[key].format(task=self.session)
+                what = f"${amount:,.2f} of ${limit:,.2f} {unit}" if key.endswith("_usd") else \
+                    f"{int(amount):,} of {int(limit):,} {unit}"
                 use.append((f"{scope} budget", percent, what))
         return use
 

@@ -152,15 +152,18 @@ class ControlChannel:
         return self.change("review-only", "review_only", mutate)
 
     def set_budget(self, scope: str = "all", *, daily_usd: float | None = None, monthly_usd: float | None = None,
-                   daily_tokens: int | None = None, clear: bool = False) -> ControlChange:
+                   daily_tokens: int | None = None, hourly_usd: float | None = None, task_usd: float | None = None,
+                   task_tokens: int | None = None, clear: bool = False) -> ControlChange:
         """Set the given limits of ``scope`` (others unchanged); ``clear`` removes the scope's limits.
         A value of 0 is a real limit (nothing may be spent); pass ``clear`` to lift one."""
         scope = scope.strip().lower()
         if not scope:
             raise ControlError("a budget needs a scope: all or a provider name")
-        given = {"daily_usd": daily_usd, "monthly_usd": monthly_usd, "daily_tokens": daily_tokens}
+        given = {"daily_usd": daily_usd, "monthly_usd": monthly_usd, "daily_tokens": daily_tokens,
+                 "hourly_usd": hourly_usd, "task_usd": task_usd, "task_tokens": task_tokens}
         if not clear and all(v is None for v in given.values()):
-            raise ControlError("give at least one of --daily-usd, --monthly-usd, --daily-tokens")
+            raise ControlError("give at least one of --daily-usd, --monthly-usd, --daily-tokens, --hourly-usd, "
+                               "--task-usd, --task-tokens")
         try:
             ScopeBudget(**{k: v for k, v in given.items() if v is not None})
         except ValidationError as exc:

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_serializer, model_validator
 
 from ..settings import Budget, Settings
 
@@ -17,6 +17,10 @@ AUDIT_FILE = "controls.jsonl"
 LOCK_FILE = "control.lock"
 
 Policy = Literal["warn", "review-only", "block"]
+LIMIT_NAMES = ("daily_usd", "monthly_usd", "daily_tokens", "hourly_usd", "task_usd", "task_tokens")
+SHORT_LIMITS = ("hourly_usd", "task_usd", "task_tokens")
+USD_LIMITS = ("daily_usd", "monthly_usd", "hourly_usd", "task_usd")
+"""The limits a config file's ``[budgets.<scope>]`` can set too (daily tokens: ``daily_token_limits``)."""
 ActionName = Literal["review-only", "budget", "failover", "compact", "enforce", "alert-levels"]
 
 
@@ -49,9 +53,22 @@ class ScopeBudget(BaseModel):
     """USD per calendar month."""
     daily_tokens: int | None = Field(default=None, ge=0)
     """Tokens per local day (input + output + cache)."""
+    hourly_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """USD per rolling 60 minutes."""
+    task_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
+    """USD per task (a session or run id)."""
+    task_tokens: int | None = Field(default=None, ge=0)
+    """Tokens per task (input + output + cache)."""
 
     def is_empty(self) -> bool:
-        return self.daily_usd is None and self.monthly_usd is None and self.daily_tokens is None
+        return all(getattr(self, name) is None for name in LIMIT_NAMES)
+
+    @model_serializer(mode="wrap")
+    def _without_unset_short_limits(self, handler: Any) -> dict[str, Any]:
+        """The hourly and task limits are written only when set, so a budget without them keeps the
+        shape control.json had before they existed (readers that compare it whole still match)."""
+        data = handler(self)
+        return {k: v for k, v in data.items() if v is not None or k not in SHORT_LIMITS}
 
 
 class CompactionRequest(BaseModel):
@@ -165,7 +182,7 @@ def with_controls(settings: Settings, controls: Controls) -> Settings:
     budgets = dict(settings.budgets)
     tokens = dict(settings.daily_token_limits)
     for scope, b in controls.budgets.items():
-        usd = {k: v for k, v in (("daily_usd", b.daily_usd), ("monthly_usd", b.monthly_usd)) if v is not None}
+        usd = {k: getattr(b, k) for k in (*USD_LIMITS, "task_tokens") if getattr(b, k) is not None}
         if usd:
             budgets[scope] = (budgets.get(scope) or Budget()).model_copy(update=usd)
         if b.daily_tokens is not None:

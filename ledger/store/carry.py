@@ -1,6 +1,6 @@
 """What a rebuild carries over from the old store: rows it cannot read again because their file is
 gone (a rotated generation logrotate deleted, a ledger removed) or unreadable, and what no file holds
-(probe outcomes). A rebuild never drops a row it cannot read again."""
+(probe outcomes, the alerts sent). A rebuild never drops a row it cannot read again."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from .connection import Connection
 
 # Tables whose rows belong to a source (by source_id), and the ones that stand alone.
 BY_SOURCE = ("usage", "events", "rejected")
-STANDALONE = ("probes",)
+STANDALONE = ("probes", "alerts_sent")  # alerts_sent: a rebuild must not send them again
 
 
 def carry_over(new: Connection, old_path: Path) -> tuple[int, list[str]]:

@@ -319,6 +319,22 @@ MIGRATIONS: dict[int, str] = {
         limit_id VARCHAR                -- Codex's rate-limit family (codex, codex_other...)
     );
     """,
+    # v10: the alerts sent (ledger/alerts): one row per scope, period and level, so a restart never
+    # sends one again; ``delivered`` says where it went (toast, desktop, webhook host) and how.
+    10: """
+    CREATE TABLE alerts_sent (
+        scope VARCHAR NOT NULL,         -- budget:all:daily, quota:claude-code:five_hour, circuit:openai...
+        period VARCHAR NOT NULL,        -- the day, month, hour, task or window it counts over
+        level VARCHAR NOT NULL,         -- info warning critical exceeded
+        ts TIMESTAMPTZ NOT NULL,        -- when it was first sent
+        kind VARCHAR NOT NULL,          -- budget tokens quota circuit anomaly
+        percent DOUBLE,
+        text VARCHAR NOT NULL,
+        sent_by VARCHAR,                -- dashboard, collect
+        delivered VARCHAR,              -- JSON list of {"to", "where", "result"}
+        PRIMARY KEY (scope, period, level)
+    );
+    """,
 }
 
-SCHEMA_VERSION = max(MIGRATIONS)  # 9
+SCHEMA_VERSION = max(MIGRATIONS)  # 10

@@ -25,6 +25,8 @@ from .cache import CacheStats, cache_stats
 from .circuits import Circuit, circuits
 from .failover import failover_chains
 from .health import Health, health
+from .limits import LimitLine, ShortSpend, has_short_limits, limit_lines, short_spend
+from .pack import PackView, pack_view
 from .quota import QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
@@ -62,15 +64,22 @@ class Overview(BaseModel):
     """Today per model and agent: requests, tokens by kind (reasoning included), cost."""
     quota: list[QuotaWindow] = Field(default_factory=list)
     """Subscription quota windows (DESIGN.md): the agents' own, and estimated 5-hour blocks."""
+    limits: list[LimitLine] = Field(default_factory=list)
+    """The hourly and per-task budgets in force: the hour's spend, the task nearest each task limit."""
+    pack: PackView | None = None
+    """The pack's runs per role against the governor's limits, and each member's day (the Pack view)."""
+    short: ShortSpend = Field(default_factory=ShortSpend, exclude=True)
+    """The last hour per provider and the recent tasks (for the summary the hooks read)."""
 
     @property
     def status_code(self) -> int:
         """``packwatch status`` exit code: 0 normal, 10 warning, 11 a limit reached."""
-        if any(s.level == "exceeded" for s in self.spend) or any(
+        levels = [s.level for s in self.spend] + [s.level for s in self.limits]
+        if "exceeded" in levels or any(
             p.usage_percent is not None and p.usage_percent >= 100 for p in self.burn.providers
         ) or any(q.used_percent >= 100 for q in self.quota):
             return 11
-        if self.health != "HEALTHY" or any(s.level in ("warning", "critical") for s in self.spend) or any(
+        if self.health != "HEALTHY" or "warning" in levels or "critical" in levels or any(
                 q.used_percent >= 90 for q in self.quota):
             return 10
         return 0
@@ -110,6 +119,8 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
             inputs = recommendation_inputs(cur, now)
             per_model = models_today(cur, now, day_start)
             quota = quota_windows(cur, now, settings.quota_block_tokens)
+            short = short_spend(cur, now) if has_short_limits(settings) else ShortSpend()
+            pack = pack_view(cur, settings.pack, now, day_start)
             ranks, circuit_list = heavy.result()
     finally:
         beside.close()
@@ -125,4 +136,5 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
         circuits=circuit_list, cache=cache, rankings=ranks, recommendations=recs, spend=spend,
         unpriced_today=today.unpriced_today, rejected_lines=rejected, chains=chains, agents=agents,
         today=TokensToday.of(per_model), models_today=per_model, quota=quota,
+        limits=limit_lines(settings, short), short=short, pack=pack,
     )

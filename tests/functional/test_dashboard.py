@@ -135,12 +135,12 @@ async def test_brackets_step_through_the_screens_and_tab_through_the_panes(sampl
     async with app.run_test(size=WIDE) as pilot:
         await wait_for_overview(pilot, app)
         seen = []
-        for _ in range(3):
+        for _ in range(4):
             await pilot.press("right_square_bracket")
             seen.append(app.current_mode)
         await pilot.press("left_square_bracket")
         seen.append(app.current_mode)
-        assert seen == ["providers", "events", "overview", "events"]
+        assert seen == ["providers", "events", "pack", "overview", "pack"]
         def focused_pane() -> str | None:
             node = app.focused
             while node is not None and node.id not in ("burn", "spend", "cache", "circuits"):

@@ -10,9 +10,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def packwatch(*args: str, env: dict | None = None, check: bool = False) -> subprocess.CompletedProcess:
+def packwatch(*args: str, env: dict | None = None, check: bool = False,
+              input_text: str | None = None) -> subprocess.CompletedProcess:
     proc = subprocess.run(
-        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True,
+        [sys.executable, "-m", "dashboard.cli", *args], capture_output=True, text=True, input=input_text,
         env={**os.environ, **(env or {})}, cwd=ROOT, timeout=120,
     )
     if check:

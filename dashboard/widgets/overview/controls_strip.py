@@ -29,7 +29,10 @@ def describe(status: ChangeStatus) -> str:
             return f"budget {subject} cleared"
         parts = [f"${new['daily_usd']:g}/day" if new.get("daily_usd") is not None else "",
                  f"${new['monthly_usd']:g}/mo" if new.get("monthly_usd") is not None else "",
-                 f"{new['daily_tokens']:,} tok/day" if new.get("daily_tokens") is not None else ""]
+                 f"{new['daily_tokens']:,} tok/day" if new.get("daily_tokens") is not None else "",
+                 f"${new['hourly_usd']:g}/h" if new.get("hourly_usd") is not None else "",
+                 f"${new['task_usd']:g}/task" if new.get("task_usd") is not None else "",
+                 f"{new['task_tokens']:,} tok/task" if new.get("task_tokens") is not None else ""]
         return f"budget {subject} {' '.join(p for p in parts if p)}"
     return f"{change.action} {json.dumps(new)}"
 

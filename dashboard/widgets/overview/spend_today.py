@@ -1,4 +1,5 @@
-"""Spend per scope (all, then each provider): today against the daily budget, month to date."""
+"""Spend per scope (all, then each provider): today against the daily budget, month to date; then the
+hourly and per-task limits in force (the task nearest each)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from textual.widgets import Static
 from dashboard import numbers
 from ledger.text import one_line
 from ledger.views.budgets import SpendLine
+from ledger.views.limits import LimitLine
 from ledger.views.overview import Overview
 
 from ..pane import Pane
@@ -54,21 +56,39 @@ class SpendPane(Pane):
         for line in self._overview.spend:
             text.append("\n")
             text.append_text(self._line(line, wide))
+        for limit in self._overview.limits:
+            text.append("\n")
+            text.append_text(self._limit(limit, wide))
         if not wide:
             total = next((s for s in self._overview.spend if s.scope == "all"), None)
             if total is not None:
                 text.append(f"\nmonth to date {numbers.usd(total.cost_month)}", style=heading)
         self.query_one("#spend-lines", Static).update(text)
 
+    def _limit(self, line: LimitLine, wide: bool) -> Text:
+        """An hourly or task limit: ``hour all`` / ``task all``, the amount, its bar, and the task nearest it."""
+        label = {"hourly_usd": "hour", "task_usd": "task", "task_tokens": "task tok"}[line.kind]
+        amount = numbers.usd(line.amount) if line.kind != "task_tokens" else numbers.tokens(int(line.amount))
+        text = Text(f"{(label + ' ' + one_line(line.scope))[:10]:<10}{amount:>9} ")
+        text.append_text(self._bar(line.percent, line.level))
+        if line.task and wide:
+            text.append(f" {one_line(line.task)[:9]}", style=self.style_of("spend--track"))
+        return text
+
+    def _bar(self, percent: float, level: str) -> Text:
+        text = Text()
+        filled = min(BAR_CELLS, round(BAR_CELLS * percent / 100))
+        text.append("█" * filled, style=self.style_of(f"spend--{level}"))
+        text.append("░" * (BAR_CELLS - filled), style=self.style_of("spend--track"))
+        text.append(f"{numbers.percent(percent):>5}", style=self.style_of(f"spend--{level}"))
+        return text
+
     def _line(self, line: SpendLine, wide: bool) -> Text:
         text = Text(f"{one_line(line.scope)[:10]:<10}{numbers.usd(line.cost_today):>9} ")
         if line.percent is None:
             text.append(f"{'no budget':<{BAR_CELLS + 5}}", style=self.style_of("spend--track"))
         else:
-            filled = min(BAR_CELLS, round(BAR_CELLS * line.percent / 100))
-            text.append("█" * filled, style=self.style_of(f"spend--{line.level}"))
-            text.append("░" * (BAR_CELLS - filled), style=self.style_of("spend--track"))
-            text.append(f"{numbers.percent(line.percent):>5}", style=self.style_of(f"spend--{line.level}"))
+            text.append_text(self._bar(line.percent, line.level))
         if wide:
             text.append(f"{numbers.usd(line.cost_month):>10}")
         return text
