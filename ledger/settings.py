@@ -175,6 +175,18 @@ class HookSettings(BaseModel):
     """Per agent, the tools review-only refuses (every other tool goes through)."""
 
 
+class TeamSettings(BaseModel):
+    """The team database (``--team`` and ``PACKWATCH_TEAM_URL`` win over it)."""
+
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+    url: SecretStr | None = None
+    """A libpq URL, e.g. ``postgresql://alice@db.example:5432/packwatch``; the password from the URL,
+    PGPASSWORD or ~/.pgpass."""
+    machine: str | None = None
+    """This machine's name in the team database (default: the host name)."""
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -221,6 +233,8 @@ class Settings(BaseSettings):
     agent that reports none; default: its largest block of the last 30 days."""
     hooks: HookSettings = Field(default_factory=HookSettings)
     """``[hooks.mutating_tools]``: per agent, the tools review-only refuses."""
+    team: TeamSettings = Field(default_factory=TeamSettings)
+    """``[team]`` url and machine: the PostgreSQL database a team shares (``packwatch push``, ``--team``)."""
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
     """Provider health probes: ``[probes]`` interval, timeout, concurrency, max_backoff and
     ``[probes.endpoints.<provider>]`` url, api_key, auth, enabled."""

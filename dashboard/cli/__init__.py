@@ -24,6 +24,8 @@ COMMANDS = {
     "control": ("control", "cmd_control"),
     "install": ("install", "cmd_install"),
     "mcp": ("mcp_cmd", "cmd_mcp"),
+    "push": ("team", "cmd_push"),
+    "serve": ("serve", "cmd_serve"),
     "statusline": ("light", "cmd_light"),
     "hook": ("light", "cmd_light"),
 }

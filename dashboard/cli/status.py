@@ -10,12 +10,17 @@ from ledger.settings import Settings
 from ledger.text import one_line, printable
 from ledger.views.overview import Overview
 
-from .common import report_missing, scope_of, warn
+from .common import UsageError, report_missing, scope_of, warn
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    scope = scope_of(args)
-    refresher = Refresher(settings)
+    from collectors.team_refresh import TeamRefresher
+
+    from .team import team_of, team_scope
+
+    team = team_of(args, settings)
+    scope = team_scope(args) if team else scope_of(args)
+    refresher = Refresher(settings) if team is None else TeamRefresher(settings, team)
     if refresher.controls.warning:
         warn(refresher.controls.warning)
     busy = refresher.open()
@@ -24,7 +29,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = refresher.run(force=True, scope=scope)
     finally:
-        refresher.store.close()
+        refresher.close() if team else refresher.store.close()
+    if getattr(refresher, "problem", None):
+        raise UsageError(refresher.problem)
     report_missing(result.catch_up)
     view = result.overview
     if args.json:

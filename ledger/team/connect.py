@@ -73,7 +73,8 @@ def connect(url: str, *, autocommit: bool = False) -> psycopg.Connection:
                               application_name="packwatch")
     except psycopg.OperationalError as exc:
         raise TeamError(f"cannot reach the team database {shown(url)}: {_why(exc, url)}; "
-                        "check --team (PACKWATCH_TEAM_URL), the password (PGPASSWORD, ~/.pgpass) and the server") from None
+                        "check --team (PACKWATCH_TEAM_URL), the password (PGPASSWORD, ~/.pgpass) and the server"
+                        ) from None
     except (psycopg.ProgrammingError, ValueError) as exc:
         raise TeamError(f"bad team database URL {shown(url)}: {_why(exc, url)}; "
                         "use postgresql://user@host:port/database") from None

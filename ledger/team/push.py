@@ -23,6 +23,7 @@ import psycopg
 
 from ..control.channel import ControlChannel
 from .connect import TeamError, connect, shown, team_id
+from .duck import transaction
 from .schema import PUSH_LOCK, SCHEMA
 from .tables import CONTROLS, PUSHED, Table, keyed_sql
 
@@ -100,7 +101,7 @@ def _recover_record(con: duckdb.DuckDBPyConnection, team: psycopg.Connection, ti
                 fh.write(block)
         team.commit()
         fh.flush()
-        with _local_transaction(con):
+        with transaction(con):
             con.execute(f"""INSERT INTO team_pushed SELECT ?, ?, column0::UUID
                             FROM read_csv('{fh.name}', header = false, columns = {{'column0': 'VARCHAR'}})""",
                         [tid, table.name])
@@ -122,10 +123,10 @@ def _push_table(con: duckdb.DuckDBPyConnection, team: psycopg.Connection, tid: s
             while start <= total or gone:
                 end = start + chunk_rows - 1
                 csv = Path(tmp) / "chunk.csv"
-                con.execute(f"""COPY (SELECT * EXCLUDE (rn) REPLACE ({_no_nul(table)})
-                                FROM pw_new WHERE rn BETWEEN {start} AND {end}) TO '{csv}' (FORMAT csv, HEADER false)""")
+                con.execute(f"""COPY (SELECT * EXCLUDE (rn) REPLACE ({_no_nul(table)}) FROM pw_new
+                                WHERE rn BETWEEN {start} AND {end}) TO '{csv}' (FORMAT csv, HEADER false)""")
                 s, d = _send_chunk(team, table, csv, gone, machine, user, store_id)
-                with _local_transaction(con):
+                with transaction(con):
                     con.execute("""INSERT INTO team_pushed SELECT ?, ?, key FROM pw_new
                                    WHERE rn BETWEEN ? AND ?""", [tid, table.name, start, end])
                     if gone:
@@ -175,14 +176,3 @@ def _send_chunk(team: psycopg.Connection, table: Table, csv: Path, gone: list, m
                 last_seq = greatest({SCHEMA}.machines.last_seq, excluded.last_seq), last_push = now()""",
                      [machine, user, store_id, stored, stored, deleted])
     return stored, deleted
-
-
-class _local_transaction:
-    def __init__(self, con: duckdb.DuckDBPyConnection):
-        self.con = con
-
-    def __enter__(self) -> None:
-        self.con.execute("BEGIN TRANSACTION")
-
-    def __exit__(self, kind, *_: object) -> None:
-        self.con.execute("ROLLBACK" if kind else "COMMIT")
