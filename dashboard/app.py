@@ -86,10 +86,10 @@ class PackwatchApp(ControlKeys, App[None]):
     """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                 live: bool = True, scope: AgentScope = EVERY_AGENT) -> None:
+                 live: bool = True, scope: AgentScope = EVERY_AGENT, refresher: Refresher | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
+        self.refresher = refresher or Refresher(settings, clock=clock, who="packwatch dashboard")
         self.clock: Callable[[], dt.datetime] = self.refresher.clock
         self.reader = StoreReader(self.refresher, self.clock, scope)
         self.set_reactive(PackwatchApp.scope, scope)
@@ -126,7 +126,7 @@ class PackwatchApp(ControlKeys, App[None]):
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
             self._watch_files()
-        if not self.is_headless:
+        if not (self.is_headless or self.is_web):  # (in a browser, `packwatch serve` ends the tab's process)
             self.set_interval(5, self._check_terminal)
 
     def on_unmount(self) -> None:
