@@ -107,7 +107,26 @@ def _recover_record(con: duckdb.DuckDBPyConnection, team: psycopg.Connection, ti
                         [tid, table.name])
 
 
+def _fingerprint(con: duckdb.DuckDBPyConnection, table: Table, source: str) -> str:
+    """A cheap summary of the table's content (count and summed row hashes): unchanged since the last
+    complete push means nothing to send, without keying every row again (a tenth of the time)."""
+    (got,) = con.execute(f"SELECT count(*)::VARCHAR || ':' || coalesce(sum(hash({', '.join(table.names)})), 0)"
+                         f"::VARCHAR FROM {source}").fetchall()[0]
+    return got
+
+
 def _push_table(con: duckdb.DuckDBPyConnection, team: psycopg.Connection, tid: str, table: Table, source: str,
+                machine: str, user: str, store_id: str, chunk_rows: int, progress: Progress | None) -> tuple[int, int]:
+    mark, fingerprint = f"team_fp:{tid}:{machine}:{table.name}", _fingerprint(con, table, source)
+    last = con.execute("SELECT value FROM meta WHERE key = ?", [mark]).fetchall()
+    if last and last[0][0] == fingerprint:
+        return 0, 0
+    stored, deleted = _send_table(con, team, tid, table, source, machine, user, store_id, chunk_rows, progress)
+    con.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", [mark, fingerprint])
+    return stored, deleted
+
+
+def _send_table(con: duckdb.DuckDBPyConnection, team: psycopg.Connection, tid: str, table: Table, source: str,
                 machine: str, user: str, store_id: str, chunk_rows: int, progress: Progress | None) -> tuple[int, int]:
     con.execute(f"CREATE OR REPLACE TEMP TABLE pw_current AS {keyed_sql(table, source)}")
     con.execute("""CREATE OR REPLACE TEMP TABLE pw_new AS
