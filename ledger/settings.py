@@ -185,6 +185,8 @@ class TeamSettings(BaseModel):
     PGPASSWORD or ~/.pgpass."""
     machine: str | None = None
     """This machine's name in the team database (default: the host name)."""
+    retry_seconds: float = Field(default=30.0, gt=0)
+    """While the team database is away, ``collect --push`` tries it again this often (collecting goes on)."""
 
 
 class Settings(BaseSettings):

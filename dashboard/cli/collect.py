@@ -27,7 +27,9 @@ def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
     from .team import Pusher, team_of
 
     targets = probes.plan(settings.probes)
-    pusher = Pusher(team_of(args, settings, needed=True), settings) if getattr(args, "push", False) else None
+    pusher = None
+    if getattr(args, "push", False):
+        pusher = Pusher(team_of(args, settings, needed=True), settings, settings.team.retry_seconds)
     if args.once:
         store = Store.open(settings)
         try:

@@ -8,6 +8,7 @@ controls."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ from ledger.store import Store
 from ledger.team.connect import TeamError
 from ledger.team.push import push
 from tests.conftest import TZ, append, line
+from tests.e2e.test_serve import wait_for
 from tests.support.cli import ROOT, packwatch
 from tests.support.postgres import PASSWORD, Postgres, postgres, team_url  # noqa: F401 (fixtures)
 from tests.support.secrets import assert_not_stored, assert_nowhere_in
@@ -54,6 +56,8 @@ def report_json(m: dict[str, str], *args: str) -> dict:
 
 
 def pg_totals(pg: Postgres) -> tuple[int, int]:
+    if pg.psql("SELECT to_regclass('packwatch.usage') IS NULL") == "t":
+        return 0, 0  # no push reached it yet
     rows, tokens = pg.psql("SELECT count(*), coalesce(sum(input_tokens + output_tokens), 0) FROM packwatch.usage"
                            ).split("|")
     return int(rows), int(tokens)
@@ -211,3 +215,41 @@ def test_team_budgets_reach_every_machine_through_its_controls(tmp_path: Path, t
     run(b, "push", "--team", team_url)
     controls = json.loads((Path(b["ledger"]).parent / "control.json").read_text())
     assert "all" not in controls["budgets"]
+
+
+def test_collect_push_goes_on_while_the_server_is_down_and_catches_up(tmp_path: Path, postgres: Postgres,  # noqa: F811
+                                                                      team_url: str) -> None:  # noqa: F811
+    a = machine(tmp_path, "laptop", 20, 8)
+    config = tmp_path / "config.toml"
+    config.write_text("[team]\nretry_seconds = 0.5\n")
+    postgres.stop("fast")
+    stderr = tmp_path / "collect.err"
+    proc = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "--ledger", a["ledger"], "--db", a["db"],
+                             "--config", str(config), "collect", "--push", "--team", team_url], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=open(stderr, "w"), text=True, env={**os.environ, "TZ": TZ})
+    try:
+        ledger = Path(a["ledger"])
+        wait_for(lambda: "cannot reach the team database" in stderr.read_text(), "the collector's warning")
+        write_ledger(ledger, 15, seed=9, day=21)  # collected while the server is away
+        wait_for(lambda: (line := proc.stdout.readline()) and "15 new rows" in line, "the batch of 15 rows")
+        postgres.start()
+        extra = 0
+
+        def arrived() -> bool:
+            nonlocal extra
+            write_ledger(ledger, 1, seed=10 + extra, day=22)  # a new batch: the next push goes with it
+            extra += 1
+            return pg_totals(postgres)[0] >= 35
+        wait_for(arrived, "the rows collected while the server was away, in the team database")
+    finally:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=60)
+        err = stderr.read_text()
+    assert err.count("cannot reach the team database") == 1, err  # warned once, not on every batch
+    assert PASSWORD not in out + err
+    # A last push sends whatever the collector had not: then the team holds every row once.
+    assert run(a, "push", "--team", team_url, "--machine", "laptop").returncode == 0
+    store = _store(a)
+    local = store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone()
+    store.close()
+    assert pg_totals(postgres) == tuple(local)
