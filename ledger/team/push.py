@@ -179,9 +179,10 @@ def _send_chunk(team: psycopg.Connection, table: Table, csv: Path, gone: list, m
             while block := fh.read(1 << 20):
                 copy.write(block)
         team.execute("SELECT pg_advisory_xact_lock(%s)", [PUSH_LOCK])
-        stored = team.execute(f"""INSERT INTO {SCHEMA}.{table.name} (machine, user_name, key, {', '.join(table.names)})
-            SELECT %s, %s, key, {values} FROM {stage} ON CONFLICT (machine, key) DO NOTHING""",
-                              [machine, user]).rowcount
+        stored, last_seq = team.execute(f"""WITH ins AS (
+                INSERT INTO {SCHEMA}.{table.name} (machine, user_name, key, {', '.join(table.names)})
+                SELECT %s, %s, key, {values} FROM {stage} ON CONFLICT (machine, key) DO NOTHING RETURNING seq)
+            SELECT count(*), coalesce(max(seq), 0) FROM ins""", [machine, user]).fetchone()
         deleted = 0
         if gone:
             deleted = team.execute(f"""WITH d AS (DELETE FROM {SCHEMA}.{table.name}
@@ -189,9 +190,9 @@ def _send_chunk(team: psycopg.Connection, table: Table, csv: Path, gone: list, m
                 INSERT INTO {SCHEMA}.tombstones (tbl, machine, key) SELECT %s, %s, key FROM d""",
                                    [machine, gone, table.name, machine]).rowcount
         team.execute(f"""INSERT INTO {SCHEMA}.machines (machine, user_name, store_id, commits, rows_stored, last_seq)
-            VALUES (%s, %s, %s, 1, %s, coalesce((SELECT max(seq) FROM {SCHEMA}.{table.name}), 0))
+            VALUES (%s, %s, %s, 1, %s, %s)
             ON CONFLICT (machine) DO UPDATE SET user_name = excluded.user_name, store_id = excluded.store_id,
                 commits = {SCHEMA}.machines.commits + 1, rows_stored = {SCHEMA}.machines.rows_stored + %s - %s,
                 last_seq = greatest({SCHEMA}.machines.last_seq, excluded.last_seq), last_push = now()""",
-                     [machine, user, store_id, stored, stored, deleted])
+                     [machine, user, store_id, stored, last_seq, stored, deleted])
     return stored, deleted

@@ -19,19 +19,19 @@ def _table(t: Table) -> str:
     cols = ",\n        ".join(f"{c} {typ}" for c, typ in t.columns)
     return f"""
     CREATE TABLE {SCHEMA}.{t.name} (
-        seq bigserial PRIMARY KEY,
+        seq bigserial NOT NULL,
         machine text NOT NULL,
         user_name text NOT NULL,
         key uuid NOT NULL,
         {cols},
         pushed_at timestamptz NOT NULL DEFAULT now(),
-        UNIQUE (machine, key)
-    );"""
+        PRIMARY KEY (machine, key)
+    );
+    CREATE UNIQUE INDEX ON {SCHEMA}.{t.name} (seq);  -- what a pull reads past"""
 
 
 MIGRATIONS: dict[int, str] = {
     1: "\n".join(_table(t) for t in PUSHED) + f"""
-    CREATE INDEX ON {SCHEMA}.usage (ts);
     -- A row a machine no longer holds (replaced by a fuller copy): pulls delete it from their caches.
     CREATE TABLE {SCHEMA}.tombstones (
         seq bigserial PRIMARY KEY,
