@@ -92,6 +92,11 @@ def run(root: Path, url: str) -> list[tuple[str, str]]:
     seconds, _ = timed(lambda: push(local.con, url, machine="bench", user="bench"))
     out.append((f"push {PUSH_ROWS:,} rows (COPY, chunks of 100k)",
                 f"{seconds:.1f} s, {PUSH_ROWS / seconds:,.0f} rows/s"))
+    import psycopg
+
+    with psycopg.connect(url) as con:
+        size = con.execute("SELECT pg_total_relation_size('packwatch.usage')").fetchone()[0]
+    out.append(("team database size per usage row (table and indexes)", f"{size / PUSH_ROWS:,.0f} bytes"))
     seconds, again = timed(lambda: push(local.con, url, machine="bench", user="bench"))
     out.append(("push again, nothing new", f"{seconds * 1000:.0f} ms ({sum(again.stored.values())} rows)"))
     local.close()
