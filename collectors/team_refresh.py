@@ -90,6 +90,8 @@ class TeamRefresher(Refresher):
             except TeamError as exc:
                 self.problem = str(exc)
             self._next_try = time.monotonic() + self.RETRY_SECONDS
+        if self.problem:  # the dashboard tells each problem once; the panes keep what the cache holds
+            caught.errors.append(self.problem.removeprefix("cannot reach "))
         result = Refreshed(caught)
         before = self.controls.controls
         if self._read_controls(again=True, into=result):

@@ -44,8 +44,9 @@ def dashboard_command(args: argparse.Namespace, settings: Settings) -> str:
         parts += ["--ledger", str(ledger)]
     if getattr(args, "config", None):
         parts += ["--config", str(Path(args.config).expanduser())]
-    for agent in getattr(args, "agent", None) or []:
-        parts += ["--agent", agent]
+    for flag, names in (("--agent", "agent"), ("--machine", "machines"), ("--user", "users")):
+        for name in getattr(args, names, None) or []:
+            parts += [flag, name]
     return shlex.join(parts)
 
 

@@ -31,7 +31,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         refresher.close() if team else refresher.store.close()
     if getattr(refresher, "problem", None):
-        raise UsageError(refresher.problem)
+        raise UsageError(refresher.problem)  # (this machine's store caught up all the same)
     report_missing(result.catch_up)
     view = result.overview
     if args.json:

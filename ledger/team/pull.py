@@ -62,9 +62,10 @@ def pull(con: duckdb.DuckDBPyConnection, url: str) -> Pulled:
     result = Pulled()
     try:
         with tempfile.TemporaryDirectory(prefix="packwatch-pull-") as tmp:
-            team.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            # One snapshot for the tombstones and every table (set before the transaction's first statement).
+            team.isolation_level, team.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
             tid = team_id(team)
-            marks = _marks(con, tid)
+            marks, result.deleted = _marks(con, tid)
             tombstones = team.execute(f"""SELECT seq, tbl, machine, key FROM {SCHEMA}.tombstones
                                           WHERE seq > %s ORDER BY seq""", [marks.get("tombstones", 0)]).fetchall()
             files = {t.name: _fetch(team, t, marks.get(t.name, 0), Path(tmp)) for t in PULLED}
@@ -78,15 +79,17 @@ def pull(con: duckdb.DuckDBPyConnection, url: str) -> Pulled:
     return result
 
 
-def _marks(con: duckdb.DuckDBPyConnection, tid: str) -> dict[str, int]:
+def _marks(con: duckdb.DuckDBPyConnection, tid: str) -> tuple[dict[str, int], int]:
+    """(the seq pulled last, per table; the rows removed because the cache held another team's rows)."""
     rows = con.execute("SELECT tbl, team_id, seq FROM team_pull").fetchall()
     if any(r[1] != tid for r in rows):  # another team database than last time: start over
+        removed = 0
         with transaction(con):
             for table in PULLED:
-                con.execute(f"DELETE FROM {table.name}")
+                removed += con.execute(f"DELETE FROM {table.name}").fetchall()[0][0]
             con.execute("DELETE FROM team_pull")
-        return {}
-    return {r[0]: r[2] for r in rows}
+        return {}, removed
+    return {r[0]: r[2] for r in rows}, 0
 
 
 def _fetch(team: psycopg.Connection, table: Table, after: int, tmp: Path) -> tuple[Path, int]:
