@@ -17,7 +17,7 @@ import duckdb
 import psycopg
 
 from ..settings import Settings
-from ..store import Store
+from ..store import Store, StoreBusy
 from ..store.prices import refresh_prices
 from ..store.rollup import refresh_rollup
 from .connect import TeamError, connect, shown, team_id
@@ -137,8 +137,13 @@ def _insert(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> int:
 
 
 def open_cache(settings: Settings) -> Store:
-    """The team cache beside ``settings.db``, opened (created and migrated like any store) and prepared."""
-    store = Store.open(settings.model_copy(update={"db": cache_path(settings.db)}))
+    """The team cache beside ``settings.db``, opened (created and migrated like any store) and prepared.
+    While another packwatch holds it, a private in-memory cache is pulled whole instead."""
+    cache = settings.model_copy(update={"db": cache_path(settings.db)})
+    try:
+        store = Store.open(cache)
+    except StoreBusy:
+        store = Store.open(cache, memory=True)
     try:
         prepare_cache(store.con)
     except BaseException:
