@@ -24,7 +24,8 @@ from .sources import catch_up_all
 @dataclass(frozen=True)
 class Team:
     url: str
-    machine: str
+    machine: str | None
+    """This machine's name (None: the name its store pushed under before, else the host name)."""
     user: str
 
 

@@ -12,7 +12,7 @@ from collectors.team_refresh import Team, sync
 from ledger.scope import AgentScope
 from ledger.settings import Settings
 from ledger.store import Store
-from ledger.team.connect import TeamError, machine_name, team_url, user_name
+from ledger.team.connect import TeamError, team_url, user_name
 from ledger.team.pull import open_cache
 
 from .common import UsageError, describe, open_caught_up, report_missing, scope_of, warn
@@ -29,7 +29,7 @@ def team_of(args: argparse.Namespace, settings: Settings, *, needed: bool = Fals
         if getattr(args, "machines", None) or getattr(args, "users", None):
             raise UsageError("--machine and --user filter the team's rows: pass --team URL too")
         return None
-    return Team(url, machine_name(getattr(args, "machine_name", None), settings.team.machine), user_name())
+    return Team(url, getattr(args, "machine_name", None) or settings.team.machine, user_name())
 
 
 def team_scope(args: argparse.Namespace) -> AgentScope:

@@ -22,7 +22,7 @@ import duckdb
 import psycopg
 
 from ..control.channel import ControlChannel
-from .connect import TeamError, connect, shown, team_id
+from .connect import TeamError, connect, machine_name, shown, team_id
 from .duck import transaction
 from .schema import PUSH_LOCK, SCHEMA
 from .tables import CONTROLS, PUSHED, Table, keyed_sql
@@ -51,15 +51,17 @@ Progress = Callable[[str, int, int], None]
 """(table, rows sent so far, rows to send)."""
 
 
-def push(con: duckdb.DuckDBPyConnection, url: str, *, machine: str, user: str, control_dir: Path | None = None,
-         chunk_rows: int = CHUNK_ROWS, progress: Progress | None = None) -> Pushed:
-    """Send ``con``'s (the local store's) new rows to the team database at ``url``."""
+def push(con: duckdb.DuckDBPyConnection, url: str, *, machine: str | None, user: str,
+         control_dir: Path | None = None, chunk_rows: int = CHUNK_ROWS, progress: Progress | None = None) -> Pushed:
+    """Send ``con``'s (the local store's) new rows to the team database at ``url``, as ``machine`` (None: the
+    name this store pushed under before, else the host name)."""
     team = connect(url)
-    result = Pushed(machine)
     try:
         tid = team_id(team)
         team.commit()
         store_id = con.execute("SELECT value FROM meta WHERE key = 'store_id'").fetchall()[0][0]
+        machine = _machine(con, tid, machine)
+        result = Pushed(machine)
         _load_controls(con, control_dir)
         for table in PUSHED:
             source = "pw_controls" if table is CONTROLS else table.name
@@ -74,6 +76,21 @@ def push(con: duckdb.DuckDBPyConnection, url: str, *, machine: str, user: str, c
         team.close()
         con.execute("DROP TABLE IF EXISTS pw_controls")
     return result
+
+
+def _machine(con: duckdb.DuckDBPyConnection, tid: str, machine: str | None) -> str:
+    """A store pushes to one team database under one name (under a second one its rows would count twice):
+    the name given, or the one it pushed under before, or the host name."""
+    key = f"team_machine:{tid}"
+    known = con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchall()
+    if known and machine is not None and known[0][0] != machine:
+        raise TeamError(f"this store pushes to the team database as {known[0][0]!r}, not {machine!r} (its rows would "
+                        f"count twice): pass --machine {known[0][0]} or set [team] machine")
+    if known:
+        return known[0][0]
+    machine = machine or machine_name()
+    con.execute("INSERT INTO meta VALUES (?, ?)", [key, machine])
+    return machine
 
 
 def _load_controls(con: duckdb.DuckDBPyConnection, control_dir: Path | None) -> None:

@@ -71,6 +71,8 @@ def test_two_machines_push_and_the_team_report_is_their_sum(tmp_path: Path, team
         assert "pushed" in proc.stdout
     again = run(a, "push", "--team", team_url, "--machine", "laptop")
     assert "pushed 0 new rows" in again.stdout, again.stdout  # nothing twice
+    renamed = run(a, "push", "--team", team_url, "--machine", "laptop-2")  # would count its rows twice
+    assert renamed.returncode == 2 and "--machine laptop" in renamed.stderr, renamed.stderr
 
     alone = [report_json(m) for m in (a, b)]
     team = report_json(a, "--team", team_url)
@@ -248,7 +250,7 @@ def test_collect_push_goes_on_while_the_server_is_down_and_catches_up(tmp_path: 
     assert err.count("cannot reach the team database") == 1, err  # warned once, not on every batch
     assert PASSWORD not in out + err
     # A last push sends whatever the collector had not: then the team holds every row once.
-    assert run(a, "push", "--team", team_url, "--machine", "laptop").returncode == 0
+    assert run(a, "push", "--team", team_url).returncode == 0  # (under the name it pushed with: the host's)
     store = _store(a)
     local = store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone()
     store.close()

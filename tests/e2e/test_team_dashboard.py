@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from pathlib import Path
 
 from collectors.refresh import Refresher
@@ -14,6 +15,7 @@ from ledger.agent.where import SUMMARY_FILE
 from ledger.scope import AgentScope
 from ledger.settings import load_settings
 from tests.conftest import TZ, append, line
+from tests.support.cli import packwatch
 from tests.support.postgres import postgres, team_url  # noqa: F401 (fixtures)
 
 
@@ -40,6 +42,12 @@ def test_the_overview_counts_every_machine_and_filters_by_one(tmp_path: Path, te
         assert only.requests_today == 7
         by_user = refresher.run(force=True, scope=dataclasses.replace(AgentScope(), users=("alice",))).overview
         assert by_user.requests_today == 12
+        # While the dashboard holds the cache (and the store), a team report still answers, from memory
+        # (the memory store knows no name: given as in the config, its rows are the same rows).
+        proc = packwatch("--ledger", str(laptop.ledgers[0]), "--db", str(laptop.db), "report", "--team", team_url,
+                         "--format", "json", env={"TZ": TZ, "PACKWATCH_TEAM__MACHINE": "laptop"})
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["totals"]["requests"] == 19
     finally:
         refresher.close()
     assert not (laptop.control_dir / SUMMARY_FILE).exists()  # the team's numbers are not this machine's summary
