@@ -93,6 +93,10 @@ def test_two_machines_push_and_the_team_report_is_their_sum(tmp_path: Path, team
     assert csv.returncode == 0, csv.stderr
     assert csv.stdout.splitlines()[0].startswith("machine,requests")
     assert {r.split(",")[0] for r in csv.stdout.splitlines()[1:]} == {"laptop", "desktop"}
+    header = csv.stdout.splitlines()[0].split(",")
+    rows = [dict(zip(header, r.split(","), strict=False)) for r in csv.stdout.splitlines()[1:]]
+    assert sum(int(r["requests"]) for r in rows) == team["totals"]["requests"]
+    assert sum(int(r["input_tokens"]) for r in rows) == team["totals"]["input_tokens"]
     # status --team: the panes over the team's rows.
     status = run(a, "status", "--team", team_url, "--json")
     assert status.returncode in (0, 10, 11), status.stderr
