@@ -109,5 +109,18 @@ def _require_token(server, token: str) -> None:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     server = make_server(args, settings)
     print(f"packwatch serve: open {safe_url(server.public_url)}/ (Ctrl-C stops)", file=sys.stderr, flush=True)
-    server.serve()
+    try:
+        server.serve()
+    finally:
+        sys.unraisablehook = _quiet_closed_loop
     return 0
+
+
+def _quiet_closed_loop(unraisable) -> None:
+    """Stopped while a tab's dashboard still ran, asyncio collects that process's transport after its loop
+    closed and prints "Event loop is closed" from ``__del__`` (harmless: the process is gone); only that
+    one is silenced."""
+    exc = unraisable.exc_value
+    if isinstance(exc, RuntimeError) and str(exc) == "Event loop is closed":
+        return
+    sys.__unraisablehook__(unraisable)
