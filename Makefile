@@ -30,6 +30,7 @@ torture: $(STAMP)
 # Claude Code folder, `--only claude|ledger|light` one part.
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/team.py
 
 # The agents' real CLIs (and ccusage) at the versions their formats were checked against, for the
 # end-to-end tests and the bench; tests that need one skip when it is missing.

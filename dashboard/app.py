@@ -58,10 +58,10 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
     """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                 live: bool = True, scope: AgentScope = EVERY_AGENT) -> None:
+                 live: bool = True, scope: AgentScope = EVERY_AGENT, refresher: Refresher | None = None) -> None:
         super().__init__()
         self.settings = settings
-        self.refresher = Refresher(settings, clock=clock, who="packwatch dashboard")
+        self.refresher = refresher or Refresher(settings, clock=clock, who="packwatch dashboard")
         if live:  # a first catch-up over thousands of session files takes seconds: say how far it got
             self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
         self.refresher.alerts = alert_runner(self, settings) if live else None
@@ -100,7 +100,7 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         if self.live:
             self.set_interval(SLOW_REFRESH_SECONDS, self._slow_tick)
             self._watch_files()
-        if not self.is_headless:
+        if not (self.is_headless or self.is_web):  # (in a browser, `packwatch serve` ends the tab's process)
             self.set_interval(5, self._check_terminal)
 
     def on_unmount(self) -> None:

@@ -26,11 +26,29 @@ Puppy (the store splits the two when it reads the line)."""
 
 SCOPED_TABLES = ("usage", "usage_hourly", "events", "quota_snapshots")
 
+HOURLY_SELECT = """SELECT date_trunc('hour', ts) AS hour, provider, model, workload, agent, count(*) AS requests,
+                count_if(is_error) AS errors, count_if(coalesce(cached, false)) AS cached,
+                count_if(unpriced) AS unpriced, sum(input_tokens) AS input_tokens,
+                sum(output_tokens) AS output_tokens, sum(cache_read_tokens) AS cache_read_tokens,
+                sum(cache_write_tokens) AS cache_write_tokens, coalesce(sum(reasoning_tokens), 0) AS reasoning_tokens,
+                sum(tokens) AS tokens, sum(cost_usd) AS cost_usd, sum(cache_saved_usd) AS cache_saved_usd,
+                count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error) AS served,
+                coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0) AS served_tokens,
+                coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0) AS served_cost_usd
+            FROM usage_v"""
+"""``usage_hourly``'s rows from ``usage_v`` (its rollup, and its stand-in under a machine or user filter)."""
+TEAM_TABLES = ("usage", "events", "quota_snapshots")
+"""The tables whose rows name their ``machine`` and ``user_name`` in a team cache (``ledger.team.pull``)."""
+
 
 @dataclass(frozen=True)
 class AgentScope:
     agents: tuple[str, ...] = ()
     """The agent programs counted; empty: every agent."""
+    machines: tuple[str, ...] = ()
+    """On a team cache: only these machines' rows (empty: every machine)."""
+    users: tuple[str, ...] = ()
+    """On a team cache: only these users' rows."""
 
     @classmethod
     def of(cls, agents: list[str] | tuple[str, ...] | str | None) -> AgentScope:
@@ -42,11 +60,11 @@ class AgentScope:
 
     @property
     def everything(self) -> bool:
-        return not self.agents
+        return not (self.agents or self.machines or self.users)
 
     def label(self) -> str | None:
         """What the header shows (None: every agent)."""
-        return ", ".join(self.agents) if self.agents else None
+        return ", ".join((*self.agents, *self.machines, *self.users)) or None
 
     @contextmanager
     def applied(self, cur: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -55,15 +73,28 @@ class AgentScope:
             yield cur
             return
         (db,) = cur.execute("SELECT current_database()").fetchall()[0]
-        names = ", ".join("'" + a.replace("'", "''") + "'" for a in self.agents)
         for name in SCOPED_TABLES:
-            cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name}
-                            WHERE agent IN ({names})""")
+            if name == "usage_hourly" and (self.machines or self.users):
+                continue  # made from the scoped usage below: the rollup holds no machine or user
+            where = self._where(name)
+            cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name} WHERE {where}""")
+        if self.machines or self.users:
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW usage_hourly AS {HOURLY_SELECT} GROUP BY ALL")
         try:
             yield cur
         finally:
             for name in SCOPED_TABLES:
                 cur.execute(f"DROP VIEW IF EXISTS temp.main.{name}")
+
+    def _where(self, table: str) -> str:
+        def among(column: str, names: tuple[str, ...]) -> str:
+            return f"{column} IN (" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + ")"
+
+        clauses = [among("agent", self.agents)] if self.agents else []
+        if table in TEAM_TABLES:
+            clauses += [among("machine", self.machines)] if self.machines else []
+            clauses += [among("user_name", self.users)] if self.users else []
+        return " AND ".join(clauses) or "true"
 
 
 EVERY_AGENT = AgentScope()

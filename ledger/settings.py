@@ -240,6 +240,20 @@ class AlertSettings(BaseModel):
         return value
 
 
+class TeamSettings(BaseModel):
+    """The team database (``--team`` and ``PACKWATCH_TEAM_URL`` win over it)."""
+
+    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+
+    url: SecretStr | None = None
+    """A libpq URL, e.g. ``postgresql://alice@db.example:5432/packwatch``; the password from the URL,
+    PGPASSWORD or ~/.pgpass."""
+    machine: str | None = None
+    """This machine's name in the team database (default: the host name)."""
+    retry_seconds: float = Field(default=30.0, gt=0)
+    """While the team database is away, ``collect --push`` tries it again this often (collecting goes on)."""
+
+
 class Settings(BaseSettings):
     """Everything packwatch can be told. Each field documents itself in ``packwatch config``."""
 
@@ -290,6 +304,8 @@ class Settings(BaseSettings):
     """``[alerts]``: webhook URL, desktop notifications, terminal bell, retries, anomaly factor."""
     hooks: HookSettings = Field(default_factory=HookSettings)
     """``[hooks.mutating_tools]``: per agent, the tools review-only refuses."""
+    team: TeamSettings = Field(default_factory=TeamSettings)
+    """``[team]`` url and machine: the PostgreSQL database a team shares (``packwatch push``, ``--team``)."""
     probes: ProbeSettings = Field(default_factory=ProbeSettings)
     """Provider health probes: ``[probes]`` interval, timeout, concurrency, max_backoff and
     ``[probes.endpoints.<provider>]`` url, api_key, auth, enabled."""

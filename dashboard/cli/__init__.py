@@ -25,6 +25,8 @@ COMMANDS = {
     "install": ("install", "cmd_install"),
     "mcp": ("mcp_cmd", "cmd_mcp"),
     "alerts": ("alerts_cmd", "cmd_alerts"),
+    "push": ("team", "cmd_push"),
+    "serve": ("serve", "cmd_serve"),
     "statusline": ("light", "cmd_light"),
     "hook": ("light", "cmd_light"),
 }

@@ -27,17 +27,27 @@ def _stamp() -> str:
 
 
 def cmd_collect(args: argparse.Namespace, settings: Settings) -> int:
+    from .team import Pusher, team_of
+
     targets = probes.plan(settings.probes)
+    pusher = None
+    if getattr(args, "push", False):
+        pusher = Pusher(team_of(args, settings, needed=True), settings, settings.team.retry_seconds)
     if args.once:
         store = Store.open(settings)
         try:
-            return _once(store, settings, targets)
+            code = _once(store, settings, targets)
+            if pusher is not None:
+                pushed = pusher(store, force=True)
+                print(pushed or "not pushed: the team database is unavailable (see above)")
+                code = code if pushed else 2
+            return code
         finally:
             store.close()
     keeper = Keeper(settings)
     stop_probes = _start_probes(keeper, settings, targets) if targets else None
     try:
-        _follow(keeper, settings)
+        _follow(keeper, settings, pusher)
     finally:
         if stop_probes is not None:
             stop_probes.set()
@@ -93,7 +103,7 @@ def _start_probes(keeper: Keeper, settings: Settings, targets: list[probes.Probe
     return probes.start_in_thread(targets, settings.probes, on_probes)
 
 
-def _follow(keeper: Keeper, settings: Settings) -> None:
+def _follow(keeper: Keeper, settings: Settings, pusher=None) -> None:
     alerts = AlertRunner(settings, by="collect", warn=warn)
 
     def on_batch(result: CatchUp) -> None:
@@ -101,6 +111,8 @@ def _follow(keeper: Keeper, settings: Settings) -> None:
         print(f"{_stamp()} {describe(result)}", flush=True)
         if keeper.store is not None:
             keep_summary(keeper.store, settings, alerts)
+            if pusher is not None and (pushed := pusher(keeper.store)):
+                print(f"{_stamp()} {pushed}", flush=True)
 
     def on_trouble(failure: StoreTrouble) -> None:
         warn(str(failure))

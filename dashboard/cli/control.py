@@ -21,6 +21,10 @@ def cmd_control(args: argparse.Namespace, settings: Settings) -> int:
     verb = args.control_command
     if verb == "show":
         return _control_show(args, settings, channel)
+    if verb == "budget" and getattr(args, "team", None):
+        from .team import set_team_budget_cmd
+
+        return set_team_budget_cmd(args, settings)
     try:
         if verb == "review-only":
             change = channel.set_review_only(args.state == "on")

@@ -11,6 +11,8 @@ from typing import Any, NoReturn
 
 from ledger.report import FORMATS, GROUPINGS
 
+from .team_args import add_team_commands, pusher_options, team_option
+
 
 def _common(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
     # A subcommand's parser must not reset what the top-level one already parsed (argparse copies
@@ -71,21 +73,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="packwatch", description="An operations dashboard for AI coding agents.")
     _common(parser)
     _agents(parser)
+    team_option(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     collect = sub.add_parser("collect", help="follow the ledgers into the store (headless)")
     _common(collect, nested=True)
     collect.add_argument("--once", action="store_true", help="catch up once and exit")
+    collect.add_argument("--push", action="store_true", help="also push new rows to the team database (--team)")
+    pusher_options(collect)
 
     report = sub.add_parser("report", help="per-day and per-model totals")
     _common(report, nested=True)
     _agents(report, nested=True)
+    team_option(report, nested=True)
     report.add_argument("--since", metavar="DAY", help="first day: YYYY-MM-DD, today, yesterday, 7d")
     report.add_argument("--until", metavar="DAY", help="last day, inclusive")
     report.add_argument("--format", choices=FORMATS, default="table")
     report.add_argument("--by", choices=GROUPINGS, default="day",
                         help="which table a CSV or Parquet file holds: per day, model, provider, agent program, "
-                             "subagent (who inside it) or session (default: day)")
+                             "subagent (who inside it), session, or with --team machine or user (default: day)")
     report.add_argument("--output", type=Path, metavar="FILE", help="write to FILE, not stdout")
     report.add_argument("--force", action="store_true", help="overwrite an existing --output file")
 
@@ -100,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="what the panes show, once (exit 0 ok, 10 warning, 11 limit)")
     _common(status, nested=True)
     _agents(status, nested=True)
+    team_option(status, nested=True)
     status.add_argument("--json", action="store_true")
 
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
@@ -109,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="model requests an hour while the pack is busy (08-22 local; a third at night; default 300)")
 
     _control_parser(sub)
+    add_team_commands(sub, _common)
 
     _agent_side_parsers(sub)
 
@@ -140,6 +148,7 @@ def _control_parser(sub: Any) -> None:
     budget.add_argument("--task-usd", type=amount, metavar="X", help="USD per task (a session or run id)")
     budget.add_argument("--task-tokens", type=at_least(0), metavar="N", help="tokens per task")
     budget.add_argument("--clear", action="store_true", help="remove this scope's limits")
+    team_option(budget, nested=True, filters=False)
     failover = verbs.add_parser("failover", help="force a provider or model onto another model")
     _common(failover, nested=True)
     failover.add_argument("source", metavar="PROVIDER_OR_MODEL")

@@ -9,7 +9,8 @@ import json
 import sys
 from zoneinfo import ZoneInfo
 
-from ledger.report import queries
+from collectors.tail import CatchUp
+from ledger.report import TEAM_GROUPINGS, queries
 from ledger.report.build import build_report
 from ledger.report.export import ExportError, check_target, write_report
 from ledger.report.text import render, table_renderables
@@ -32,8 +33,13 @@ def _days(args: argparse.Namespace, settings: Settings) -> tuple[dt.date | None,
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
+    from .team import open_team_cache, team_of, team_scope
+
     since, until = _days(args, settings)
-    scope = scope_of(args)
+    team = team_of(args, settings)
+    scope = team_scope(args) if team else scope_of(args)
+    if args.by in TEAM_GROUPINGS and team is None:
+        raise UsageError(f"--by {args.by} groups the team's rows: pass --team URL (or set PACKWATCH_TEAM_URL)")
     if args.format == "parquet" and not args.output:
         raise UsageError("parquet is a binary format: pass --output FILE.parquet")
     if args.output:
@@ -41,7 +47,10 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
             check_target(args.output, force=args.force)
         except ExportError as exc:
             raise UsageError(str(exc)) from None
-    store, result = open_caught_up(settings)
+    if team is not None:
+        store, result = open_team_cache(team, settings), CatchUp(agent_files=1)
+    else:
+        store, result = open_caught_up(settings)
     try:
         report_missing(result)
         report = build_report(store.con, settings, since, until, by=args.by, scope=scope,

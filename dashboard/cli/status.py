@@ -11,12 +11,19 @@ from ledger.text import one_line, printable
 from ledger.views.limits import describe
 from ledger.views.overview import Overview
 
-from .common import report_missing, scope_of, stderr_progress, warn
+from .common import UsageError, report_missing, scope_of, stderr_progress, warn
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    scope = scope_of(args)
-    refresher = Refresher(settings)
+    from .team import team_of, team_scope
+
+    team = team_of(args, settings)
+    if team is None:
+        scope, refresher = scope_of(args), Refresher(settings)
+    else:  # (the team store's modules load only for it)
+        from collectors.team_refresh import TeamRefresher
+
+        scope, refresher = team_scope(args), TeamRefresher(settings, team)
     refresher.progress = stderr_progress()
     if refresher.controls.warning:
         warn(refresher.controls.warning)
@@ -26,7 +33,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     try:
         result = refresher.run(force=True, scope=scope)
     finally:
-        refresher.store.close()
+        refresher.close() if team else refresher.store.close()
+    if getattr(refresher, "problem", None):
+        raise UsageError(refresher.problem)  # (this machine's store caught up all the same)
     report_missing(result.catch_up)
     view = result.overview
     if args.json:

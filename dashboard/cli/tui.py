@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import os
 import sys
 
 from ledger.settings import Settings
@@ -20,7 +21,7 @@ def _need_a_terminal() -> None:
     if not found:
         raise UsageError("the dashboard needs Textual (pip install textual); `packwatch status` and "
                          "`report` work without it")
-    if not sys.stdout.isatty():
+    if not sys.stdout.isatty() and "web_driver" not in os.environ.get("TEXTUAL_DRIVER", ""):  # (packwatch serve)
         raise UsageError("the dashboard needs a terminal; use `packwatch status` or `report` in scripts")
 
 
@@ -28,7 +29,19 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     _need_a_terminal()
     from dashboard.app import PackwatchApp
 
-    PackwatchApp(settings, scope=scope_of(args)).run()
+    from .team import team_of, team_scope
+
+    team = team_of(args, settings)
+    if team is None:
+        PackwatchApp(settings, scope=scope_of(args)).run()
+        return 0
+    from collectors.team_refresh import TeamRefresher
+
+    refresher = TeamRefresher(settings, team, who="packwatch dashboard")
+    try:
+        PackwatchApp(settings, scope=team_scope(args), refresher=refresher).run()
+    finally:
+        refresher.close()
     return 0
 
 

@@ -15,13 +15,14 @@ from ..pricing import genai_prices_version
 from ..scope import EVERY_AGENT, AgentScope
 from ..settings import Settings
 from ..views.quota import blocks
-from . import GROUPINGS, queries
+from . import GROUPINGS, TEAM_GROUPINGS, queries
 from .model import (
     AgentRow,
     BlockRow,
     BudgetUsed,
     Counts,
     DayRow,
+    MachineRow,
     ModelRow,
     PricesUsed,
     ProviderRow,
@@ -29,6 +30,7 @@ from .model import (
     SessionRow,
     SubagentRow,
     UnpricedModel,
+    UserRow,
     cost,
 )
 
@@ -91,6 +93,9 @@ def _steps(cur: duckdb.DuckDBPyConnection, since: dt.date | None, until: dt.date
         ("unpriced", lambda: [UnpricedModel(**r) for r in queries.unpriced_models(cur, since, until).to_dicts()]),
         ("rejected", lambda: queries.rejected_count(cur)),
         ("blocks", lambda: _blocks(cur, settings, since, until)),
+        *([("machines", lambda: [MachineRow(**r) for r in _rows(queries.grouped(cur, "machine", since, until))]),
+           ("users", lambda: [UserRow(**r) for r in _rows(queries.grouped(cur, "user", since, until))])]
+          if queries.has_team_columns(cur) else []),
     ]
 
 
@@ -101,6 +106,8 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
     """The report for local days [since, until] (open ends: everything), for ``scope``'s agents."""
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
+    if by in TEAM_GROUPINGS and not queries.has_team_columns(cur):
+        raise ValueError(f"--by {by} needs the team's rows: pass --team URL")
     steps = _steps(cur, since, until, by, settings)
     got: dict[str, object] = {}
     with scope.applied(cur):
@@ -128,7 +135,7 @@ def build_report(cur: duckdb.DuckDBPyConnection, settings: Settings, since: dt.d
         unpriced_models=got["unpriced"], providers=got["providers"], agents=got["agents"][0],
         subagents=got["agents"][1],
         top_sessions=sessions[:TOP_SESSIONS], sessions=sessions if by == "session" else None,
-        blocks=got["blocks"],
+        blocks=got["blocks"], machines=got.get("machines"), users=got.get("users"),
     )
     if progress:
         progress(len(steps), len(steps), "read")

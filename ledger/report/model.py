@@ -63,6 +63,16 @@ class AgentRow(Counts, _Agent):
     pass
 
 
+class MachineRow(Counts):
+    machine: str
+    """The machine a team row came from (``--machine`` of its push)."""
+
+
+class UserRow(Counts):
+    user: str
+    """The user who pushed a team row."""
+
+
 class _Subagent(BaseModel):
     agent: str
     subagent: str | None = None
@@ -150,10 +160,15 @@ class Report(BaseModel):
     """Every session, only when the report is grouped by session."""
     blocks: list[BlockRow] = []
     """Cost per 5-hour block for the subscription agents (Claude Code, Codex), oldest first."""
+    machines: list[MachineRow] | None = None
+    """On a team cache (``--team``): per machine."""
+    users: list[UserRow] | None = None
+    """On a team cache: per user."""
 
     def plain(self) -> dict[str, Any]:
         """The report as JSON-ready data (``sessions`` only when it was asked for)."""
-        return self.model_dump(mode="json", exclude={"sessions"} if self.sessions is None else set())
+        skip = {k for k in ("sessions", "machines", "users") if getattr(self, k) is None}
+        return self.model_dump(mode="json", exclude=skip)
 
     @property
     def all_sessions(self) -> list[SessionRow]:

@@ -27,7 +27,7 @@ GROUP_COLUMNS = [
 ]
 SESSION_COLUMNS = ["session", "agent", *GROUP_COLUMNS, "first_seen", "last_seen"]
 GROUP_KEYS = {"provider": ["provider"], "agent": ["agent"], "subagent": ["agent", "subagent"],
-              "session": ["session"]}
+              "session": ["session"], "machine": ["machine"], "user": ['"user"']}
 _SUMS = """count(*) AS requests, count_if(is_error)::BIGINT AS errors,
     sum(input_tokens)::BIGINT AS input_tokens, sum(output_tokens)::BIGINT AS output_tokens,
     sum(cache_read_tokens)::BIGINT AS cache_read_tokens, sum(cache_write_tokens)::BIGINT AS cache_write_tokens,
@@ -110,7 +110,8 @@ def grouped(cur: duckdb.DuckDBPyConnection, by: str, since: dt.date | None = Non
     frame = cur.sql(
         f"""SELECT {keys}{extra}, {_SUMS},
                 fsum(cost_usd) AS cost_usd, count_if(unpriced)::BIGINT AS unpriced_requests{seen}
-            FROM usage_v WHERE {where} GROUP BY ALL
+            FROM {'(SELECT *, user_name AS "user" FROM usage_v)' if by == "user" else "usage_v"}
+            WHERE {where} GROUP BY ALL
             ORDER BY cost_usd DESC, requests DESC, {keys} NULLS LAST
             {f"LIMIT {int(limit)}" if limit is not None else ""}""",
         params=params,
@@ -132,6 +133,12 @@ def by_agent(cur: duckdb.DuckDBPyConnection, since: dt.date | None = None,
     ).pl()
     agents = frame.filter(pl.col("whole") == 1).drop("whole", "subagent")
     return agents, frame.filter(pl.col("whole") == 0).drop("whole")
+
+
+def has_team_columns(cur: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the store is a team cache (its usage rows name their machine and user)."""
+    return bool(cur.execute("""SELECT count(*) FROM information_schema.columns
+        WHERE table_name = 'usage' AND column_name = 'machine'""").fetchall()[0][0])
 
 
 def rejected_count(cur: duckdb.DuckDBPyConnection) -> int:

@@ -33,8 +33,8 @@ def table_rows(report: Report, by: str | None = None) -> tuple[list[str], list[d
         rows = [{**m.model_dump(), "unpriced_requests": unpriced.get((m.provider, m.model), 0)} for m in report.models]
     elif by == "session":
         columns, rows = list(SESSION_COLUMNS), [r.model_dump() for r in report.all_sessions]
-    elif by in ("provider", "agent"):
-        columns, rows = [by, *GROUP_COLUMNS], [r.model_dump() for r in getattr(report, f"{by}s")]
+    elif by in ("provider", "agent", "machine", "user"):
+        columns, rows = [by, *GROUP_COLUMNS], [r.model_dump() for r in getattr(report, f"{by}s") or []]
     elif by == "subagent":
         columns, rows = ["agent", "subagent", *GROUP_COLUMNS], [r.model_dump() for r in report.subagents]
     else:
@@ -163,6 +163,17 @@ def _agents_table(report: Report) -> Table:
     return agents
 
 
+def _team_table(report: Report, by: str) -> Table:
+    """Per machine or per user, on a team cache."""
+    table = Table(title=f"Per {by}", title_justify="left")
+    for col in (by, "requests", "errors", "input", "output", "cost USD"):
+        table.add_column(col, justify="left" if col == by else "right")
+    for r in getattr(report, f"{by}s") or []:
+        table.add_row(Text(one_line(getattr(r, by))), f"{r.requests:,}", f"{r.errors:,}", f"{r.input_tokens:,}",
+                      f"{r.output_tokens:,}", f"{r.cost_usd:,.2f}")
+    return table
+
+
 def _blocks_table(report: Report) -> Table:
     table = Table(title="Cost per 5-hour block", title_justify="left")
     for col in ("agent", "start", "requests", "tokens", "cost USD", ""):
@@ -182,7 +193,8 @@ def table_renderables(report: Report) -> list[RenderableType]:
     footer = Text("; ".join(notes) + ".", style="dim")
     footer.append(f"\nPrices: {one_line(report.prices_line())}.", style="dim")
     blocks = [_blocks_table(report)] if report.blocks else []
-    return [_days_table(report), _models_table(report), _agents_table(report), *blocks, footer]
+    team = [_team_table(report, by) for by in ("machine", "user") if getattr(report, f"{by}s")]
+    return [_days_table(report), _models_table(report), _agents_table(report), *team, *blocks, footer]
 
 
 def to_table(report: Report, width: int = 120) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from ..scope import HOURLY_SELECT
 from .connection import Connection, first
 from .prices import refresh_prices
 
@@ -26,12 +27,4 @@ def refresh_rollup(store: Connection, since: dt.datetime | None = None) -> None:
     params = {} if since is None else {"since": since}
     with store.transaction():
         store.con.execute(f"DELETE FROM usage_hourly WHERE {old}", params)
-        store.con.execute(f"""INSERT INTO usage_hourly
-            SELECT date_trunc('hour', ts), provider, model, workload, agent, count(*), count_if(is_error),
-                count_if(coalesce(cached, false)), count_if(unpriced), sum(input_tokens),
-                sum(output_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
-                coalesce(sum(reasoning_tokens), 0), sum(tokens), sum(cost_usd), sum(cache_saved_usd),
-                count(*) FILTER (NOT coalesce(cached, false) AND NOT is_error),
-                coalesce(sum(tokens) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0),
-                coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0)
-            FROM usage_v WHERE {where} GROUP BY ALL""", params)
+        store.con.execute(f"INSERT INTO usage_hourly {HOURLY_SELECT} WHERE {where} GROUP BY ALL", params)

@@ -335,6 +335,12 @@ MIGRATIONS: dict[int, str] = {
         PRIMARY KEY (scope, period, level)
     );
     """,
+    # v11: the team store (ledger/team/): the keys of the rows each team database committed, so a push sends
+    # only new rows and removes the ones replaced here; the store's own id, which the team database records.
+    11: """
+    CREATE TABLE team_pushed (team_id VARCHAR NOT NULL, tbl VARCHAR NOT NULL, key UUID NOT NULL);
+    INSERT OR IGNORE INTO meta VALUES ('store_id', uuid()::VARCHAR);
+    """,
 }
 
-SCHEMA_VERSION = max(MIGRATIONS)  # 10
+SCHEMA_VERSION = max(MIGRATIONS)  # 11
