@@ -246,6 +246,25 @@ class _Pass:
             self.read(src, candidate, earlier)
             self._retire_if_quiet(src, st)
 
+    def strays(self, path: Path) -> None:
+        """Generations of ``path`` no source knows by inode, read whole: a rotation that renames while a look
+        lists the names (``.1`` -> ``.2`` as ``.2`` is opened) can hide one from that look; the next finds
+        it. A stat per generation; files are opened only when one is unknown."""
+        known = {(s.dev, s.inode) for s in self.everything()}
+        for candidate in self._siblings(path):
+            if candidate == path or not _GENERATION.match(candidate.name):
+                continue
+            try:
+                st = candidate.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in known:
+                # Read as a rewrite of the ledger's sources: a copy of what they hold (logrotate's
+                # copytruncate) adds only the lines they did not already count.
+                ours = [s.id for s in self.everything() if base_of(Path(s.path)) == path]
+                self.generations(path, ours or None)
+                return
+
     def rotated(self, src: Source) -> None:
         """A rotated generation still watched: its late lines, then retire it once quiet."""
         if not self.last_lines(src):
@@ -305,6 +324,9 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     for base, replaced in one.moved.items():  # rotated away, not recreated yet: generations may have come
         if base not in one.scanned:
             one.generations(base, replaced or None)
+    for path in files:
+        if path not in one.scanned:
+            one.strays(path)
     if result.rows and kind == "usage":
         store.settle(mark)
     return result
