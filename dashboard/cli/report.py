@@ -33,7 +33,7 @@ def _days(args: argparse.Namespace, settings: Settings) -> tuple[dt.date | None,
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from .team import open_team_cache, team_of, team_scope
+    from .team_choice import team_of, team_scope
 
     since, until = _days(args, settings)
     team = team_of(args, settings)
@@ -48,6 +48,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         except ExportError as exc:
             raise UsageError(str(exc)) from None
     if team is not None:
+        from .team import open_team_cache
+
         store, result = open_team_cache(team, settings), CatchUp(agent_files=1)
     else:
         store, result = open_caught_up(settings)

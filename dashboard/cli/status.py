@@ -15,7 +15,7 @@ from .common import UsageError, report_missing, scope_of, stderr_progress, warn
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from .team import team_of, team_scope
+    from .team_choice import team_of, team_scope
 
     team = team_of(args, settings)
     if team is None:

@@ -6,38 +6,15 @@ caught up by then all the same."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
 from collectors.team_refresh import Team, sync
-from ledger.scope import AgentScope
 from ledger.settings import Settings
 from ledger.store import Store
-from ledger.team.connect import TeamError, team_url, user_name
+from ledger.team.connect import TeamError
 from ledger.team.pull import open_cache
 
-from .common import UsageError, describe, open_caught_up, report_missing, scope_of, warn
-
-
-def team_of(args: argparse.Namespace, settings: Settings, *, needed: bool = False) -> Team | None:
-    """The team database named by ``--team``, ``PACKWATCH_TEAM_URL`` or ``[team] url`` (None: none)."""
-    configured = settings.team.url.get_secret_value() if settings.team.url else None
-    url = team_url(getattr(args, "team", None), configured)
-    if url is None:
-        if needed:
-            raise UsageError("no team database: pass --team postgresql://user@host/db, or set PACKWATCH_TEAM_URL "
-                             "or [team] url")
-        if getattr(args, "machines", None) or getattr(args, "users", None):
-            raise UsageError("--machine and --user filter the team's rows: pass --team URL too")
-        return None
-    return Team(url, getattr(args, "machine_name", None) or settings.team.machine, user_name())
-
-
-def team_scope(args: argparse.Namespace) -> AgentScope:
-    """``--agent`` with the team's ``--machine`` and ``--user`` filters."""
-    scope = scope_of(args)
-    clean = lambda names: tuple(dict.fromkeys(n.strip() for n in names or () if n.strip()))  # noqa: E731
-    return dataclasses.replace(scope, machines=clean(getattr(args, "machines", None)),
-                               users=clean(getattr(args, "users", None)))
+from .common import UsageError, describe, open_caught_up, report_missing, warn
+from .team_choice import team_of, team_scope  # noqa: F401 (what the team commands share)
 
 
 def open_team_cache(team: Team, settings: Settings) -> Store:

@@ -29,7 +29,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     _need_a_terminal()
     from dashboard.app import PackwatchApp
 
-    from .team import team_of, team_scope
+    from .team_choice import team_of, team_scope
 
     team = team_of(args, settings)
     if team is None:

@@ -5,38 +5,21 @@ push names, and its schema migrated. Every failure is one ``TeamError`` line tha
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import uuid
 
 import psycopg
 
 from ..secrets import safe_url, scrub
+from .names import ENV, machine_name, team_url, user_name  # noqa: F401 (their home before names.py)
 from .schema import MIGRATIONS, SCHEMA, SCHEMA_VERSION
 
-ENV = "PACKWATCH_TEAM_URL"
 CONNECT_TIMEOUT_S = 10
 
 
 class TeamError(Exception):
     """The team database could not be used: one line that says what to do (exit 2 from a command)."""
 
-
-def team_url(flag: str | None, configured: str | None) -> str | None:
-    """The URL in force: the flag, else the environment, else the config file (None: no team)."""
-    return flag or os.environ.get(ENV) or configured or None
-
-
-def machine_name(flag: str | None = None, configured: str | None = None) -> str:
-    return flag or configured or socket.gethostname()
-
-
-def user_name() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in a bare container
-        return "unknown"
 
 
 def shown(url: str) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import os
 import stat
+import subprocess
+import sys
 from contextlib import redirect_stderr
 from pathlib import Path
 
@@ -15,7 +17,7 @@ from filelock import FileLock
 from dashboard.cli import main
 from ledger.control import channel as control_channel
 from tests.conftest import append, line
-from tests.support.cli import packwatch
+from tests.support.cli import ROOT, packwatch
 
 
 @pytest.fixture
@@ -119,3 +121,12 @@ def test_control_files_stay_readable_by_others_after_the_store_opened(tmp_path: 
     assert codes == [0, 0]
     audit = tmp_path / "agent" / "controls.jsonl"
     assert stat.S_IMODE(audit.stat().st_mode) == 0o644
+
+
+def test_status_and_report_without_a_team_never_load_psycopg(flags: list[str]) -> None:
+    """Every status and report asks whether a team is in play; only a team loads the team store's modules."""
+    code = ("import sys; from dashboard.cli import main; "
+            f"codes = [main(['status', *{flags!r}]), main(['report', '--format', 'json', *{flags!r}])]; "
+            "print(codes, 'psycopg' in sys.modules, 'ledger.team.connect' in sys.modules, file=sys.stderr)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.stderr.strip().splitlines()[-1] == "[0, 0] False False", proc.stderr
