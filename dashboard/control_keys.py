@@ -11,6 +11,7 @@ from textual.binding import Binding
 from ledger.control.actions import apply_action
 from ledger.control.channel import ControlChannel
 from ledger.control.model import ControlError, with_controls
+from ledger.views.limits import ShortSpend, has_short_limits, short_spend
 from ledger.views.overview import Overview
 
 from .screens.budget import BudgetEdit, BudgetModal, ScopeUse
@@ -76,11 +77,12 @@ class ControlKeys:
         tokens = {p.provider: p.tokens_today for p in overview.burn.providers} if overview else {}
         scopes = list(dict.fromkeys(["all", *spend, *tokens, *controls.budgets]))
         measured = with_controls(self.settings, controls)  # the config's budgets under the controls'
+        short = self._short_spend(overview, measured)
         uses = []
         for scope in scopes:
             line = spend.get(scope)
             budget = measured.budgets.get(scope)
-            task = _costliest_task(overview, scope)
+            task = _costliest_task(short, scope)
             uses.append(ScopeUse(
                 scope=scope, cost_today=line.cost_today if line else 0.0, cost_month=line.cost_month if line else 0.0,
                 tokens_today=sum(tokens.values()) if scope == "all" else tokens.get(scope, 0),
@@ -89,9 +91,17 @@ class ControlKeys:
                 daily_tokens=measured.daily_token_limits.get(scope),
                 hourly_usd=budget.hourly_usd if budget else None, task_usd=budget.task_usd if budget else None,
                 task_tokens=budget.task_tokens if budget else None,
-                cost_hour=overview.short.hour_of(scope) if overview else 0.0, task_cost=task[0],
+                cost_hour=short.hour_of(scope), task_cost=task[0],
                 task_tokens_used=task[1]))
         return uses
+
+    def _short_spend(self, overview: Overview | None, measured: Any) -> ShortSpend:
+        """The last hour and the recent tasks: the overview measures them only while a short limit is set,
+        so for a modal about to set the first one they are measured now."""
+        if overview is None or has_short_limits(measured):
+            return overview.short if overview else ShortSpend()
+        with self.reader.cursor() as cur:
+            return short_spend(cur, overview.now) if cur is not None else ShortSpend()
 
     def action_force_failover(self) -> None:
         chains, providers = self._chains()
@@ -138,10 +148,8 @@ class ControlKeys:
         self.call_from_thread(self.request_refresh, force=True)
 
 
-def _costliest_task(overview: Overview | None, scope: str) -> tuple[float, int]:
+def _costliest_task(short: ShortSpend, scope: str) -> tuple[float, int]:
     """(USD, tokens) of the recent task that spent most in ``scope``."""
-    if overview is None:
-        return 0.0, 0
     spent = [(t.cost_usd, t.tokens) if scope == "all" else t.providers.get(scope, (0.0, 0))
-             for t in overview.short.tasks]
+             for t in short.tasks]
     return max(spent, default=(0.0, 0))
