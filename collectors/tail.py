@@ -250,7 +250,8 @@ class _Pass:
         """Generations of ``path`` no source knows by inode, read whole: a rotation that renames while a look
         lists the names (``.1`` -> ``.2`` as ``.2`` is opened) can hide one from that look; the next finds
         it. A stat per generation; files are opened only when one is unknown."""
-        known = {(s.dev, s.inode) for s in self.everything()}
+        active = {(s.dev, s.inode) for s in self.known.values()}  # (the retired ones asked for only if needed)
+        retired: set[tuple[int, int]] | None = None
         for candidate in self._siblings(path):
             if candidate == path or not _GENERATION.match(candidate.name):
                 continue
@@ -258,7 +259,11 @@ class _Pass:
                 st = candidate.stat()
             except OSError:
                 continue
-            if (st.st_dev, st.st_ino) not in known:
+            if (st.st_dev, st.st_ino) in active:
+                continue
+            if retired is None:
+                retired = {(s.dev, s.inode) for s in self.everything()}
+            if (st.st_dev, st.st_ino) not in retired:
                 # Read as a rewrite of the ledger's sources: a copy of what they hold (logrotate's
                 # copytruncate) adds only the lines they did not already count.
                 ours = [s.id for s in self.everything() if base_of(Path(s.path)) == path]

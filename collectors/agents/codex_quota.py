@@ -14,13 +14,14 @@ import datetime as dt
 
 import msgspec
 
+from ledger.store.line_formats import FIRST_DAY, LAST_DAY, MAX_PERCENT, MAX_WINDOW_MINUTES
+
 from .base import Reject, reject
 
 WINDOW_NAMES = {300: "five_hour", 10080: "seven_day"}
-MAX_WINDOW_MINUTES = 366 * 24 * 60
-MAX_PERCENT = 1000.0
-FIRST, LAST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC), dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
-"""The store's ranges (``ledger.store.ingest``): a line outside them is rejected, never stored."""
+FIRST, LAST = (dt.datetime.fromisoformat(d).replace(tzinfo=dt.UTC) for d in (FIRST_DAY, LAST_DAY))
+"""The store's ranges (``ledger.store.line_formats``, the quota lines' own): outside them a line is
+rejected, never stored."""
 Snapshot = tuple
 """(source_id, ts, agent, session, model, window, window_minutes, used_percent, resets_at ISO, source,
 session cost, limit_id): a ``quota_snapshots`` row."""

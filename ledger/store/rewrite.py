@@ -19,7 +19,8 @@ from ..scope import LEDGER_AGENT
 from ..secrets import EXCERPT_SCAN, excerpt_of
 from .connection import Connection, Ingested, Source
 from .files import chunks, pread
-from .ingest import CHUNK_BYTES, FORMATS, LineFormat, bad_lines, lines_into_checked, long_line
+from .ingest import CHUNK_BYTES, bad_lines, lines_into_checked, long_line
+from .line_formats import FORMATS, LineFormat
 
 # What identifies a stored record of each kind (the table's own columns, no free text).
 IDENTITY = {
