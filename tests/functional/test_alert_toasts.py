@@ -35,3 +35,23 @@ async def test_a_budget_level_is_one_toast_and_not_again_after_a_restart(sample_
     finally:
         store.close()
     assert sent.level == "exceeded" and sent.delivered == [{"to": "toast", "where": "dashboard", "result": "shown"}]
+
+
+async def test_a_burst_of_alerts_is_two_toasts_and_a_pointer_not_a_flood(sample_settings: Settings) -> None:
+    """A first start over a day already overspent raises many alerts at once: the screen (its header's modes
+    included) stays visible; every alert is still recorded for `packwatch alerts`."""
+    channel = ControlChannel(sample_settings.control_dir)
+    for scope in ("all", "anthropic", "google", "cerebras"):
+        channel.set_budget(scope, daily_usd=0.01)
+    app = make_app(sample_settings)
+    app.refresher.alerts = alert_runner(app, sample_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_for_overview(pilot, app)
+        await pilot.pause(0.2)
+        toasts = _toasts(app)
+    assert len(toasts) == 3 and "packwatch alerts" in toasts[-1], toasts
+    store = Store.open(sample_settings)
+    try:
+        assert len(sent_alerts(store.cursor())) > 3
+    finally:
+        store.close()
