@@ -238,7 +238,10 @@ class _Pass:
             if found is None:
                 continue
             st, head = found.st, found.head
-            if any(_same_file(s, found) for s in self.everything()):
+            known = next((s for s in self.everything() if _same_file(s, found)), None)
+            if known is not None:
+                if not known.active and st.st_size > known.offset:
+                    self.resume(known, candidate, found)
                 continue
             src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head, earlier)
             self.known[src.path] = src
@@ -249,9 +252,10 @@ class _Pass:
     def strays(self, path: Path) -> None:
         """Generations of ``path`` no source knows by inode, read whole: a rotation that renames while a look
         lists the names (``.1`` -> ``.2`` as ``.2`` is opened) can hide one from that look; the next finds
-        it. A stat per generation; files are opened only when one is unknown."""
+        it, and reads on a generation such a look took for gone. A stat per generation; files are opened only
+        when one is unknown or has grown past its retired source's offset."""
         active = {(s.dev, s.inode) for s in self.known.values()}  # (the retired ones asked for only if needed)
-        retired: set[tuple[int, int]] | None = None
+        every: dict[tuple[int, int], Source] | None = None
         for candidate in self._siblings(path):
             if candidate == path or not _GENERATION.match(candidate.name):
                 continue
@@ -261,14 +265,30 @@ class _Pass:
                 continue
             if (st.st_dev, st.st_ino) in active:
                 continue
-            if retired is None:
-                retired = {(s.dev, s.inode) for s in self.everything()}
-            if (st.st_dev, st.st_ino) not in retired:
+            if every is None:
+                every = {(s.dev, s.inode): s for s in self.everything()}  # the newest source of each inode
+            src = every.get((st.st_dev, st.st_ino))
+            if src is None:
                 # Read as a rewrite of the ledger's sources: a copy of what they hold (logrotate's
                 # copytruncate) adds only the lines they did not already count.
                 ours = [s.id for s in self.everything() if base_of(Path(s.path)) == path]
                 self.generations(path, ours or None)
                 return
+            if not src.active and st.st_size > src.offset:  # retired by a look it hid from: its late lines
+                found = _stat_head(candidate)
+                if found is not None and _same_file(src, found):
+                    self.resume(src, candidate, found)
+
+    def resume(self, src: Source, path: Path, found: _Seen) -> None:
+        """A retired generation found again with lines past its offset: a look that listed the names while
+        a rotation renamed them missed it and took it for gone. Read on from where it stopped (as a rewrite of
+        the files that replaced it, if any, so a line one of them holds is not counted twice)."""
+        replacers = [s.id for s in self.everything() if src.id in s.replaces]
+        self.known.pop(src.path, None)
+        self.store.update_source(src, path=str(path), active=True)
+        self.known[src.path] = src
+        self.read(src, path, replacers or None)
+        self._retire_if_quiet(src, found.st)
 
     def rotated(self, src: Source) -> None:
         """A rotated generation still watched: its late lines, then retire it once quiet."""
