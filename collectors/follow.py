@@ -51,13 +51,14 @@ def follow(
     on_batch: Callable[[CatchUp], None],
     *,
     on_trouble: Callable[[StoreTrouble], None] = lambda t: None,
+    on_idle: Callable[[], None] = lambda: None,
     poll: float = 1.0,
     stop: threading.Event | None = None,
 ) -> None:
     """Catch up whenever a watched file changes, and every ``poll`` seconds regardless (file events
     do not cross network mounts, and a folder that appears later is found by the poll). Each file
     range commits with its offset, so a kill at any moment loses nothing; a trouble is told once, until
-    a pass works again."""
+    a pass works again. ``on_idle`` runs after a pass that found nothing new (say, to retry a push)."""
     settings = keeper.settings
     ledgers, agents = ledger_changes(settings), agent_log_changes(settings)
     told: str | None = None
@@ -77,6 +78,8 @@ def follow(
         told = None
         if first or result.changed or result.errors:
             on_batch(result)
+        else:
+            on_idle()
 
     one_pass(True)
     for _changes in watch(

@@ -117,7 +117,11 @@ def _follow(keeper: Keeper, settings: Settings, pusher=None) -> None:
     def on_trouble(failure: StoreTrouble) -> None:
         warn(str(failure))
 
+    def on_idle() -> None:  # a push that failed is tried again every retry_seconds, new rows or not
+        if pusher is not None and pusher.failing and keeper.store is not None and (pushed := pusher(keeper.store)):
+            print(f"{_stamp()} {pushed}", flush=True)
+
     logs = [str(root) for log in enabled(settings) for root in log.roots if root.is_dir()]
     print(f"following {', '.join(map(str, [*settings.ledgers, *logs]))} into {settings.db} (Ctrl-C stops)",
           flush=True)
-    follow(keeper, on_batch, on_trouble=on_trouble, poll=max(settings.poll_interval, 1.0))
+    follow(keeper, on_batch, on_trouble=on_trouble, on_idle=on_idle, poll=max(settings.poll_interval, 1.0))
