@@ -130,8 +130,9 @@ def _insert(con: duckdb.DuckDBPyConnection, table: Table, path: Path) -> int:
     spec = ", ".join(f"'{c}': '{t}'" for c, t in types.items())
     values = ", ".join(f"to_timestamp(0) + to_microseconds({c})" if t == "timestamptz" else c
                        for c, t in table.columns)
-    return con.execute(f"""INSERT INTO {table.name} (source_id, machine, user_name, team_key, {', '.join(table.names)})
-        SELECT 0, machine, user_name, key, {values}
+    source, zero = ("source_id, ", "0, ") if table.sourced else ("", "")
+    return con.execute(f"""INSERT INTO {table.name} ({source}machine, user_name, team_key, {', '.join(table.names)})
+        SELECT {zero}machine, user_name, key, {values}
         FROM read_csv('{path}', header = false, columns = {{{spec}}}, allow_quoted_nulls = false,
                       max_line_size = 1 << 26, parallel = false)""").fetchall()[0][0]
 

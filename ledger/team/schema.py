@@ -8,7 +8,7 @@ so rows become visible in ``seq`` order: a pull that has seen ``seq`` N never la
 
 from __future__ import annotations
 
-from .tables import PUSHED, Table
+from .tables import CONTROLS, EVENTS, PROBES, QUOTA, USAGE, Table
 
 SCHEMA = "packwatch"
 PUSH_LOCK = 7_215_001
@@ -31,7 +31,7 @@ def _table(t: Table) -> str:
 
 
 MIGRATIONS: dict[int, str] = {
-    1: "\n".join(_table(t) for t in PUSHED) + f"""
+    1: "\n".join(_table(t) for t in (USAGE, EVENTS, QUOTA, CONTROLS)) + f"""
     -- A row a machine no longer holds (replaced by a fuller copy): pulls delete it from their caches.
     CREATE TABLE {SCHEMA}.tombstones (
         seq bigserial PRIMARY KEY,
@@ -63,6 +63,7 @@ MIGRATIONS: dict[int, str] = {
         changed_at timestamptz NOT NULL DEFAULT now()
     );
     """,
+    2: _table(PROBES),  # provider health probes, pushed since 2026-12-01
 }
 
 SCHEMA_VERSION = max(MIGRATIONS)

@@ -19,6 +19,8 @@ class Table:
     columns: tuple[tuple[str, str], ...]
     """(column, PostgreSQL type), in the local table's names; times are TIMESTAMPTZ."""
     where: str = "true"
+    sourced: bool = True
+    """Whether the local table's rows name the file they came from (``source_id``; a pull stores 0)."""
 
     @property
     def names(self) -> list[str]:
@@ -51,8 +53,14 @@ CONTROLS = Table("control_changes", (
 ))
 """The control channel's audit trail (``controls.jsonl``), loaded into a temporary table before a push."""
 
-PUSHED = (USAGE, EVENTS, QUOTA, CONTROLS)
-PULLED = (USAGE, EVENTS, QUOTA)
+PROBES = Table("probes", (
+    ("ts", "timestamptz"), ("provider", "text"), ("endpoint", "text"), ("status", "integer"),
+    ("latency_ms", "double precision"), ("error_class", "text"), ("message", "text"),
+), sourced=False)
+"""Provider health probes (messages scrubbed at the door): the team's Providers screen and circuits."""
+
+PUSHED = (USAGE, EVENTS, QUOTA, CONTROLS, PROBES)
+PULLED = (USAGE, EVENTS, QUOTA, PROBES)
 """What a pull brings into the local cache, where every view, pane and report reads them."""
 
 _NULL = "chr(0)"

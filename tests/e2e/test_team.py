@@ -253,3 +253,30 @@ def test_collect_push_goes_on_while_the_server_is_down_and_catches_up(tmp_path: 
     local = store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone()
     store.close()
     assert pg_totals(postgres) == tuple(local)
+
+
+def test_probes_reach_the_team_and_its_circuits(tmp_path: Path, postgres: Postgres,  # noqa: F811
+                                               team_url: str) -> None:  # noqa: F811
+    """A machine's provider probes are pushed once and pulled into every team cache: the team's circuits
+    and Providers screen see a provider that failed its probes on another machine."""
+    import datetime as dt
+
+    a, b = machine(tmp_path, "laptop", 5, 1), machine(tmp_path, "desktop", 5, 2)
+    now = dt.datetime.now(dt.UTC)
+    store = _store(a)
+    store.record_probes([(now - dt.timedelta(seconds=50 - 5 * i), "cerebras", "https://api.cerebras.ai/v1/models",
+                          503, 120.0, "http_5xx", "service unavailable") for i in range(6)])
+    store.close()
+    for m in (a, b):
+        assert run(m, "push", "--team", team_url, "--machine", m["name"]).returncode == 0
+    assert run(a, "push", "--team", team_url, "--machine", "laptop").returncode == 0  # nothing twice
+    assert postgres.psql("SELECT count(*), min(machine), max(machine) FROM packwatch.probes") == "6|laptop|laptop"
+
+    status = run(b, "status", "--team", team_url, "--json")
+    assert status.returncode in (0, 10, 11), status.stderr
+    circuits = {c["provider"]: c for c in json.loads(status.stdout)["circuits"]}
+    cerebras = circuits["cerebras"]
+    assert (cerebras["probes_15m"], cerebras["failures_15m"]) == (6, 6), cerebras
+    assert cerebras["state"] != "CLOSED" and cerebras["last_error"] == "probe http_5xx: service unavailable"
+    alone = json.loads(run(b, "status", "--json").stdout)  # the desktop's own store has no probes
+    assert all(c.get("probes_15m", 0) == 0 for c in alone["circuits"])
