@@ -4,13 +4,17 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench lint screenshots clean clis torture
+.PHONY: run demo test bench lint screenshots clean clis torture
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
+
+# The dashboard on your agents' data; the demo while there is none yet.
+run: $(STAMP)
+	$(BIN)/packwatch --demo-if-empty
 
 demo: $(STAMP)
 	$(BIN)/packwatch demo

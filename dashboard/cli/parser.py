@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     _agents(parser)
     team_option(parser)
+    parser.add_argument("--demo-if-empty", action="store_true",
+                        help="open the demo instead while no ledger and no agent log exists yet (make run)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     collect = sub.add_parser("collect", help="follow the ledgers into the store (headless)")

@@ -25,13 +25,27 @@ def _need_a_terminal() -> None:
         raise UsageError("the dashboard needs a terminal; use `packwatch status` or `report` in scripts")
 
 
+def has_data(settings: Settings) -> bool:
+    """Whether any configured ledger or any agent's log folder exists (a store alone, with nothing to follow,
+    counts too: it holds what was read before)."""
+    from collectors.agents import enabled
+
+    return (any(p.exists() for p in settings.ledgers) or settings.db.exists()
+            or any(root.exists() for log in enabled(settings) for root in log.roots))
+
+
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     _need_a_terminal()
-    from dashboard.app import PackwatchApp
-
     from .team_choice import team_of, team_scope
 
     team = team_of(args, settings)
+    if team is None and getattr(args, "demo_if_empty", False) and not has_data(settings):
+        print("packwatch: no agent has written a ledger or a log here yet: opening the demo "
+              f"(`packwatch` opens your own data once {settings.ledgers[0]} or an agent's log exists)", file=sys.stderr)
+        args.demo_if_empty, args.days, args.pace = False, getattr(args, "days", 4), getattr(args, "pace", None)
+        return cmd_demo(args, settings)
+    from dashboard.app import PackwatchApp
+
     if team is None:
         PackwatchApp(settings, scope=scope_of(args)).run()
         return 0

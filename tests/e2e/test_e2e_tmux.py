@@ -85,3 +85,28 @@ def test_demo_runs_in_a_real_terminal(tmp_path):
             time.sleep(0.3)
     finally:
         tmux("kill-session", "-t", session)
+
+
+def test_make_runs_first_command_opens_the_demo_only_while_there_is_no_data(tmp_path):
+    """README's first command (`make run` = `packwatch --demo-if-empty`): a new user with no agent data sees
+    the demo pack; once a ledger exists, the same command opens it instead."""
+    packwatch = Path(sys.executable).with_name("packwatch")
+    ledger = tmp_path / "agent" / "usage.jsonl"
+    env = f"HOME={tmp_path} PACKWATCH_CONFIG={tmp_path}/none.toml PACKWATCH_LEDGERS={ledger} TZ=UTC"
+    for has_data in (False, True):
+        if has_data:
+            ledger.parent.mkdir()
+            now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 60))  # today's: on the panes
+            ledger.write_text(f'{{"ts": "{now}", "provider": "zai", "model": "glm-4.6", "in": 10, "out": 2}}\n')
+        session = f"pw-run-{os.getpid()}-{has_data}"
+        tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36",
+             f"cd {ROOT} && env {env} {packwatch} --demo-if-empty --db {tmp_path}/store.duckdb")
+        try:
+            screen = wait_for(session, "req today")
+            if has_data:
+                assert "cerebras" not in screen
+                wait_for(session, "zai", 30)
+            else:
+                wait_for(session, "cerebras", 30)  # the demo pack's providers
+        finally:
+            tmux("kill-session", "-t", session)
