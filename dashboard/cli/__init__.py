@@ -39,6 +39,12 @@ def main(argv: list[str] | None = None) -> int:
         from .light import run
 
         return run(argv)
+    from . import answers
+
+    answers.begin(argv)
+    served = answers.serve()  # a report proven current: no settings model, store or query at all
+    if served is not None:
+        return served
     # Other packages' pydantic plugins load with packwatch's first model (logfire's: a quarter of a second
     # of imports on every command); packwatch uses none. A value the user set is kept.
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
