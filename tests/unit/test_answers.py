@@ -119,7 +119,7 @@ def test_the_next_day_or_a_closing_block_computes_again(run, quiet, monkeypatch:
     assert not run()[2]
     entry = json.loads(next((Path(os.environ["HOME"]) / ".cache" / "packwatch" / "answers").glob("*.json"))
                        .read_text())
-    zone = ZoneInfo(TZ)
+    zone = ZoneInfo(entry["timezone"])  # the settings' zone: where "today" is
     midnight = dt.datetime.combine(dt.datetime.fromtimestamp(entry["now"], zone).date() + dt.timedelta(days=1),
                                    dt.time(), zone)
     assert entry["valid_until"] <= midnight.timestamp()
