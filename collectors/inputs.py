@@ -91,9 +91,8 @@ def input_paths(settings: Settings, store: Store) -> list[str]:
         for db in log.databases:
             for suffix in ("", "-wal", "-journal"):
                 _root(Path(f"{db.path}{suffix}"), "*", out)
-    for by_path in store.active_sources().values():
-        for path in by_path:
-            out[path] = None
+    for (path,) in store.con.execute("SELECT DISTINCT path FROM sources WHERE active").fetchall():
+        out[path] = None
     _code(out)
     return list(out)
 

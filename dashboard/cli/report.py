@@ -13,7 +13,7 @@ from collectors.tail import CatchUp
 from ledger.report import TEAM_GROUPINGS, queries
 from ledger.report.build import build_report
 from ledger.report.export import ExportError, check_target, write_report
-from ledger.report.text import render, table_renderables
+from ledger.report.text import render
 from ledger.settings import Settings
 from ledger.text import printable
 
@@ -77,6 +77,8 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"wrote {args.output} ({size:,} bytes)", file=sys.stderr)
     elif args.format == "table":
         from rich.console import Console
+
+        from ledger.report.tables import table_renderables
 
         Console().print(*table_renderables(report))
     else:
