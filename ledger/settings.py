@@ -395,22 +395,9 @@ def _origins(path: Path, flags: dict[str, Any]) -> dict[str, str]:
 
 def explain(settings: Settings) -> list[tuple[str, Any, str, str]]:
     """(name, value, where it came from, what it means) for every setting."""
+    from .field_docs import field_docstrings  # (only here: it reads the source)
+
     origin: dict[str, str] = getattr(settings, "_origin", {})
     meaning = field_docstrings(Settings)
     return [(name, getattr(settings, name), origin.get(name, "default"), meaning.get(name, ""))
             for name in Settings.model_fields]
-
-
-def field_docstrings(cls: type) -> dict[str, str]:
-    """Each field's docstring (the string under its annotation), read from the source only when asked:
-    pydantic's ``use_attribute_docstrings`` reads it for every model on every start (~50 ms)."""
-    import ast
-    import inspect
-
-    body = ast.parse(inspect.cleandoc("\n" + inspect.getsource(cls))).body[0].body
-    out = {}
-    for field, doc in zip(body, body[1:], strict=False):
-        if (isinstance(field, ast.AnnAssign) and isinstance(field.target, ast.Name) and isinstance(doc, ast.Expr)
-                and isinstance(doc.value, ast.Constant) and isinstance(doc.value.value, str)):
-            out[field.target.id] = inspect.cleandoc(doc.value.value)
-    return out

@@ -44,15 +44,15 @@ COUNTS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache
 PENDING_REQUESTS = 32  # requests sent and not yet answered, carried across reads for latency
 
 
-class _CacheCreation(msgspec.Struct):
+class _CacheCreation(msgspec.Struct, gc=False):
     ephemeral_1h_input_tokens: int | None = None
 
 
-class _OutputDetails(msgspec.Struct):
+class _OutputDetails(msgspec.Struct, gc=False):
     thinking_tokens: int | None = None
 
 
-class _Usage(msgspec.Struct):
+class _Usage(msgspec.Struct, gc=False):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
@@ -61,13 +61,13 @@ class _Usage(msgspec.Struct):
     output_tokens_details: _OutputDetails | None = None
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     id: str | None = None
     model: str | None = None
     usage: _Usage | None = None
 
 
-class _ModelUsage(msgspec.Struct):
+class _ModelUsage(msgspec.Struct, gc=False):
     inputTokens: int = 0  # noqa: N815 - Claude Code's own field names
     outputTokens: int = 0  # noqa: N815
     thinkingTokens: int = 0  # noqa: N815
@@ -77,7 +77,7 @@ class _ModelUsage(msgspec.Struct):
     costUSD: float | None = None  # noqa: N815
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     type: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None  # noqa: N815

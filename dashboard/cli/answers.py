@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -180,6 +179,8 @@ class Recording:
 
 
 def _write(entry: dict) -> None:
+    import tempfile
+
     folder = _folder()
     try:
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)

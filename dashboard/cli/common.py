@@ -11,8 +11,7 @@ from collections.abc import Callable
 from pydantic import ValidationError
 
 from collectors.progress import ProgressReport, ReadProgress, Throttled
-from collectors.refresh import open_store
-from collectors.sources import catch_up_all
+from collectors.sources import catch_up_all, open_store
 from collectors.tail import CatchUp
 from ledger.scope import KNOWN_AGENTS, AgentScope
 from ledger.settings import DEFAULT_LEDGER, Settings, load_settings
