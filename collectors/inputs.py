@@ -38,21 +38,17 @@ def stamp(path: str) -> Stamp:
 
 
 def _walk(root: str, pattern: str, out: dict[str, None]) -> None:
-    """``root`` and every folder below it (symlinked ones too, once), and the files matching ``pattern``."""
-    seen: set[tuple[int, int]] = set()
+    """``root`` and every folder below it, and the files matching ``pattern`` (symlinked folders are not
+    followed, as neither the catch-up's listing nor ``Path.rglob`` follows them)."""
     stack = [root]
     while stack:
         folder = stack.pop()
         out[folder] = None
         try:
-            st = os.stat(folder)
-            if (st.st_dev, st.st_ino) in seen:
-                continue
-            seen.add((st.st_dev, st.st_ino))
             with os.scandir(folder) as listed:
                 for entry in listed:
                     try:
-                        if entry.is_dir():
+                        if entry.is_dir(follow_symlinks=False):
                             stack.append(entry.path)
                         elif fnmatch.fnmatchcase(entry.name, pattern):
                             out[entry.path] = None
