@@ -8,8 +8,6 @@ import os
 import stat
 from pathlib import Path
 
-import polars as pl
-
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
 from ledger.store.files import fingerprint, fingerprinted_length, pread, same_start
 from ledger.store.ingest import add_events
@@ -177,6 +175,8 @@ def _read_error_log(store: Store, source: Source, path: Path, start: int, end: i
 
 def _not_stored(store: Store, rows: list[tuple], earlier: list[int]) -> list[tuple]:
     """The error events of ``rows`` not already stored from ``earlier`` sources (same time and detail)."""
+    import polars as pl
+
     frame = pl.DataFrame({"i": range(len(rows)), "ts": [r[0] for r in rows], "detail": [r[4] for r in rows]})
     store.con.register("pw_blocks", frame)
     try:

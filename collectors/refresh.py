@@ -19,25 +19,17 @@ from ledger.control.reader import stamp
 from ledger.control.status import ChangeStatus, change_statuses
 from ledger.scope import EVERY_AGENT, AgentScope
 from ledger.settings import Settings
-from ledger.store import Store, StoreBusy, trouble
+from ledger.store import Store, trouble
 from ledger.views.overview import Overview, controlled_overview
 
 from .alerts import AlertRunner
 from .progress import ProgressReport
-from .sources import catch_up_all
+from .sources import catch_up_all, open_store
 from .summary import write_summary
 from .tail import CatchUp
 
 SLOW_REFRESH_SECONDS = 60.0
 """With nothing new, the overview is computed again this often (so its windows slide)."""
-
-
-def open_store(settings: Settings) -> tuple[Store, str | None]:
-    """(the store, a warning when another process held it and an in-memory index stands in)."""
-    try:
-        return Store.open(settings), None
-    except StoreBusy as exc:
-        return Store.open(settings, memory=True), f"{exc}; reading the ledgers into memory instead"
 
 
 @dataclass

@@ -7,13 +7,21 @@ from __future__ import annotations
 from pathlib import Path
 
 from ledger.settings import Settings
-from ledger.store import Store
+from ledger.store import Store, StoreBusy
 
 from . import errorlog
 from .agents import enabled
 from .agents.reader import catch_up_log
 from .progress import ProgressReport
 from .tail import CatchUp, catch_up
+
+
+def open_store(settings: Settings) -> tuple[Store, str | None]:
+    """(the store, a warning when another process held it and an in-memory index stands in)."""
+    try:
+        return Store.open(settings), None
+    except StoreBusy as exc:
+        return Store.open(settings, memory=True), f"{exc}; reading the ledgers into memory instead"
 
 
 def event_paths(ledgers: list[Path], name: str = "events.jsonl") -> list[Path]:

@@ -57,7 +57,7 @@ def local_timezone() -> str:
 class PriceOverride(BaseModel):
     """USD per million tokens, for a model genai-prices does not know (or priced differently)."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     input_mtok: float = Field(ge=0, allow_inf_nan=False)
     """Uncached input tokens."""
@@ -73,7 +73,7 @@ class Budget(BaseModel):
     """Spending limits for one scope (``all`` or a provider): USD per day, month and rolling hour, and
     USD and tokens per task."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """Per local day."""
@@ -94,7 +94,7 @@ class Sources(BaseModel):
     """Other agents' own logs, read beside the ledgers. Each switch is true (read, and say when the
     folder is missing), false (never) or ``auto`` (read when its folder exists)."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     claude_code: SourceSwitch = "auto"
     """Claude Code's session logs (``projects/**/*.jsonl``)."""
@@ -139,7 +139,7 @@ class Sources(BaseModel):
 class ProbeEndpoint(BaseModel):
     """One provider's health probe. Setting ``url`` alone (no key) probes without credentials."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     url: str | None = None
     """The URL to GET; default: the provider's model-list endpoint."""
@@ -154,7 +154,7 @@ class ProbeEndpoint(BaseModel):
 class ProbeSettings(BaseModel):
     """Provider health probes. Nothing is probed without a key or an explicit endpoint."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     interval: float = Field(default=60.0, ge=1)
     """Seconds between probes of a healthy provider."""
@@ -175,8 +175,6 @@ class HookSettings(BaseModel):
     """What ``packwatch hook`` refuses. The hook reads this table with ``tomllib`` (it loads no settings
     model), so only the config file sets it."""
 
-    model_config = {"use_attribute_docstrings": True}
-
     mutating_tools: dict[str, list[str]] = Field(default_factory=lambda: {
         "claude-code": ["Write", "Edit", "MultiEdit", "NotebookEdit", "Bash"], "codex": ["Bash", "apply_patch"]})
     """Per agent, the tools review-only refuses (every other tool goes through)."""
@@ -185,7 +183,7 @@ class HookSettings(BaseModel):
 class PackSettings(BaseModel):
     """The pack governor (seed 000 §1.3) the Pack view measures against."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     limits: dict[str, int] = Field(default_factory=dict)
     """Concurrent agents per role, over the seed's (orchestrator 1, reasoner 2, coder 2, librarian 3,
@@ -206,7 +204,7 @@ class PackSettings(BaseModel):
 class AlertSettings(BaseModel):
     """Where alerts go besides the dashboard's toast: a webhook and the desktop's notifications."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     webhook: SecretStr | None = None
     """A URL that takes a JSON POST (``{"text": ...}``: a Slack incoming webhook works); kept secret
@@ -243,7 +241,7 @@ class AlertSettings(BaseModel):
 class TeamSettings(BaseModel):
     """The team database (``--team`` and ``PACKWATCH_TEAM_URL`` win over it)."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     url: SecretStr | None = None
     """A libpq URL, e.g. ``postgresql://alice@db.example:5432/packwatch``; the password from the URL,
@@ -261,7 +259,6 @@ class Settings(BaseSettings):
         # extra="forbid": a typo'd key in the config file ([budgts]) is an error, not silently nothing;
         # environment variables that name no setting are never read, so they cannot trip it.
         env_prefix="PACKWATCH_", env_nested_delimiter="__", extra="forbid", validate_default=True,
-        use_attribute_docstrings=True,
     )
 
     ledgers: Annotated[list[Path], NoDecode] = Field(default_factory=lambda: [DEFAULT_LEDGER])
@@ -398,8 +395,9 @@ def _origins(path: Path, flags: dict[str, Any]) -> dict[str, str]:
 
 def explain(settings: Settings) -> list[tuple[str, Any, str, str]]:
     """(name, value, where it came from, what it means) for every setting."""
+    from .field_docs import field_docstrings  # (only here: it reads the source)
+
     origin: dict[str, str] = getattr(settings, "_origin", {})
-    rows = []
-    for name, field in Settings.model_fields.items():
-        rows.append((name, getattr(settings, name), origin.get(name, "default"), field.description or ""))
-    return rows
+    meaning = field_docstrings(Settings)
+    return [(name, getattr(settings, name), origin.get(name, "default"), meaning.get(name, ""))
+            for name in Settings.model_fields]

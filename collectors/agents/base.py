@@ -6,6 +6,7 @@ JSON line or reject it with its reason. Adding an agent is one module beside thi
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -144,6 +145,40 @@ def decoded(decoder: msgspec.json.Decoder, data: bytes, base: int, rejects: list
                 rejects.append(reject(offset, raw, reason))
         except msgspec.DecodeError:
             rejects.append(reject(offset, raw, decode_error(raw) or "not valid JSON"))
+
+
+_BLANK_LINE = re.compile(rb"\n[ \t\r]*\n")
+_BLANK_FIRST = re.compile(rb"[ \t\r]*\n")
+
+
+class Lines:
+    """The (offset, line) of each record ``decoded_all`` returned, by its index: found only when one is
+    asked for (a reject, a cost-state line), not for every line of a read."""
+
+    def __init__(self, data: bytes, base: int, found: list[tuple[int, bytes]] | None = None) -> None:
+        self._data, self._base, self._found = data, base, found
+
+    def __getitem__(self, index: int) -> tuple[int, bytes]:
+        if self._found is None:
+            self._found = list(lines(self._data, self._base))
+        return self._found[index]
+
+
+def decoded_all(decoder: msgspec.json.Decoder, data: bytes, base: int, rejects: list[Reject],
+                problem: Callable[[bytes], str | None]) -> tuple[list[Any], Lines]:
+    """As ``decoded``, all at once: (the records, where each one's line is). One ``decode_lines`` call (the
+    cold read's hot loop, in C) when every line of ``data`` is one record that decodes, as most reads are;
+    otherwise (a line that does not decode or is not one object, a blank line) ``decoded``, line by line."""
+    if data.endswith(b"\n") and not _BLANK_LINE.search(data) and not _BLANK_FIRST.match(data):
+        try:
+            records = decoder.decode_lines(data)
+        except (msgspec.ValidationError, msgspec.DecodeError):
+            records = None
+        # No blank line, so each line gave at least one record: as many as lines means one each.
+        if records is not None and len(records) == data.count(b"\n"):
+            return records, Lines(data, base)
+    got = list(decoded(decoder, data, base, rejects, problem))
+    return [rec for _, _, rec in got], Lines(data, base, [(offset, raw) for offset, raw, _ in got])
 
 
 def counts_problem(counts: object, names: tuple[str, ...], *, missing: str, otherwise: str, prefix: str = "") -> str:

@@ -35,7 +35,7 @@ from ledger.settings import Settings
 from ledger.store.agent_rows import AgentRow
 from ledger.store.agent_totals import SessionTotal
 
-from .base import AgentLog, LogFiles, Parsed, bad_count, counts_problem, decoded, reject, timestamp_problem
+from .base import AgentLog, LogFiles, Parsed, bad_count, counts_problem, decoded_all, reject, timestamp_problem
 
 AGENT = "claude-code"
 PROVIDER = "anthropic"
@@ -44,15 +44,15 @@ COUNTS = ("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache
 PENDING_REQUESTS = 32  # requests sent and not yet answered, carried across reads for latency
 
 
-class _CacheCreation(msgspec.Struct):
+class _CacheCreation(msgspec.Struct, gc=False):
     ephemeral_1h_input_tokens: int | None = None
 
 
-class _OutputDetails(msgspec.Struct):
+class _OutputDetails(msgspec.Struct, gc=False):
     thinking_tokens: int | None = None
 
 
-class _Usage(msgspec.Struct):
+class _Usage(msgspec.Struct, gc=False):
     input_tokens: int | None = None
     output_tokens: int | None = None
     cache_creation_input_tokens: int | None = None
@@ -61,13 +61,13 @@ class _Usage(msgspec.Struct):
     output_tokens_details: _OutputDetails | None = None
 
 
-class _Message(msgspec.Struct):
+class _Message(msgspec.Struct, gc=False):
     id: str | None = None
     model: str | None = None
     usage: _Usage | None = None
 
 
-class _ModelUsage(msgspec.Struct):
+class _ModelUsage(msgspec.Struct, gc=False):
     inputTokens: int = 0  # noqa: N815 - Claude Code's own field names
     outputTokens: int = 0  # noqa: N815
     thinkingTokens: int = 0  # noqa: N815
@@ -77,7 +77,7 @@ class _ModelUsage(msgspec.Struct):
     costUSD: float | None = None  # noqa: N815
 
 
-class _Line(msgspec.Struct):
+class _Line(msgspec.Struct, gc=False):
     type: str | None = None
     timestamp: str | None = None
     sessionId: str | None = None  # noqa: N815
@@ -145,13 +145,14 @@ class ClaudeCodeParser:
         # Claude Code writes every time in one form (UTC, milliseconds, Z); checked where it is used.
         latest = st["ts"]
         fullest: dict[tuple[str, str], int] = {}  # (message id, request id) -> the most tokens a copy had
-        for offset, raw, rec in decoded(_DECODER, data, base, out.rejects, _generic_problem):
+        records, where = decoded_all(_DECODER, data, base, out.rejects, _generic_problem)
+        for index, rec in enumerate(records):
             ts = rec.timestamp
             if ts is not None and (latest is None or ts > latest):
                 latest = ts
             kind = rec.type
             if kind == "cost-state":
-                out.totals.extend(_totals(rec, source_id, offset, latest))
+                out.totals.extend(_totals(rec, source_id, where[index][0], latest))
                 continue
             if kind == "api-request":
                 if rec.id and ts:
@@ -166,7 +167,7 @@ class ClaudeCodeParser:
             thinking = details.thinking_tokens if details is not None else None
             reason = _problem(ts, usage, one_hour, thinking)
             if reason:
-                out.rejects.append(reject(offset, raw, reason))
+                out.rejects.append(reject(*where[index], reason))
                 continue
             if _no_fuller(rec, message, usage, fullest):
                 out.dropped += 1

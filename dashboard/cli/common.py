@@ -6,17 +6,19 @@ from __future__ import annotations
 import argparse
 import difflib
 import sys
+from collections.abc import Callable
 
 from pydantic import ValidationError
 
 from collectors.progress import ProgressReport, ReadProgress, Throttled
-from collectors.refresh import open_store
-from collectors.sources import catch_up_all
+from collectors.sources import catch_up_all, open_store
 from collectors.tail import CatchUp
 from ledger.scope import KNOWN_AGENTS, AgentScope
 from ledger.settings import DEFAULT_LEDGER, Settings, load_settings
 from ledger.store import Store
 from ledger.text import printable
+
+from . import answers
 
 
 class UsageError(Exception):
@@ -67,7 +69,9 @@ def scope_of(args: argparse.Namespace) -> AgentScope:
 
 def warn(message: str) -> None:
     """One line on stderr; a file's name in it never moves the cursor or retitles the terminal."""
-    print(f"packwatch: {printable(message)}", file=sys.stderr)
+    line = f"packwatch: {printable(message)}\n"
+    sys.stderr.write(line)
+    answers.heard(line)
 
 
 def describe(result: CatchUp) -> str:
@@ -92,12 +96,15 @@ def report_missing(result: CatchUp) -> None:
         warn(f"cannot read {error}")
 
 
-def open_caught_up(settings: Settings) -> tuple[Store, CatchUp]:
+def open_caught_up(settings: Settings, opened: Callable[[Store], None] | None = None) -> tuple[Store, CatchUp]:
     """The store, caught up. When another packwatch holds it, a private in-memory index built from the
-    ledgers answers instead (the store is only ever a derived index), and stderr says so."""
+    ledgers answers instead (the store is only ever a derived index), and stderr says so. ``opened`` is
+    called with the store before the catch-up."""
     store, busy = open_store(settings)
     if busy:
         warn(busy.replace("reading the ledgers into memory instead", "reading the ledgers directly this time"))
+    if opened is not None:
+        opened(store)
     return store, catch_up_all(store, settings, progress=stderr_progress())
 
 

@@ -13,11 +13,15 @@ from collectors.tail import CatchUp
 from ledger.report import TEAM_GROUPINGS, queries
 from ledger.report.build import build_report
 from ledger.report.export import ExportError, check_target, write_report
-from ledger.report.text import render, table_renderables
+from ledger.report.text import render
 from ledger.settings import Settings
 from ledger.text import printable
 
+from . import answers
 from .common import UsageError, open_caught_up, report_missing, scope_of
+
+KEPT_FORMATS = ("json", "csv", "md")
+"""The formats a report answer is kept in (``answers``): text on stdout, the same on any terminal."""
 
 
 def _days(args: argparse.Namespace, settings: Settings) -> tuple[dt.date | None, dt.date | None]:
@@ -52,11 +56,15 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
 
         store, result = open_team_cache(team, settings), CatchUp(agent_files=1)
     else:
-        store, result = open_caught_up(settings)
+        keeps = not args.output and args.format in KEPT_FORMATS
+        store, result = open_caught_up(settings, (lambda s: answers.start(settings, s)) if keeps else None)
+    recording = answers.current()
     try:
         report_missing(result)
-        report = build_report(store.con, settings, since, until, by=args.by, scope=scope,
-                              now=dt.datetime.now(ZoneInfo(settings.timezone)))
+        now = dt.datetime.now(ZoneInfo(settings.timezone))
+        report = build_report(store.con, settings, since, until, by=args.by, scope=scope, now=now)
+        if recording is not None and not result.errors:
+            recording.check(now, report.blocks)
     finally:
         store.close()
     if result.missing and not result.agent_files and not report.days and not report.rejected_lines:
@@ -70,9 +78,14 @@ def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
     elif args.format == "table":
         from rich.console import Console
 
+        from ledger.report.tables import table_renderables
+
         Console().print(*table_renderables(report))
     else:
-        sys.stdout.write(render(report, args.format, args.by))
+        text = render(report, args.format, args.by)
+        sys.stdout.write(text)
+        if recording is not None:
+            recording.keep(text, report.generated_at)
     return 0
 
 

@@ -45,7 +45,7 @@ class Action(BaseModel):
 class ScopeBudget(BaseModel):
     """Limits for one scope: ``all`` or one provider (as priced: ``anthropic``, ``cerebras``...)."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     daily_usd: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     """USD per local day."""
@@ -84,7 +84,7 @@ class CompactionRequest(BaseModel):
 class Controls(BaseModel):
     """``control.json``: the desired state. Empty budgets mean the config file's budgets apply."""
 
-    model_config = {"use_attribute_docstrings": True, "extra": "forbid"}
+    model_config = {"extra": "forbid"}
 
     revision: int = 0
     """Counts the changes ever made; a reader that sees a new revision re-reads everything."""

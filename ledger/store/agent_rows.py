@@ -23,12 +23,11 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
-import polars as pl
-
 from . import agent_totals
 from .agent_totals import SessionTotal
 from .connection import Connection, Source, first
 from .files import fingerprint, first_line
+from .frames import as_frame
 
 
 @dataclass(slots=True)
@@ -169,7 +168,7 @@ def stored_copies(store: Connection, agent: str, message_ids: list[str]) -> list
     """The stored copies of these messages (one hash join, not a lookup per message)."""
     if not message_ids:
         return []
-    frame = pl.DataFrame({"message_id": list(dict.fromkeys(message_ids))}, schema={"message_id": pl.String})
+    frame = as_frame({"message_id": list(dict.fromkeys(message_ids))}, {"message_id": "String"})
     store.con.register("pw_message_ids", frame)
     try:
         rows = store.con.execute(
@@ -190,13 +189,13 @@ def parser_states(store: Connection, kind: str) -> dict[int, dict]:
 
 
 _ROW_SCHEMA = {
-    "source_id": pl.Int32, "ts": pl.String, "provider_raw": pl.String, "model": pl.String,
-    "input_tokens": pl.Int64, "output_tokens": pl.Int64, "cache_read_tokens": pl.Int64,
-    "cache_write_tokens": pl.Int64, "cache_write_1h_tokens": pl.Int64, "reasoning_tokens": pl.Int64,
-    "kind": pl.String, "session": pl.String, "project": pl.String, "request_id": pl.String,
-    "cost_usd": pl.Float64, "subagent": pl.String, "latency_ms": pl.Int64, "error": pl.String,
-    "dedup_key": pl.String, "message_id": pl.String, "copy_id": pl.String, "replay": pl.Boolean,
-    "tokens": pl.Int64,
+    "source_id": "Int32", "ts": "String", "provider_raw": "String", "model": "String",
+    "input_tokens": "Int64", "output_tokens": "Int64", "cache_read_tokens": "Int64",
+    "cache_write_tokens": "Int64", "cache_write_1h_tokens": "Int64", "reasoning_tokens": "Int64",
+    "kind": "String", "session": "String", "project": "String", "request_id": "String",
+    "cost_usd": "Float64", "subagent": "String", "latency_ms": "Int64", "error": "String",
+    "dedup_key": "String", "message_id": "String", "copy_id": "String", "replay": "Boolean",
+    "tokens": "Int64",
 }
 _DIRECT = [name for name in _ROW_SCHEMA if name not in ("dedup_key", "tokens")]
 """The columns read straight off an ``AgentRow`` (the other two are its properties)."""
@@ -206,11 +205,11 @@ USAGE_COLUMNS = """source_id, ts, provider_raw, model, input_tokens, output_toke
     cost_usd_given, subagent, latency_ms, error, dedup_key, agent"""
 
 
-def _frame(rows: list[AgentRow]) -> pl.DataFrame:
+def _frame(rows: list[AgentRow]):
     cols: dict[str, list] = {name: [getattr(r, name) for r in rows] for name in _DIRECT}
     cols["dedup_key"] = [r.dedup_key for r in rows]
     cols["tokens"] = [r.tokens for r in rows]
-    return pl.DataFrame(cols, schema=_ROW_SCHEMA)
+    return as_frame(cols, _ROW_SCHEMA)
 
 
 def commit(store: Connection, batch: AgentBatch) -> Committed:
@@ -219,20 +218,20 @@ def commit(store: Connection, batch: AgentBatch) -> Committed:
     rows, replaced = resolve(batch.rows, stored)
     done = Committed(rows=len(rows), replaced=len(replaced), rejected=len(batch.rejects))
     con = store.con
-    reads = pl.DataFrame(
+    reads = as_frame(
         {"id": [r.source.id for r in batch.reads], "end": [r.end for r in batch.reads],
          "head": [fingerprint(first_line(r.head)) for r in batch.reads], "lines": [r.rows for r in batch.reads],
          "rejected": [r.rejected for r in batch.reads],
          "state": [json.dumps(r.state) if r.state is not None else None for r in batch.reads]},
-        schema={"id": pl.Int32, "end": pl.UInt64, "head": pl.Binary, "lines": pl.UInt64,
-                "rejected": pl.UInt64, "state": pl.String},
+        {"id": "Int32", "end": "UInt64", "head": "Binary", "lines": "UInt64",
+                "rejected": "UInt64", "state": "String"},
     )
     con.register("pw_agent_rows", _frame(rows))
     con.register("pw_agent_reads", reads)
     try:
         with store.transaction():
             if replaced:
-                con.register("pw_replaced", pl.DataFrame({"dedup_key": replaced}, schema={"dedup_key": pl.String}))
+                con.register("pw_replaced", as_frame({"dedup_key": replaced}, {"dedup_key": "String"}))
                 try:
                     done.earliest = first(con.execute(
                         """SELECT min(ts) FROM usage SEMI JOIN pw_replaced USING (dedup_key)
@@ -285,9 +284,9 @@ def add_sources(store: Connection, kind: str, files: list[tuple[str, int, int, b
     if len(files) == 1:
         return [store.add_source(kind, *files[0])]
     heads = [fingerprint(first_line(f[3])) for f in files]  # kept as fingerprints only, as add_source does
-    frame = pl.DataFrame({"path": [f[0] for f in files], "dev": [f[1] for f in files],
-                          "inode": [f[2] for f in files], "head": heads},
-                         schema={"path": pl.String, "dev": pl.UInt64, "inode": pl.UInt64, "head": pl.Binary})
+    frame = as_frame({"path": [f[0] for f in files], "dev": [f[1] for f in files],
+                      "inode": [f[2] for f in files], "head": heads},
+                     {"path": "String", "dev": "UInt64", "inode": "UInt64", "head": "Binary"})
     store.con.register("pw_new_sources", frame)
     try:
         ids = dict(store.con.execute(

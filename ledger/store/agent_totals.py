@@ -19,9 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import polars as pl
-
 from .connection import Connection, first
+from .frames import as_frame
 
 UNLOGGED = "unlogged"
 """``usage.kind`` of the rows ``reconcile`` makes."""
@@ -49,15 +48,15 @@ class SessionTotal:
     cost_usd: float | None = None
 
 
-_SCHEMA = {"source_id": pl.Int32, "line_offset": pl.UInt64, "session": pl.String, "ts": pl.String,
-           "model": pl.String, **{t: pl.Int64 for t in TOKENS}, "cost_usd": pl.Float64}
+_SCHEMA = {"source_id": "Int32", "line_offset": "UInt64", "session": "String", "ts": "String",
+           "model": "String", **{t: "Int64" for t in TOKENS}, "cost_usd": "Float64"}
 
 
 def add(store: Connection, agent: str, totals: list[SessionTotal]) -> None:
     """Keep ``totals`` (inside the caller's transaction); a line read again replaces its old rows."""
     if not totals:
         return
-    frame = pl.DataFrame({k: [getattr(t, k) for t in totals] for k in _SCHEMA}, schema=_SCHEMA)
+    frame = as_frame({k: [getattr(t, k) for t in totals] for k in _SCHEMA}, _SCHEMA)
     con = store.con
     con.register("pw_totals", frame)
     try:
@@ -106,7 +105,7 @@ def reconcile(store: Connection, agent: str, sessions: set[str], provider_raw: s
     columns = ", ".join(TOKENS)
     stored = f"""SELECT source_id, ts, model, session, {columns}, cost_usd_given AS cost FROM usage
                  WHERE agent = '{agent}' AND kind = '{UNLOGGED}' AND session IN (SELECT session FROM pw_sessions)"""
-    con.register("pw_sessions", pl.DataFrame({"session": sorted(sessions)}, schema={"session": pl.String}))
+    con.register("pw_sessions", as_frame({"session": sorted(sessions)}, {"session": "String"}))
     try:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_unlogged AS
             SELECT source_id, ts, model, session, project, {columns}, cost FROM ({_unlogged_sql(agent)})
@@ -135,7 +134,7 @@ def sessions_with_totals(store: Connection, agent: str, sessions: set[str]) -> s
     if not sessions:
         return set()
     con = store.con
-    con.register("pw_sessions", pl.DataFrame({"session": sorted(sessions)}, schema={"session": pl.String}))
+    con.register("pw_sessions", as_frame({"session": sorted(sessions)}, {"session": "String"}))
     try:
         rows = con.execute("""SELECT DISTINCT session FROM agent_totals
                               WHERE agent = ? AND session IN (SELECT session FROM pw_sessions)""", [agent]).fetchall()

@@ -15,12 +15,12 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from ..scope import LEDGER_AGENT
 from ..secrets import EXCERPT_SCAN
 from .connection import Connection, Ingested, Source
 from .files import chunks, may_hold_long_line, pread
+from .frames import as_frame
 from .line_formats import FORMATS, USAGE, LineFormat
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
@@ -196,7 +196,7 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
     if not texts:
         return rejects, False
-    frame = pl.DataFrame({"line_offset": offsets, "line": texts}, schema={"line_offset": pl.UInt64, "line": pl.String})
+    frame = as_frame({"line_offset": offsets, "line": texts}, {"line_offset": "UInt64", "line": "String"})
     store.con.register("pw_lines", frame)
     try:
         store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS

@@ -10,17 +10,16 @@ from __future__ import annotations
 import hashlib
 import json
 
-import polars as pl
-
 from ..pricing import PROVIDER_ALIASES, genai_prices_version, rate_rows
 from .connection import Connection, first
+from .frames import as_frame
 
-_RATE_SCHEMA = {"provider": pl.String, "model": pl.String, "min_input": pl.Int64, "max_input": pl.Int64,
-                "input_rate": pl.Float64, "output_rate": pl.Float64, "cache_read_rate": pl.Float64,
-                "cache_write_rate": pl.Float64, "source": pl.String, "cache_write_1h_rate": pl.Float64,
-                "priced_provider": pl.String}
+_RATE_SCHEMA = {"provider": "String", "model": "String", "min_input": "Int64", "max_input": "Int64",
+                "input_rate": "Float64", "output_rate": "Float64", "cache_read_rate": "Float64",
+                "cache_write_rate": "Float64", "source": "String", "cache_write_1h_rate": "Float64",
+                "priced_provider": "String"}
 """The columns of a RateRow, in its order."""
-_KEY_SCHEMA = {"provider": pl.String, "model": pl.String, "known": pl.Boolean, "priced_provider": pl.String}
+_KEY_SCHEMA = {"provider": "String", "model": "String", "known": "Boolean", "priced_provider": "String"}
 
 
 def fingerprint(store: Connection) -> str:
@@ -91,13 +90,13 @@ def _price_missing(store: Connection, new_rows: str) -> None:
     # One insert each, not one statement per model (~1 ms apiece: a ledger with 100,000 model names
     # took minutes to open).
     if rates:
-        con.register("pw_rates", pl.DataFrame(rates, schema=_RATE_SCHEMA, orient="row"))
+        con.register("pw_rates", as_frame(rates, _RATE_SCHEMA, orient="row"))
         try:
             con.execute(f"INSERT INTO prices ({', '.join(_RATE_SCHEMA)}) SELECT * FROM pw_rates")
         finally:
             con.unregister("pw_rates")
     if keys:
-        con.register("pw_keys", pl.DataFrame(keys, schema=_KEY_SCHEMA, orient="row"))
+        con.register("pw_keys", as_frame(keys, _KEY_SCHEMA, orient="row"))
         try:
             con.execute(f"INSERT INTO priced_keys ({', '.join(_KEY_SCHEMA)}) SELECT * FROM pw_keys")
         finally:
