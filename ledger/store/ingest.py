@@ -223,10 +223,7 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
             FROM checked""")
     finally:
         store.con.unregister("pw_lines")
-    for column in fmt.text_columns:
-        store.scrub_rows("pw_checked", column)
-    for column in fmt.name_columns:
-        store.scrub_rows("pw_checked", column, names=True)
+    store.scrub_rows("pw_checked", fmt.text_columns, fmt.name_columns)
     return rejects, True
 
 

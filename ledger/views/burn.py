@@ -10,7 +10,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from ..settings import Settings
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 WINDOWS = (5, 15, 60)
 SERIES_HOURS = 6
@@ -64,18 +64,19 @@ class Recent:
     tokens_60_by_provider: dict[str, int]
 
 
-def recent(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> Recent:
+def recent(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced | None = None) -> Recent:
     windows = ", ".join(
         f"coalesce(sum(tokens) FILTER (ts > $now - INTERVAL {m} MINUTE), 0)::BIGINT, "
         f"coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL {m} MINUTE), 0), "
         f"count(*) FILTER (ts > $now - INTERVAL {m} MINUTE)" for m in WINDOWS)
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(minutes=120))
     found = rows(cur, f"""
         SELECT provider, {windows},
             count_if(is_error AND ts > $now - INTERVAL 60 MINUTE),
             count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
             count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE),
             count_if(cached AND ts <= $now - INTERVAL 60 MINUTE)
-        FROM usage_v WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now
+        FROM {table} WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now
         GROUP BY GROUPING SETS ((provider), ())""", {"now": now})
     n = len(WINDOWS)
     total = [v or 0 for v in next((r[1:] for r in found if r[0] is None), (0,) * (3 * n + 4))]
@@ -139,12 +140,15 @@ def burn_rate(settings: Settings, now: dt.datetime, day_start: dt.datetime, last
     return BurnRate(windows=windows, providers=providers, series=series)
 
 
-def burn_series(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple[dt.datetime, int]]:
+def burn_series(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
+                source: Priced | None = None) -> list[tuple[dt.datetime, int]]:
     """Tokens per bucket over the last hours, for the burn chart."""
+    start = now - dt.timedelta(hours=SERIES_HOURS)
+    table = (source or priced_source(cur)).rows_from(start)
     found = rows(cur, f"""
         SELECT epoch(time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts)), sum(tokens)::BIGINT
-        FROM usage_lite WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
-        {"now": now, "start": now - dt.timedelta(hours=SERIES_HOURS)})
+        FROM {table} WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
+        {"now": now, "start": start})
     return [(dt.datetime.fromtimestamp(b, now.tzinfo), int(t)) for b, t in found]
 
 

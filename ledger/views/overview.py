@@ -30,7 +30,7 @@ from .pack import PackView, pack_view
 from .quota import QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
-from .sql import rows
+from .sql import priced_source, rows
 from .today import ModelToday, TokensToday, models_today
 
 
@@ -109,18 +109,19 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     agents = agents_found(cur)  # unscoped: every agent the key can step to
     try:
         with scope.applied(cur), scope.applied(beside), ThreadPoolExecutor(max_workers=1) as pool:
-            heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
-            last = recent(cur, now)
+            source = priced_source(cur)
+            heavy = pool.submit(lambda: (rankings(beside, now, source=source), circuits(beside, now, source)))
+            last = recent(cur, now, source)
             totals = month_totals(cur, now, day_start)
-            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
+            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now, source))
             cache = cache_stats(cur, now, day_start, last)
             last_seen, rejected = rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
-            inputs = recommendation_inputs(cur, now)
+            inputs = recommendation_inputs(cur, now, source)
             per_model = models_today(cur, now, day_start)
             quota = quota_windows(cur, now, settings.quota_block_tokens)
-            short = short_spend(cur, now) if has_short_limits(settings) else ShortSpend()
-            pack = pack_view(cur, settings.pack, now, day_start)
+            short = short_spend(cur, now, source) if has_short_limits(settings) else ShortSpend()
+            pack = pack_view(cur, settings.pack, now, day_start, source)
             ranks, circuit_list = heavy.result()
     finally:
         beside.close()
