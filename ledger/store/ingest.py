@@ -15,7 +15,6 @@ import tempfile
 from pathlib import Path
 
 import duckdb
-import polars as pl
 
 from ..scope import LEDGER_AGENT
 from ..secrets import EXCERPT_SCAN
@@ -25,6 +24,7 @@ from .line_formats import FORMATS, USAGE, LineFormat
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
+SMALL_INPUT_LINES = 1000  # up to this many lines are handed to DuckDB as parameters, not as a frame
 
 
 
@@ -196,12 +196,21 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
     if not texts:
         return rejects, False
-    frame = pl.DataFrame({"line_offset": offsets, "line": texts}, schema={"line_offset": pl.UInt64, "line": pl.String})
-    store.con.register("pw_lines", frame)
+    # A few lines (an append) go in as two list parameters: a polars frame would load polars and pyarrow
+    # into the dashboard (~50 MB) for them; many lines (a chunk of a first read) go in as a frame, faster.
+    small = len(texts) <= SMALL_INPUT_LINES
+    lines = ("(SELECT unnest($offsets)::UBIGINT AS line_offset, unnest($lines)::VARCHAR AS line)" if small
+             else "pw_lines")
+    if not small:
+        import polars as pl
+
+        frame = pl.DataFrame({"line_offset": offsets, "line": texts},
+                             schema={"line_offset": pl.UInt64, "line": pl.String})
+        store.con.register("pw_lines", frame)
     try:
         store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
             WITH j AS (
-                SELECT line_offset, line, json_valid(line) AS ok FROM pw_lines
+                SELECT line_offset, line, json_valid(line) AS ok FROM {lines}
             ), t AS (
                 SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
             ), r AS (
@@ -220,9 +229,10 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
                 SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
             )
             SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
-            FROM checked""")
+            FROM checked""", {"offsets": offsets, "lines": texts} if small else {})
     finally:
-        store.con.unregister("pw_lines")
+        if not small:
+            store.con.unregister("pw_lines")
     store.scrub_rows("pw_checked", fmt.text_columns, fmt.name_columns)
     return rejects, True
 
