@@ -66,6 +66,9 @@ def _outcomes(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced |
 def _agent_events(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, list[tuple]]:
     """Per provider, the agent's own circuit events of the last hour: (ts, to, reason)."""
     agent: dict[str, list[tuple]] = {}
+    if not rows(cur, """SELECT EXISTS (SELECT 1 FROM events WHERE kind = 'circuit'
+                        AND ts > $now - INTERVAL 60 MINUTE AND ts <= $now)""", {"now": now})[0][0]:
+        return agent  # most hours hold none: the query below (JSON, aliases) is skipped
     for provider, ts, to, reason in rows(cur, """
             SELECT coalesce(e.provider, pa.provider, lower(e.detail->>'provider')), e.ts,
                    upper(e.detail->>'to'), e.detail->>'reason'

@@ -27,7 +27,7 @@ from .failover import failover_chains
 from .health import Health, health
 from .limits import LimitLine, ShortSpend, has_short_limits, limit_lines, short_spend
 from .pack import PackView, pack_view
-from .quota import QuotaWindow, quota_windows
+from .quota import BLOCK_AGENTS, QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
 from .sql import priced_source, rows
@@ -119,7 +119,8 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
             inputs = recommendation_inputs(cur, now, source)
             per_model = models_today(cur, now, day_start)
-            quota = quota_windows(cur, now, settings.quota_block_tokens)
+            # (estimated blocks only for the agents with rows at all: most stores have none of theirs)
+            quota = quota_windows(cur, now, settings.quota_block_tokens, tuple(a for a in BLOCK_AGENTS if a in agents))
             short = short_spend(cur, now, source) if has_short_limits(settings) else ShortSpend()
             pack = pack_view(cur, settings.pack, now, day_start, source)
             ranks, circuit_list = heavy.result()
