@@ -2,8 +2,9 @@
 
 Every pane's numbers come from its own view module (burn, budgets, cache, circuits, rankings,
 recommendations, health); this one runs their queries — the heaviest (rankings' quantiles, the
-circuit replay) on a second cursor beside the rest, since DuckDB runs two cursors' queries at once
-outside the GIL — and holds the result as one plain model (``status --json`` prints it).
+circuit replay, with the burn chart and today's models to even the shares) on a second cursor beside
+the rest, since DuckDB runs two cursors' queries at once outside the GIL — and holds the result as
+one plain model (``status --json`` prints it).
 """
 
 from __future__ import annotations
@@ -110,22 +111,23 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     try:
         with scope.applied(cur), scope.applied(beside), ThreadPoolExecutor(max_workers=1) as pool:
             source = priced_source(cur)
-            heavy = pool.submit(lambda: (rankings(beside, now, source=source), circuits(beside, now, source)))
+            # The two cursors' shares about even: the rankings' quantiles weigh most.
+            heavy = pool.submit(lambda: (rankings(beside, now, source=source), circuits(beside, now, source),
+                                         burn_series(beside, now, source), models_today(beside, now, day_start)))
             last = recent(cur, now, source)
             totals = month_totals(cur, now, day_start)
-            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now, source))
             cache = cache_stats(cur, now, day_start, last)
             last_seen, rejected = rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
             inputs = recommendation_inputs(cur, now, source)
-            per_model = models_today(cur, now, day_start)
             # (estimated blocks only for the agents with rows at all: most stores have none of theirs)
             quota = quota_windows(cur, now, settings.quota_block_tokens, tuple(a for a in BLOCK_AGENTS if a in agents))
             short = short_spend(cur, now, source) if has_short_limits(settings) else ShortSpend()
             pack = pack_view(cur, settings.pack, now, day_start, source)
-            ranks, circuit_list = heavy.result()
+            ranks, circuit_list, series, per_model = heavy.result()
     finally:
         beside.close()
+    burn = burn_rate(settings, now, day_start, last, totals, series)
     spend = spend_lines(settings, totals)
     chains = failover_chains(inputs.workload_models, ranks)
     recs = recommendations(inputs, settings, last, burn, circuit_list, ranks, spend, chains, quota)
