@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from ..scope import LEDGER_AGENT
 from ..secrets import EXCERPT_SCAN
@@ -194,47 +195,50 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
     with its offset and, for a line that is not a record, the reason. Returns the lines rejected before
     parsing (too long, not UTF-8) and whether ``pw_checked`` was made (the caller drops it)."""
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
-    if not texts:
-        return rejects, False
     # A few lines (an append) go in as two list parameters: a polars frame would load polars and pyarrow
     # into the dashboard (~50 MB) for them; many lines (a chunk of a first read) go in as a frame, faster.
-    small = len(texts) <= SMALL_INPUT_LINES
-    lines = ("(SELECT unnest($offsets)::UBIGINT AS line_offset, unnest($lines)::VARCHAR AS line)" if small
-             else "pw_lines")
-    if not small:
-        import polars as pl
-
-        frame = pl.DataFrame({"line_offset": offsets, "line": texts},
-                             schema={"line_offset": pl.UInt64, "line": pl.String})
-        store.con.register("pw_lines", frame)
+    if texts and len(texts) <= SMALL_INPUT_LINES:
+        _check(store, fmt, FEW_LINES_SQL, duplicates, {"offsets": offsets, "lines": texts})
+        return rejects, True
+    if not texts:
+        return rejects, False
+    frame = pl.DataFrame({"line_offset": offsets, "line": texts}, schema={"line_offset": pl.UInt64, "line": pl.String})
+    store.con.register("pw_lines", frame)
     try:
-        store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
-            WITH j AS (
-                SELECT line_offset, line, json_valid(line) AS ok FROM {lines}
-            ), t AS (
-                SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
-            ), r AS (
-                SELECT line_offset, line, ok, jtype,
-                    CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
-                FROM t
-            ), parsed AS (
-                SELECT line_offset, line, rec.*, CASE
-                    WHEN NOT ok THEN 'not valid JSON'
-                    WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
-                END AS pre_reason
-                FROM r
-            ), typed AS (
-                SELECT {fmt.typed_sql} FROM parsed
-            ), checked AS (
-                SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
-            )
-            SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
-            FROM checked""", {"offsets": offsets, "lines": texts} if small else {})
+        _check(store, fmt, "pw_lines", duplicates, {})
     finally:
-        if not small:
-            store.con.unregister("pw_lines")
-    store.scrub_rows("pw_checked", fmt.text_columns, fmt.name_columns)
+        store.con.unregister("pw_lines")
     return rejects, True
+
+
+FEW_LINES_SQL = "(SELECT unnest($offsets)::UBIGINT AS line_offset, unnest($lines)::VARCHAR AS line)"
+
+
+def _check(store: Connection, fmt: LineFormat, lines: str, duplicates: bool, params: dict) -> None:
+    """``pw_checked`` from the (line_offset, line) rows of ``lines``, its texts' secrets masked."""
+    store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
+        WITH j AS (
+            SELECT line_offset, line, json_valid(line) AS ok FROM {lines}
+        ), t AS (
+            SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
+        ), r AS (
+            SELECT line_offset, line, ok, jtype,
+                CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
+            FROM t
+        ), parsed AS (
+            SELECT line_offset, line, rec.*, CASE
+                WHEN NOT ok THEN 'not valid JSON'
+                WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
+            END AS pre_reason
+            FROM r
+        ), typed AS (
+            SELECT {fmt.typed_sql} FROM parsed
+        ), checked AS (
+            SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
+        )
+        SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
+        FROM checked""", params)
+    store.scrub_rows("pw_checked", fmt.text_columns, fmt.name_columns)
 
 
 def bad_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:
