@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import polars as pl
+from typing import TYPE_CHECKING
+
 from textual.message import Message
 
 from collectors.progress import ReadProgress
@@ -14,6 +15,9 @@ from ledger.views.events import EventFacets
 from ledger.views.overview import Overview
 from ledger.views.providers import ProvidersView
 from ledger.views.spend import DayBreakdown, SpendReview
+
+if TYPE_CHECKING:  # polars is loaded only when the Events screen lists events
+    import polars as pl
 
 
 class OverviewReady(Message):

@@ -2,7 +2,8 @@
 
 One value, made once from the dashboard's ``a`` key or the ``--agent`` flags, passed to everything
 that reads the store. Applied to a cursor, temporary views on that cursor alone shadow ``usage``,
-``usage_hourly``, ``events`` and ``quota_snapshots``; the views over them (``usage_v``, ``usage_lite``,
+``usage_hourly``, ``usage_recent``, ``events`` and ``quota_snapshots``; the views over them (``usage_v``,
+``usage_lite``,
 ``events_v``) read them by name, so they follow, and no query needs an agent clause of its own. Every
 row of those tables names its agent program in ``agent`` (DESIGN.md "Agents and subagents"); who inside
 the program made it is ``subagent``.
@@ -24,7 +25,7 @@ KNOWN_AGENTS = ("code-puppy", "claude-code", "codex", "gemini-cli", "opencode", 
 ``agent`` is a subagent (a pack member) of the program beside whose ledger the event log sits: Code
 Puppy (the store splits the two when it reads the line)."""
 
-SCOPED_TABLES = ("usage", "usage_hourly", "events", "quota_snapshots")
+SCOPED_TABLES = ("usage", "usage_hourly", "usage_recent", "events", "quota_snapshots")
 
 HOURLY_SELECT = """SELECT date_trunc('hour', ts) AS hour, provider, model, workload, agent, count(*) AS requests,
                 count_if(is_error) AS errors, count_if(coalesce(cached, false)) AS cached,
@@ -37,6 +38,11 @@ HOURLY_SELECT = """SELECT date_trunc('hour', ts) AS hour, provider, model, workl
                 coalesce(sum(cost_usd) FILTER (NOT coalesce(cached, false) AND NOT is_error), 0) AS served_cost_usd
             FROM usage_v"""
 """``usage_hourly``'s rows from ``usage_v`` (its rollup, and its stand-in under a machine or user filter)."""
+RECENT_COLUMNS = ("ts, provider, model, agent, subagent, session, workload, latency_ms, cached, error, status, "
+                  "is_error, tokens, cost_usd, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens")
+RECENT_SELECT = f"SELECT {RECENT_COLUMNS} FROM usage_v"
+"""``usage_recent``'s rows (the last day's priced rows, ``ledger.store.rollup``) from ``usage_v``: its refresh,
+and its stand-in under a machine or user filter."""
 TEAM_TABLES = ("usage", "events", "quota_snapshots")
 """The tables whose rows name their ``machine`` and ``user_name`` in a team cache (``ledger.team.pull``)."""
 
@@ -74,12 +80,13 @@ class AgentScope:
             return
         (db,) = cur.execute("SELECT current_database()").fetchall()[0]
         for name in SCOPED_TABLES:
-            if name == "usage_hourly" and (self.machines or self.users):
-                continue  # made from the scoped usage below: the rollup holds no machine or user
+            if name in ("usage_hourly", "usage_recent") and (self.machines or self.users):
+                continue  # made from the scoped usage below: the rollups hold no machine or user
             where = self._where(name)
             cur.execute(f"""CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM "{db}".main.{name} WHERE {where}""")
         if self.machines or self.users:
             cur.execute(f"CREATE OR REPLACE TEMP VIEW usage_hourly AS {HOURLY_SELECT} GROUP BY ALL")
+            cur.execute(f"CREATE OR REPLACE TEMP VIEW usage_recent AS {RECENT_SELECT}")
         try:
             yield cur
         finally:

@@ -171,10 +171,28 @@ class Connection:
         return (NAME_PREFILTER_SQL if names else PREFILTER_SQL) + "".join(
             "|" + re.escape(k) for k in self.settings.secrets())
 
-    def scrub_rows(self, table: str, column: str, names: bool = False) -> None:
-        """Mask secrets in ``column`` of a temp table, before its rows are copied into the store: a value
-        written to a stored table, even if updated in the same transaction, would reach the WAL. A cheap
-        SQL pattern picks the few texts the Python scrubber must read."""
+    def scrub_rows(self, table: str, texts: tuple[str, ...], names: tuple[str, ...] = ()) -> None:
+        """Mask secrets in the ``texts`` columns (free text) and ``names`` columns (names and ids) of a temp
+        table, before its rows are copied into the store: a value written to a stored table, even if updated
+        in the same transaction, would reach the WAL. A cheap SQL pattern picks the few texts the Python
+        scrubber must read. Each pattern costs ~2 ms to compile per expression, so one query first asks it
+        of each row's columns of a kind joined (a column's match is the joined text's: no pattern is
+        anchored); only when some row matched is each column asked on its own."""
+        kinds = [(cols, name) for cols, name in ((texts, "secrets"), (names, "names")) if cols]
+        def texts_of(cols: tuple[str, ...]) -> str:
+            return ", ".join(f'"{c}"::VARCHAR' for c in cols)
+
+        joined = " OR ".join(f"regexp_matches(concat_ws(chr(10), {texts_of(cols)}), ${name})" for cols, name in kinds)
+        patterns = {name: self.secrets_pattern(names=name == "names") for _, name in kinds}
+        if not kinds or not first(self.con.execute(f"SELECT EXISTS (SELECT 1 FROM {table} WHERE {joined})",
+                                                   patterns))[0]:
+            return
+        for column in texts:
+            self._scrub_column(table, column)
+        for column in names:
+            self._scrub_column(table, column, names=True)
+
+    def _scrub_column(self, table: str, column: str, names: bool = False) -> None:
         known = self.settings.secrets()
         found = self.con.execute(
             f'SELECT rowid, "{column}"::VARCHAR FROM {table} WHERE regexp_matches("{column}"::VARCHAR, ?)',

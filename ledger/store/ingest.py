@@ -25,6 +25,7 @@ from .line_formats import FORMATS, USAGE, LineFormat
 
 FAST_PATH_MIN_BYTES = 1 << 20  # smaller ranges go line by line: cheaper than a temp file
 CHUNK_BYTES = 8 << 20  # a bad line sends only its chunk down the line-by-line path
+SMALL_INPUT_LINES = 1000  # up to this many lines are handed to DuckDB as parameters, not as a frame
 
 
 
@@ -194,40 +195,50 @@ def lines_into_checked(store: Connection, fmt: LineFormat, data: bytes, base: in
     with its offset and, for a line that is not a record, the reason. Returns the lines rejected before
     parsing (too long, not UTF-8) and whether ``pw_checked`` was made (the caller drops it)."""
     offsets, texts, rejects = _split(data, base, store.settings.max_line_bytes)
+    # A few lines (an append) go in as two list parameters: a polars frame would load polars and pyarrow
+    # into the dashboard (~50 MB) for them; many lines (a chunk of a first read) go in as a frame, faster.
+    if texts and len(texts) <= SMALL_INPUT_LINES:
+        _check(store, fmt, FEW_LINES_SQL, duplicates, {"offsets": offsets, "lines": texts})
+        return rejects, True
     if not texts:
         return rejects, False
     frame = as_frame({"line_offset": offsets, "line": texts}, {"line_offset": "UInt64", "line": "String"})
     store.con.register("pw_lines", frame)
     try:
-        store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
-            WITH j AS (
-                SELECT line_offset, line, json_valid(line) AS ok FROM pw_lines
-            ), t AS (
-                SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
-            ), r AS (
-                SELECT line_offset, line, ok, jtype,
-                    CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
-                FROM t
-            ), parsed AS (
-                SELECT line_offset, line, rec.*, CASE
-                    WHEN NOT ok THEN 'not valid JSON'
-                    WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
-                END AS pre_reason
-                FROM r
-            ), typed AS (
-                SELECT {fmt.typed_sql} FROM parsed
-            ), checked AS (
-                SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
-            )
-            SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
-            FROM checked""")
+        _check(store, fmt, "pw_lines", duplicates, {})
     finally:
         store.con.unregister("pw_lines")
-    for column in fmt.text_columns:
-        store.scrub_rows("pw_checked", column)
-    for column in fmt.name_columns:
-        store.scrub_rows("pw_checked", column, names=True)
     return rejects, True
+
+
+FEW_LINES_SQL = "(SELECT unnest($offsets)::UBIGINT AS line_offset, unnest($lines)::VARCHAR AS line)"
+
+
+def _check(store: Connection, fmt: LineFormat, lines: str, duplicates: bool, params: dict) -> None:
+    """``pw_checked`` from the (line_offset, line) rows of ``lines``, its texts' secrets masked."""
+    store.con.execute(f"""CREATE OR REPLACE TEMP TABLE pw_checked AS
+        WITH j AS (
+            SELECT line_offset, line, json_valid(line) AS ok FROM {lines}
+        ), t AS (
+            SELECT *, CASE WHEN ok THEN json_type(line::JSON) END AS jtype FROM j
+        ), r AS (
+            SELECT line_offset, line, ok, jtype,
+                CASE WHEN jtype = 'OBJECT' THEN json_transform(line, '{json.dumps(fmt.columns)}') END AS rec
+            FROM t
+        ), parsed AS (
+            SELECT line_offset, line, rec.*, CASE
+                WHEN NOT ok THEN 'not valid JSON'
+                WHEN jtype <> 'OBJECT' THEN 'not a JSON object'
+            END AS pre_reason
+            FROM r
+        ), typed AS (
+            SELECT {fmt.typed_sql} FROM parsed
+        ), checked AS (
+            SELECT *, coalesce(pre_reason, {fmt.reason_sql}) AS reason FROM typed
+        )
+        SELECT * REPLACE (coalesce(reason, {fmt.duplicate_sql if duplicates else "NULL"}) AS reason)
+        FROM checked""", params)
+    store.scrub_rows("pw_checked", fmt.text_columns, fmt.name_columns)
 
 
 def bad_lines(con: duckdb.DuckDBPyConnection) -> list[tuple]:

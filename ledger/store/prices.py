@@ -27,7 +27,7 @@ def fingerprint(store: Connection) -> str:
         s = store.settings
         blob = json.dumps(
             [genai_prices_version(), {k: v.model_dump() for k, v in s.prices.items()},
-             s.model_aliases, s.provider_aliases, s.timezone],
+             s.model_aliases, s.provider_aliases],  # (the zone is the rollup's: rollup.rolled_up_in)
             sort_keys=True,
         )
         store.fingerprint = hashlib.sha256(blob.encode()).hexdigest()[:16]
@@ -36,7 +36,7 @@ def fingerprint(store: Connection) -> str:
 
 def refresh_prices(store: Connection, mark: int | None = None) -> bool:
     """Price every (provider, model) seen (after ``mark``, when only those rows are new); start over
-    when prices, overrides or the time zone changed, and then return True: the caller rolls every
+    when prices, overrides or aliases changed, and then return True: the caller rolls every
     hour up again."""
     con = store.con
     current = fingerprint(store)

@@ -108,6 +108,13 @@ USAGE_HOURLY = """CREATE TABLE usage_hourly (
         served BIGINT, served_tokens BIGINT, served_cost_usd DOUBLE  -- uncached, successful
     );"""
 
+USAGE_RECENT = """CREATE TABLE usage_recent (
+        ts TIMESTAMPTZ NOT NULL, provider VARCHAR, model VARCHAR, agent VARCHAR NOT NULL, subagent VARCHAR,
+        session VARCHAR, workload VARCHAR, latency_ms BIGINT, cached BOOLEAN, error VARCHAR, status INTEGER,
+        is_error BOOLEAN, tokens BIGINT, cost_usd DOUBLE, input_tokens BIGINT, output_tokens BIGINT,
+        cache_read_tokens BIGINT, cache_write_tokens BIGINT
+    );"""
+
 # Copies of one response are resolved through agent_keys (one row per stored copy), not a unique
 # index on usage: the ledger's cold ingest pays nothing for them.
 AGENT_KEYS = """CREATE TABLE agent_keys (
@@ -341,6 +348,13 @@ MIGRATIONS: dict[int, str] = {
     CREATE TABLE team_pushed (team_id VARCHAR NOT NULL, tbl VARCHAR NOT NULL, key UUID NOT NULL);
     INSERT OR IGNORE INTO meta VALUES ('store_id', uuid()::VARCHAR);
     """,
+    # v12: the last day's rows, priced (``usage_recent``, ledger/store/rollup.py): what the overview's trailing
+    # windows read instead of pricing the whole table through usage_v. meta 'recent_from': every row from then on
+    # is in it. Kept current wherever usage_hourly is.
+    12: f"""
+    {USAGE_RECENT}
+    DELETE FROM meta WHERE key = 'pricing';  -- roll up again: fills usage_recent
+    """,
 }
 
-SCHEMA_VERSION = max(MIGRATIONS)  # 11
+SCHEMA_VERSION = max(MIGRATIONS)  # 12

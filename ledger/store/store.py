@@ -22,7 +22,7 @@ from .connection import (
 )
 from .ingest import ingest
 from .prices import refresh_prices
-from .rollup import refresh_rollup, settle
+from .rollup import refresh_rollup, rolled_up_in, settle
 
 __all__ = ["HEAD_BYTES", "Ingested", "NotAStore", "Source", "Store", "StoreBusy", "StoreError", "StoreTrouble", "first",
            "trouble"]
@@ -47,7 +47,8 @@ class Store(Connection):
         store = cls(connect(path, wait), path, settings)
         store.configure()
         store.migrate()
-        if refresh_prices(store):  # prices, overrides or the zone changed since the last open
+        # Prices, overrides or aliases changed since the last open, or the time zone of the local hours
+        if refresh_prices(store) or not rolled_up_in(store):
             refresh_rollup(store)
         return store
 

@@ -10,7 +10,7 @@ import duckdb
 from pydantic import BaseModel, Field
 
 from ..settings import Settings
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 WINDOWS = (5, 15, 60)
 SERIES_HOURS = 6
@@ -64,28 +64,30 @@ class Recent:
     tokens_60_by_provider: dict[str, int]
 
 
-def recent(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> Recent:
+def recent(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced | None = None) -> Recent:
     windows = ", ".join(
         f"coalesce(sum(tokens) FILTER (ts > $now - INTERVAL {m} MINUTE), 0)::BIGINT, "
         f"coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL {m} MINUTE), 0), "
         f"count(*) FILTER (ts > $now - INTERVAL {m} MINUTE)" for m in WINDOWS)
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(minutes=120))
     found = rows(cur, f"""
         SELECT provider, {windows},
             count_if(is_error AND ts > $now - INTERVAL 60 MINUTE),
             count_if(cached AND ts > $now - INTERVAL 60 MINUTE),
             count(*) FILTER (ts <= $now - INTERVAL 60 MINUTE),
             count_if(cached AND ts <= $now - INTERVAL 60 MINUTE)
-        FROM usage_v WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now
-        GROUP BY GROUPING SETS ((provider), ())""", {"now": now})
+        FROM {table} WHERE ts > $now - INTERVAL 120 MINUTE AND ts <= $now
+        GROUP BY provider ORDER BY provider""", {"now": now})
     n = len(WINDOWS)
-    total = [v or 0 for v in next((r[1:] for r in found if r[0] is None), (0,) * (3 * n + 4))]
+    # Every provider's sums added up here, not a grouping set (which costs DuckDB more than the sums).
+    total = [sum(r[i] or 0 for r in found) for i in range(1, 3 * n + 5)]
     return Recent(
         tokens={m: int(total[3 * i]) for i, m in enumerate(WINDOWS)},
         cost={m: float(total[3 * i + 1]) for i, m in enumerate(WINDOWS)},
         requests={m: int(total[3 * i + 2]) for i, m in enumerate(WINDOWS)},
         errors_60=int(total[3 * n]), hits_60=int(total[3 * n + 1]),
         requests_prev_60=int(total[3 * n + 2]), hits_prev_60=int(total[3 * n + 3]),
-        tokens_60_by_provider={r[0]: int(r[3 * (n - 1) + 1]) for r in found if r[0] is not None},
+        tokens_60_by_provider={r[0]: int(r[3 * (n - 1) + 1]) for r in found},
     )
 
 
@@ -110,10 +112,11 @@ def month_totals(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt
             coalesce(sum(cost_usd), 0), coalesce(sum(requests) {today}, 0)::BIGINT,
             coalesce(sum(errors) {today}, 0)::BIGINT, coalesce(sum(unpriced) {today}, 0)::BIGINT
         FROM usage_hourly WHERE hour >= $month AND hour <= $now
-        GROUP BY GROUPING SETS ((provider), ())""",
+        GROUP BY provider ORDER BY provider""",
         {"now": now, "day": day_start, "month": day_start.replace(day=1)})
-    totals = {row[0]: Totals(*row[1:]) for row in found}
-    totals.setdefault(None, Totals())
+    totals: dict[str | None, Totals] = {row[0]: Totals(*row[1:]) for row in found}
+    # Every provider's added up here: a grouping set costs DuckDB more than the sums.
+    totals[None] = Totals(*(sum((row[i] for row in found), 0.0 if i in (2, 3) else 0) for i in range(1, 7)))
     return totals
 
 
@@ -139,12 +142,15 @@ def burn_rate(settings: Settings, now: dt.datetime, day_start: dt.datetime, last
     return BurnRate(windows=windows, providers=providers, series=series)
 
 
-def burn_series(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[tuple[dt.datetime, int]]:
+def burn_series(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
+                source: Priced | None = None) -> list[tuple[dt.datetime, int]]:
     """Tokens per bucket over the last hours, for the burn chart."""
+    start = now - dt.timedelta(hours=SERIES_HOURS)
+    table = (source or priced_source(cur)).rows_from(start)
     found = rows(cur, f"""
         SELECT epoch(time_bucket(INTERVAL {SERIES_BUCKET_MIN} MINUTE, ts)), sum(tokens)::BIGINT
-        FROM usage_lite WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
-        {"now": now, "start": now - dt.timedelta(hours=SERIES_HOURS)})
+        FROM {table} WHERE ts > $start AND ts <= $now GROUP BY 1 ORDER BY 1""",
+        {"now": now, "start": start})
     return [(dt.datetime.fromtimestamp(b, now.tzinfo), int(t)) for b, t in found]
 
 

@@ -10,7 +10,7 @@ from typing import Literal
 import duckdb
 from pydantic import BaseModel
 
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 CircuitState = Literal["CLOSED", "OPEN", "HALF_OPEN"]
 FAILURE_THRESHOLD = 5
@@ -34,21 +34,22 @@ class Circuit(BaseModel):
     """``agent``: from the agent's own circuit events; ``derived``: replayed from requests and probes."""
 
 
-def circuits(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> list[Circuit]:
+def circuits(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced | None = None) -> list[Circuit]:
     """Per provider: CLOSED / OPEN / HALF_OPEN over the last hour (see ``circuit_timelines``)."""
-    return [circuit for circuit, _ in circuit_timelines(cur, now).values()]
+    return [circuit for circuit, _ in circuit_timelines(cur, now, source).values()]
 
 
-def _outcomes(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, list[tuple]]:
+def _outcomes(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced | None) -> dict[str, list[tuple]]:
     """Per provider, the last hour's requests and probes in time order:
     (ts, failed, rate limited, reason, is a probe)."""
     # Epoch seconds, not TIMESTAMPTZ: DuckDB hands each of those to Python through pytz, which
     # costs more than the rest of the circuit pane at a busy hour's few thousand requests.
-    found = rows(cur, """
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(minutes=60))
+    found = rows(cur, f"""
         SELECT provider, epoch(ts), is_error,
                coalesce(status, 0) = 429 OR error ILIKE '%429%' OR error ILIKE '%rate limit%',
                CASE WHEN is_error THEN coalesce(NULLIF(error, ''), 'HTTP ' || status) END, false
-        FROM usage_lite WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
+        FROM {table} WHERE ts > $now - INTERVAL 60 MINUTE AND ts <= $now AND NOT coalesce(cached, false)
         UNION ALL
         SELECT provider, epoch(ts), error_class IS NOT NULL, error_class = 'rate_limited',
                CASE WHEN error_class IS NOT NULL THEN 'probe ' || error_class || coalesce(': ' || message, '') END,
@@ -65,6 +66,9 @@ def _outcomes(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, lis
 def _agent_events(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, list[tuple]]:
     """Per provider, the agent's own circuit events of the last hour: (ts, to, reason)."""
     agent: dict[str, list[tuple]] = {}
+    if not rows(cur, """SELECT EXISTS (SELECT 1 FROM events WHERE kind = 'circuit'
+                        AND ts > $now - INTERVAL 60 MINUTE AND ts <= $now)""", {"now": now})[0][0]:
+        return agent  # most hours hold none: the query below (JSON, aliases) is skipped
     for provider, ts, to, reason in rows(cur, """
             SELECT coalesce(e.provider, pa.provider, lower(e.detail->>'provider')), e.ts,
                    upper(e.detail->>'to'), e.detail->>'reason'
@@ -77,14 +81,15 @@ def _agent_events(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str,
     return agent
 
 
-def circuit_timelines(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> dict[str, tuple[Circuit, list[Transition]]]:
+def circuit_timelines(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
+                      source: Priced | None = None) -> dict[str, tuple[Circuit, list[Transition]]]:
     """Per provider, its circuit and the states it went through in the last hour.
 
     The agent's own ``circuit`` events win where there are any (the latest event's ``to``, since
     its ts). Otherwise requests and probes are replayed, in time order, through the agents'
     breaker rules. The last failure's reason (error text, 429, probe error class) comes along.
     """
-    by_provider = _outcomes(cur, now)
+    by_provider = _outcomes(cur, now, source)
     agent = _agent_events(cur, now)
     recent = now - dt.timedelta(minutes=15)
     out = {}

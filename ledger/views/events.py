@@ -4,10 +4,13 @@ subagent, provider and free text. Plain data, no Textual."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import duckdb
-import polars as pl
 from pydantic import BaseModel
+
+if TYPE_CHECKING:  # imported when events are listed: the dashboard's other screens never load polars
+    import polars as pl
 
 LIMIT = 500
 
@@ -39,6 +42,8 @@ def event_log(cur: duckdb.DuckDBPyConnection, *, kind: str | None = None, agent:
               subagent: str | None = None, provider: str | None = None, search: str = "",
               limit: int = LIMIT) -> pl.DataFrame:
     """Events newest first: ts, kind, agent, subagent, provider, model, summary (the detail as ``k=v``)."""
+    import polars as pl
+
     frame = cur.sql("""
         SELECT ts, kind, agent, subagent, provider, model, detail::VARCHAR AS detail FROM events_v
         WHERE ($kind IS NULL OR kind = $kind) AND ($agent IS NULL OR agent = $agent)

@@ -16,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from ..settings import Settings
 from .budgets import AlertLevel, alert_level
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 TASK_HOURS = 24
 """A task is measured by its rows of the last 24 hours (a task is a session or a run: far shorter)."""
@@ -66,12 +66,13 @@ def has_short_limits(settings: Settings) -> bool:
                for b in settings.budgets.values())
 
 
-def short_spend(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> ShortSpend:
+def short_spend(cur: duckdb.DuckDBPyConnection, now: dt.datetime, source: Priced | None = None) -> ShortSpend:
     """One pass over the last day's priced rows: the hour per provider, and each task's spend."""
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(hours=TASK_HOURS))
     found = rows(cur, f"""
         SELECT session, provider, arg_max(agent, ts), sum(cost_usd), sum(tokens)::BIGINT, max(ts),
                coalesce(sum(cost_usd) FILTER (ts > $now - INTERVAL 60 MINUTE), 0)
-        FROM usage_v WHERE ts > $now - INTERVAL {TASK_HOURS} HOUR AND ts <= $now
+        FROM {table} WHERE ts > $now - INTERVAL {TASK_HOURS} HOUR AND ts <= $now
         GROUP BY session, provider""", {"now": now})
     hour: dict[str, float] = {}
     tasks: dict[str, TaskSpend] = {}

@@ -2,8 +2,9 @@
 
 Every pane's numbers come from its own view module (burn, budgets, cache, circuits, rankings,
 recommendations, health); this one runs their queries — the heaviest (rankings' quantiles, the
-circuit replay) on a second cursor beside the rest, since DuckDB runs two cursors' queries at once
-outside the GIL — and holds the result as one plain model (``status --json`` prints it).
+circuit replay, with the burn chart and today's models to even the shares) on a second cursor beside
+the rest, since DuckDB runs two cursors' queries at once outside the GIL — and holds the result as
+one plain model (``status --json`` prints it).
 """
 
 from __future__ import annotations
@@ -27,10 +28,10 @@ from .failover import failover_chains
 from .health import Health, health
 from .limits import LimitLine, ShortSpend, has_short_limits, limit_lines, short_spend
 from .pack import PackView, pack_view
-from .quota import QuotaWindow, quota_windows
+from .quota import BLOCK_AGENTS, QuotaWindow, quota_windows
 from .rankings import ModelRank, rankings
 from .recommendations import Recommendation, recommendation_inputs, recommendations
-from .sql import rows
+from .sql import priced_source, rows
 from .today import ModelToday, TokensToday, models_today
 
 
@@ -109,21 +110,24 @@ def overview(cur: duckdb.DuckDBPyConnection, settings: Settings, now: dt.datetim
     agents = agents_found(cur)  # unscoped: every agent the key can step to
     try:
         with scope.applied(cur), scope.applied(beside), ThreadPoolExecutor(max_workers=1) as pool:
-            heavy = pool.submit(lambda: (rankings(beside, now), circuits(beside, now)))
-            last = recent(cur, now)
+            source = priced_source(cur)
+            # The two cursors' shares about even: the rankings' quantiles weigh most.
+            heavy = pool.submit(lambda: (rankings(beside, now, source=source), circuits(beside, now, source),
+                                         burn_series(beside, now, source), models_today(beside, now, day_start)))
+            last = recent(cur, now, source)
             totals = month_totals(cur, now, day_start)
-            burn = burn_rate(settings, now, day_start, last, totals, burn_series(cur, now))
             cache = cache_stats(cur, now, day_start, last)
             last_seen, rejected = rows(cur, """SELECT (SELECT max(ts) FROM usage WHERE ts <= $now),
                 (SELECT count(*) FROM rejected)""", {"now": now})[0]
-            inputs = recommendation_inputs(cur, now)
-            per_model = models_today(cur, now, day_start)
-            quota = quota_windows(cur, now, settings.quota_block_tokens)
-            short = short_spend(cur, now) if has_short_limits(settings) else ShortSpend()
-            pack = pack_view(cur, settings.pack, now, day_start)
-            ranks, circuit_list = heavy.result()
+            inputs = recommendation_inputs(cur, now, source)
+            # (estimated blocks only for the agents with rows at all: most stores have none of theirs)
+            quota = quota_windows(cur, now, settings.quota_block_tokens, tuple(a for a in BLOCK_AGENTS if a in agents))
+            short = short_spend(cur, now, source) if has_short_limits(settings) else ShortSpend()
+            pack = pack_view(cur, settings.pack, now, day_start, source)
+            ranks, circuit_list, series, per_model = heavy.result()
     finally:
         beside.close()
+    burn = burn_rate(settings, now, day_start, last, totals, series)
     spend = spend_lines(settings, totals)
     chains = failover_chains(inputs.workload_models, ranks)
     recs = recommendations(inputs, settings, last, burn, circuit_list, ranks, spend, chains, quota)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from ..pack import ROLES, workload_of
 from ..settings import PackSettings
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 OPEN_HOURS = 24
 RunState = Literal["running", "long-running", "queued", "stuck"]
@@ -86,14 +86,14 @@ class PackView(BaseModel):
 
 
 def pack_view(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.datetime,
-              day_start: dt.datetime) -> PackView:
+              day_start: dt.datetime, source: Priced | None = None) -> PackView:
     open_runs, started_today = _runs(cur, settings, now, day_start)
     seen = bool(open_runs or started_today)  # no pack recorded its runs: its members' day is not asked for
     roles = []
     for role in dict.fromkeys([*ROLES, *(r.role for r in open_runs)]):
         mine = sorted((r for r in open_runs if r.role == role), key=lambda r: r.started)
         roles.append(_load(role, settings.limit_of(role), mine, settings))
-    members = _members(cur, settings, now, day_start, started_today, open_runs) if seen else []
+    members = _members(cur, now, day_start, started_today, open_runs, settings, source) if seen else []
     return PackView(now=now, roles=roles, members=members, deadlock_timeout=settings.deadlock_timeout,
                     long_running=settings.long_running)
 
@@ -139,10 +139,11 @@ def _runs(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.dateti
     return open_runs, {m: n for m, n in today.items() if n}
 
 
-def _members(cur: duckdb.DuckDBPyConnection, settings: PackSettings, now: dt.datetime, day_start: dt.datetime,
-             started: dict[str, int], open_runs: list[PackRun]) -> list[MemberToday]:
-    used = {member: (int(n), int(t), float(c)) for member, n, t, c in rows(cur, """
-        SELECT subagent, count(*), sum(tokens)::BIGINT, sum(cost_usd) FROM usage_v
+def _members(cur: duckdb.DuckDBPyConnection, now: dt.datetime, day_start: dt.datetime, started: dict[str, int],
+             open_runs: list[PackRun], settings: PackSettings, source: Priced | None) -> list[MemberToday]:
+    table = (source or priced_source(cur)).rows_from(day_start)
+    used = {member: (int(n), int(t), float(c)) for member, n, t, c in rows(cur, f"""
+        SELECT subagent, count(*), sum(tokens)::BIGINT, sum(cost_usd) FROM {table}
         WHERE ts >= $start AND ts <= $now AND subagent IS NOT NULL GROUP BY subagent""",
         {"start": day_start, "now": now})}
     opened: dict[str, int] = {}

@@ -9,7 +9,7 @@ import datetime as dt
 import duckdb
 from pydantic import BaseModel
 
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 WEIGHTS = {"cost": 0.3, "speed": 0.3, "reliability": 0.2, "capability": 0.2}
 
@@ -29,19 +29,21 @@ class ModelRank(BaseModel):
     requests_60m: int = 0
 
 
-def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24) -> list[ModelRank]:
+def rankings(cur: duckdb.DuckDBPyConnection, now: dt.datetime, hours: int = 24,
+             source: Priced | None = None) -> list[ModelRank]:
     """Per model over the last ``hours``: speed, efficiency, reliability and a balanced score."""
     # Output tokens/s is output over the time spent producing it (a ratio of sums: a median of
     # per-request ratios would need a second sort of the whole day). The last hour's p95 rides
     # along for the latency recommendation, which sets it against the day's.
-    speed = rows(cur, """
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(hours=hours))
+    speed = rows(cur, f"""
         SELECT model, any_value(provider), count(*), 1 - count_if(is_error) / count(*),
             quantile_cont(latency_ms, [0.5, 0.95]) FILTER (NOT is_error),
             sum(output_tokens) FILTER (NOT is_error AND latency_ms > 0) * 1000.0
                 / nullif(sum(latency_ms) FILTER (NOT is_error AND output_tokens > 0), 0),
             quantile_cont(latency_ms, 0.95) FILTER (NOT is_error AND ts > $now - INTERVAL 60 MINUTE),
             count(latency_ms) FILTER (NOT is_error AND ts > $now - INTERVAL 60 MINUTE)
-        FROM usage_lite WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
+        FROM {table} WHERE ts > $now - to_hours($hours) AND ts <= $now AND NOT coalesce(cached, false)
         GROUP BY 1""", {"now": now, "hours": hours})
     # Cost from the hourly rollup: pricing every raw row of a day would dominate the refresh.
     usd1k = dict(rows(cur, """

@@ -18,7 +18,7 @@ from .circuits import Circuit
 from .failover import best_alternative
 from .quota import QuotaWindow
 from .rankings import ModelRank
-from .sql import rows
+from .sql import Priced, priced_source, rows
 
 PRIORITY = {"CRITICAL": 0, "HIGH": 1, "MEDIUM": 2, "LOW": 3}
 REVIEW_ONLY = {"kind": "review_only", "value": "on", "label": "switch to review-only"}
@@ -43,17 +43,19 @@ class RecommendationInputs:
     unpriced: list[tuple[str, str, int]]  # provider, model, unpriced requests in 7 days
 
 
-def recommendation_inputs(cur: duckdb.DuckDBPyConnection, now: dt.datetime) -> RecommendationInputs:
+def recommendation_inputs(cur: duckdb.DuckDBPyConnection, now: dt.datetime,
+                          source: Priced | None = None) -> RecommendationInputs:
     params = {"now": now}
+    table = (source or priced_source(cur)).rows_from(now - dt.timedelta(minutes=15))
     return RecommendationInputs(
         baseline=tuple(rows(cur, """
             SELECT coalesce(sum(cost_usd) FILTER (hour <= $now - INTERVAL 1 DAY
                        AND hour(hour) = hour($now - INTERVAL 30 MINUTE)), 0),
                    least(7, floor(date_diff('second', min(hour), $now) / 86400))::INTEGER
             FROM usage_hourly WHERE hour > $now - INTERVAL 8 DAY AND hour <= $now""", params)[0]),
-        contexts=rows(cur, """
+        contexts=rows(cur, f"""
             SELECT provider, session, arg_max(input_tokens + cache_read_tokens + cache_write_tokens, ts)
-            FROM usage_lite WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
+            FROM {table} WHERE ts > $now - INTERVAL 15 MINUTE AND ts <= $now AND session IS NOT NULL
                 AND NOT coalesce(cached, false)
             GROUP BY 1, 2""", params),
         workload_models=rows(cur, """
