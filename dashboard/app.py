@@ -58,9 +58,12 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
     """Bumped when a refresh brought new numbers; screens beyond the overview (Spend) watch it."""
 
     def __init__(self, settings: Settings, *, clock: Callable[[], dt.datetime] | None = None,
-                 live: bool = True, scope: AgentScope = EVERY_AGENT, refresher: Refresher | None = None) -> None:
+                 live: bool = True, scope: AgentScope = EVERY_AGENT, refresher: Refresher | None = None,
+                 demo: bool = False) -> None:
         super().__init__()
         self.settings = settings
+        self.demo = demo
+        """On a simulated pack (``packwatch demo``): the header says DEMO."""
         self.refresher = refresher or Refresher(settings, clock=clock, who="packwatch dashboard")
         if live:  # a first catch-up over thousands of session files takes seconds: say how far it got
             self.refresher.progress = Throttled(lambda p: self.post_message(LogsReading(p)), every=3.0)
@@ -79,7 +82,8 @@ class PackwatchApp(RefreshChain, FileWatching, ProviderProbing, ScreenActions, C
         """What the UI shows (set when ``ControlsReady`` arrives)."""
         self._control_warning: str | None = None
         config_path = getattr(settings, "_config_path", None) or default_config_path()
-        self.add_mode("overview", lambda: OverviewScreen(self.reader, lambda: self.overview, live=self.live))
+        self.add_mode("overview", lambda: OverviewScreen(self.reader, lambda: self.overview, live=self.live,
+                                                                  demo=self.demo))
         self.add_mode("empty", lambda: EmptyScreen(self.settings.ledgers, config_path))
         self.add_mode("providers", lambda: ProvidersScreen(self.reader))
         self.add_mode("events", lambda: EventsScreen(self.reader))

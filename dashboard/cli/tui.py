@@ -34,7 +34,7 @@ def has_data(settings: Settings) -> bool:
             or any(root.exists() for log in enabled(settings) for root in log.roots))
 
 
-def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+def cmd_dashboard(args: argparse.Namespace, settings: Settings, *, demo: bool = False) -> int:
     _need_a_terminal()
     from .team_choice import team_of, team_scope
 
@@ -47,7 +47,7 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.app import PackwatchApp
 
     if team is None:
-        PackwatchApp(settings, scope=scope_of(args)).run()
+        PackwatchApp(settings, scope=scope_of(args), demo=demo).run()
         return 0
     from collectors.team_refresh import TeamRefresher
 
@@ -66,6 +66,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     running = demo.start(settings, days=args.days, pace=args.pace)
     print(f"demo pack ledger: {running.ledger}", file=sys.stderr)
     try:
-        return cmd_dashboard(args, running.settings)
+        return cmd_dashboard(args, running.settings, demo=True)
     finally:
         running.stop()

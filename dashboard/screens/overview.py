@@ -45,7 +45,8 @@ class OverviewScreen(Screen[None]):
                 tooltip="Context growth per session (the one a recommendation names first)", id="context"),
     ]
 
-    def __init__(self, reader: StoreReader, latest: Callable[[], Overview | None], *, live: bool = True) -> None:
+    def __init__(self, reader: StoreReader, latest: Callable[[], Overview | None], *, live: bool = True,
+                 demo: bool = False) -> None:
         """``latest``: the newest overview, shown again when the screen comes back; ``reader`` for the
         Spend screen it opens."""
         super().__init__(id="overview")
@@ -53,9 +54,10 @@ class OverviewScreen(Screen[None]):
         self._clock = reader.clock
         self._latest = latest
         self._live = live
+        self._demo = demo
 
     def compose(self) -> ComposeResult:
-        yield HealthBar(self._clock, live=self._live, id="health-bar")
+        yield HealthBar(self._clock, live=self._live, demo=self._demo, id="health-bar")
         yield ControlsStrip(id="controls-strip")
         yield PackLine(id="pack-line")
         with VerticalScroll(id="panes"):

@@ -58,6 +58,7 @@ def test_demo_runs_in_a_real_terminal(tmp_path):
         for pane in ("Burn rate", "Spend today", "Circuits"):
             assert pane in first
         assert re.search(r"HEALTHY|DEGRADED|UNHEALTHY", first)
+        assert "DEMO" in first  # never taken for the user's own data
         req = re.compile(r"([\d,]+) req today")
         before = req.search(first).group(1)
         # The simulated pack keeps writing: the request count moves on its own (at 1,800 requests an
@@ -104,9 +105,10 @@ def test_make_runs_first_command_opens_the_demo_only_while_there_is_no_data(tmp_
         try:
             screen = wait_for(session, "req today")
             if has_data:
-                assert "cerebras" not in screen
+                assert "cerebras" not in screen and "DEMO" not in screen
                 wait_for(session, "zai", 30)
             else:
+                assert "DEMO" in screen
                 wait_for(session, "cerebras", 30)  # the demo pack's providers
         finally:
             tmux("kill-session", "-t", session)

@@ -29,10 +29,12 @@ class HealthBar(Horizontal):
 
     paused: reactive[bool] = reactive(False)
 
-    def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True, id: str | None = None) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime], *, live: bool = True, demo: bool = False,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
         self._clock = clock
         self._live = live
+        self._demo = demo
         self._last_seen: dt.datetime | None = None
         self._modes: list[str] = []
         self._review_only = False
@@ -45,6 +47,7 @@ class HealthBar(Horizontal):
         yield Label("", id="clock")
 
     def on_mount(self) -> None:
+        self._show_modes()
         self.tick()
         if self._live:
             # Only label text changes each second; the data refresh has its own triggers.
@@ -78,7 +81,8 @@ class HealthBar(Horizontal):
 
     def _show_modes(self) -> None:
         modes = [m for m in self._modes if m != "REVIEW-ONLY"]
-        modes = [*(["REVIEW-ONLY"] if self._review_only else []), *modes, *(["PAUSED"] if self.paused else [])]
+        modes = [*(["DEMO"] if self._demo else []), *(["REVIEW-ONLY"] if self._review_only else []), *modes,
+                 *(["PAUSED"] if self.paused else [])]
         label = self.query_one("#modes", Label)
         label.update(Text(one_line(" ".join(modes))))
         label.display = bool(modes)
