@@ -101,7 +101,8 @@ def test_make_runs_first_command_opens_the_demo_only_while_there_is_no_data(tmp_
             ledger.write_text(f'{{"ts": "{now}", "provider": "zai", "model": "glm-4.6", "in": 10, "out": 2}}\n')
         session = f"pw-run-{os.getpid()}-{has_data}"
         tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36",
-             f"cd {ROOT} && env {env} {packwatch} --demo-if-empty --db {tmp_path}/store-{has_data}.duckdb")
+             f"cd {ROOT} && env {env} {packwatch} --demo-if-empty --db {tmp_path}/store-{has_data}.duckdb; "
+             "echo packwatch exited $?; sleep 120")  # (what it said stays on the screen)
         try:
             screen = wait_for(session, "req today")
             if has_data:
@@ -111,6 +112,6 @@ def test_make_runs_first_command_opens_the_demo_only_while_there_is_no_data(tmp_
                 assert "DEMO" in screen
                 wait_for(session, "cerebras", 30)  # the demo pack's providers
             tmux("send-keys", "-t", session, "q")  # and gone before the next one starts
-            until(lambda s=session: s not in tmux("ls"), 30, "q did not end the dashboard")
+            wait_for(session, "packwatch exited 0", 30)
         finally:
             tmux("kill-session", "-t", session)
