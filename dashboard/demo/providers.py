@@ -52,6 +52,10 @@ class DemoProviders(ThreadingHTTPServer):
         self.shutdown()
         self.server_close()
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        """Nothing on stderr: it is the dashboard's screen. The one error here is a prober that hung up
+        mid-answer (its timeout under load, or the dashboard quitting while a probe was out)."""
+
 
 def answer(provider: str, now: float, minute: int) -> tuple[int, str]:
     """(status, error message) a provider gives at ``now`` (epoch seconds, local ``minute``)."""
