@@ -122,6 +122,15 @@ def _store(m: dict[str, str]) -> Store:
     return store
 
 
+def local_totals(m: dict[str, str]) -> tuple[int, int]:
+    """(rows, input + output tokens) of the machine's own store, caught up: what the team must hold of it."""
+    store = _store(m)
+    try:
+        return tuple(store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone())
+    finally:
+        store.close()
+
+
 def test_the_server_killed_mid_push_loses_and_doubles_nothing(tmp_path: Path, postgres: Postgres,  # noqa: F811
                                                                team_url: str) -> None:  # noqa: F811
     a = machine(tmp_path, "laptop", 3000, 3)
@@ -170,10 +179,7 @@ def test_two_pushers_at_once_store_each_row_once(tmp_path: Path, postgres: Postg
     for p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-    store = _store(a)
-    local = store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone()
-    store.close()
-    assert pg_totals(postgres) == tuple(local)
+    assert pg_totals(postgres) == local_totals(a)
 
 
 def test_a_wrong_password_or_no_server_is_one_line_and_local_work_goes_on(tmp_path: Path, postgres: Postgres,  # noqa: F811
@@ -249,10 +255,7 @@ def test_collect_push_goes_on_while_the_server_is_down_and_catches_up(tmp_path: 
     assert PASSWORD not in out + err
     # A last push sends whatever the collector had not: then the team holds every row once.
     assert run(a, "push", "--team", team_url).returncode == 0  # (under the name it pushed with: the host's)
-    store = _store(a)
-    local = store.con.execute("SELECT count(*), sum(input_tokens + output_tokens) FROM usage").fetchone()
-    store.close()
-    assert pg_totals(postgres) == tuple(local)
+    assert pg_totals(postgres) == local_totals(a)
 
 
 def test_probes_reach_the_team_and_its_circuits(tmp_path: Path, postgres: Postgres,  # noqa: F811
