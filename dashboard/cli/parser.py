@@ -34,6 +34,10 @@ def _agents(p: argparse.ArgumentParser, *, nested: bool = False) -> None:
                    **default)
 
 
+DEMO_DAYS = 4
+"""Days of history the demo simulates unless told (``demo --days``; ``--demo-if-empty``)."""
+
+
 def at_least(low: int) -> Callable[[str], int]:
     """An argparse type: a whole number no smaller than ``low``."""
 
@@ -113,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", help="packwatch on a simulated agent pack (no keys, no network)")
     _common(demo, nested=True)
-    demo.add_argument("--days", type=at_least(0), default=4, help="days of history to simulate")
+    demo.add_argument("--days", type=at_least(0), default=DEMO_DAYS, help="days of history to simulate")
     demo.add_argument("--pace", type=at_least(1), default=None, metavar="N",
                       help="model requests an hour while the pack is busy (08-22 local; a third at night; default 300)")
 

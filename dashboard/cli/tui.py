@@ -39,11 +39,12 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, *, demo: bool = 
     from .team_choice import team_of, team_scope
 
     team = team_of(args, settings)
-    if team is None and getattr(args, "demo_if_empty", False) and not has_data(settings):
+    if team is None and not demo and getattr(args, "demo_if_empty", False) and not has_data(settings):
+        from .parser import DEMO_DAYS
+
         print("packwatch: no agent has written a ledger or a log here yet: opening the demo "
               f"(`packwatch` opens your own data once {settings.ledgers[0]} or an agent's log exists)", file=sys.stderr)
-        args.demo_if_empty, args.days, args.pace = False, getattr(args, "days", 4), getattr(args, "pace", None)
-        return cmd_demo(args, settings)
+        return _demo(args, settings, DEMO_DAYS, None)
     from dashboard.app import PackwatchApp
 
     if team is None:
@@ -61,9 +62,13 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings, *, demo: bool = 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     _need_a_terminal()
+    return _demo(args, settings, args.days, args.pace)
+
+
+def _demo(args: argparse.Namespace, settings: Settings, days: int, pace: int | None) -> int:
     from dashboard import demo
 
-    running = demo.start(settings, days=args.days, pace=args.pace)
+    running = demo.start(settings, days=days, pace=pace)
     print(f"demo pack ledger: {running.ledger}", file=sys.stderr)
     try:
         return cmd_dashboard(args, running.settings, demo=True)
