@@ -15,6 +15,7 @@ import os
 import sys
 from pathlib import Path
 
+from ledger.file_stamp import Stamp, stamp
 from ledger.settings import Settings
 from ledger.store import Store
 
@@ -22,19 +23,8 @@ from .agents import enabled
 from .reading import LEDGER_GLOB
 from .sources import event_paths
 
-Stamp = tuple[int, int, int, int, int] | None
-"""(device, inode, size, mtime ns, mode) of a path, following links; None when it does not exist."""
-
 CODE = Path(__file__).resolve().parent.parent
 """The folder holding packwatch's own packages (ledger, collectors, dashboard)."""
-
-
-def stamp(path: str) -> Stamp:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode
 
 
 def _walk(root: str, pattern: str, out: dict[str, None]) -> None:

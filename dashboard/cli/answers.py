@@ -29,6 +29,8 @@ import sys
 import time
 from pathlib import Path
 
+from ledger.file_stamp import stamp
+
 VERSION = 1
 RACY_SECONDS = 2.0
 KEEP = 64
@@ -75,11 +77,9 @@ def begin(argv: list[str]) -> None:
 
 
 def _stamp(path: str) -> list[int] | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode]
+    """``stamp`` as JSON keeps it (a list)."""
+    got = stamp(path)
+    return list(got) if got else None
 
 
 def _store_proof(db: str) -> list:
