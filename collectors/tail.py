@@ -12,7 +12,10 @@
 - A rotated file (``usage.jsonl`` renamed to ``usage.jsonl.1``, ``.2``, …, a new one created) is
   followed by its inode, however many generations came and went between two reads: each is read to
   its end, and a generation not seen before is read whole. Rotated files are watched a while
-  (``ROTATED_GRACE_S``) for a writer that still appends to them.
+  (``ROTATED_GRACE_S``) for a writer that still appends to them. Renames may happen in the middle of a
+  look (between listing a folder and opening a name): a file is placed at a path only where its inode was
+  just seen, a source pushed from its path is followed, and every look ends by checking each generation's
+  size against the offset of the source its inode belongs to, so nothing a race hid stays unread.
 
 The store commits rows and offsets together, so this module only decides *which* byte ranges to hand it.
 """
@@ -151,6 +154,31 @@ class _Pass:
         """Ledgers seen rotating in this pass: their unknown generations are looked for, as rewrites of
         the sources that were replaced rather than rotated (an editor's save, rotated before we looked)."""
         self.scanned: set[Path] = set()
+        self.displaced: list[Source] = []
+        """Active sources whose path another file took in this pass (their file was renamed on): followed
+        by inode before the pass ends."""
+
+    def place(self, src: Source, path: Path) -> None:
+        """``src`` is the file now at ``path``: in the store and in this pass. A source that was known at
+        ``path`` is not there any more; it is followed to wherever its file went."""
+        if self.known.get(src.path) is src:
+            del self.known[src.path]
+        if src.path != str(path) or not src.active:
+            self.store.update_source(src, path=str(path), active=True)
+        other = self.known.get(src.path)
+        if other is not None and other is not src:
+            self.displaced.append(other)
+        self.known[src.path] = src
+
+    def settle_displaced(self) -> None:
+        """Follow the sources other files pushed from their paths in this pass (a move can push one more).
+        Each once: one pushed again by renames still under way is left to ``strays`` and the next pass."""
+        followed: set[int] = set()
+        while self.displaced:
+            src = self.displaced.pop(0)
+            if src.id not in followed and self.known.get(src.path) is not src:
+                followed.add(src.id)
+                self.follow(src)
 
     def everything(self) -> list[Source]:
         if self._all is None:
@@ -158,7 +186,11 @@ class _Pass:
         return self._all
 
     def read(self, src: Source, path: Path, earlier: list[int] | None = None) -> None:
-        self.result.add(read_new(self.store, src, path, earlier))
+        try:
+            got = read_new(self.store, src, path, earlier)
+        except FileNotFoundError:
+            return  # renamed since it was looked at (a rotation under way): the next look finds it
+        self.result.add(got)
         self.result.files += 1
 
     def file(self, path: Path) -> None:
@@ -184,7 +216,7 @@ class _Pass:
             if rotated or not any(base_of(Path(s.path)) == path for s in self.everything()):
                 self.generations(path, earlier)  # rotated generations not seen yet (or, at first sight, history)
             src = self.store.add_source(self.kind, str(path), st.st_dev, st.st_ino, head, earlier)
-            self.known[str(path)] = src
+            self.place(src, path)
             self.everything().append(src)
         self.read(src, path, earlier)
 
@@ -193,9 +225,7 @@ class _Pass:
         back): it keeps its offset, under the new name."""
         for src in self.everything():
             if (src.path != str(path) or not src.active) and _same_file(src, seen):
-                self.store.update_source(src, path=str(path), active=True)
-                self.known.pop(src.path, None)
-                self.known[str(path)] = src
+                self.place(src, path)
                 return src
         return None
 
@@ -215,15 +245,13 @@ class _Pass:
         for candidate in self._siblings(base):
             found = _stat_head(candidate)
             if found is not None and _same_file(src, found):
-                if str(candidate) != src.path:
-                    self.known.pop(src.path, None)
-                    self.store.update_source(src, path=str(candidate))
-                    self.known[src.path] = src
+                self.place(src, candidate)
                 self.read(src, candidate)
                 self._retire_if_quiet(src, found.st)
                 return None
         self.store.update_source(src, active=False)
-        self.known.pop(src.path, None)
+        if self.known.get(src.path) is src:
+            del self.known[src.path]
         self.moved[base] += [src.id, *src.replaces]
         return src
 
@@ -240,21 +268,22 @@ class _Pass:
             st, head = found.st, found.head
             known = next((s for s in self.everything() if _same_file(s, found)), None)
             if known is not None:
-                if not known.active and st.st_size > known.offset:
+                if self.known.get(str(candidate)) is not known and st.st_size > known.offset:
                     self.resume(known, candidate, found)
                 continue
             src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head, earlier)
-            self.known[src.path] = src
+            self.place(src, candidate)
             self.everything().append(src)
             self.read(src, candidate, earlier)
             self._retire_if_quiet(src, st)
 
     def strays(self, path: Path) -> None:
-        """Generations of ``path`` no source knows by inode, read whole: a rotation that renames while a look
-        lists the names (``.1`` -> ``.2`` as ``.2`` is opened) can hide one from that look; the next finds
-        it, and reads on a generation such a look took for gone. A stat per generation; files are opened only
-        when one is unknown or has grown past its retired source's offset."""
-        active = {(s.dev, s.inode) for s in self.known.values()}  # (the retired ones asked for only if needed)
+        """Generations of ``path`` not where a source placed them, the net under every race: a rotation that
+        renames while a look lists the names (``.1`` -> ``.2`` as ``.2`` is opened) can hide one from that look,
+        which then retires its source, or leave two sources at one path. A generation no source knows is read
+        whole; one whose source is retired or elsewhere is read on from its offset when it holds more. A stat
+        per generation; files are opened only when one is unknown or has grown past its source's offset."""
+        placed = {(s.dev, s.inode): s for s in self.known.values()}
         every: dict[tuple[int, int], Source] | None = None
         for candidate in self._siblings(path):
             if candidate == path or not _GENERATION.match(candidate.name):
@@ -263,18 +292,20 @@ class _Pass:
                 st = candidate.stat()
             except OSError:
                 continue
-            if (st.st_dev, st.st_ino) in active:
+            src = placed.get((st.st_dev, st.st_ino))
+            if src is not None and src.path == str(candidate):
                 continue
-            if every is None:
-                every = {(s.dev, s.inode): s for s in self.everything()}  # the newest source of each inode
-            src = every.get((st.st_dev, st.st_ino))
+            if src is None:
+                if every is None:
+                    every = {(s.dev, s.inode): s for s in self.everything()}  # the newest source of each inode
+                src = every.get((st.st_dev, st.st_ino))
             if src is None:
                 # Read as a rewrite of the ledger's sources: a copy of what they hold (logrotate's
                 # copytruncate) adds only the lines they did not already count.
                 ours = [s.id for s in self.everything() if base_of(Path(s.path)) == path]
                 self.generations(path, ours or None)
                 return
-            if not src.active and st.st_size > src.offset:  # retired by a look it hid from: its late lines
+            if st.st_size > src.offset:
                 found = _stat_head(candidate)
                 if found is not None and _same_file(src, found):
                     self.resume(src, candidate, found)
@@ -284,9 +315,7 @@ class _Pass:
         a rotation renamed them missed it and took it for gone. Read on from where it stopped (as a rewrite of
         the files that replaced it, if any, so a line one of them holds is not counted twice)."""
         replacers = [s.id for s in self.everything() if src.id in s.replaces]
-        self.known.pop(src.path, None)
-        self.store.update_source(src, path=str(path), active=True)
-        self.known[src.path] = src
+        self.place(src, path)
         self.read(src, path, replacers or None)
         self._retire_if_quiet(src, found.st)
 
@@ -310,7 +339,8 @@ class _Pass:
     def _retire_if_quiet(self, src: Source, st: os.stat_result) -> None:
         if time.time() - st.st_mtime > ROTATED_GRACE_S and src.offset >= st.st_size and src.active:
             self.store.update_source(src, active=False)
-            self.known.pop(src.path, None)
+            if self.known.get(src.path) is src:
+                del self.known[src.path]
 
     @staticmethod
     def _siblings(base: Path) -> list[Path]:
@@ -328,8 +358,10 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     result = CatchUp()
     mark = store.mark() if kind == "usage" else -1
     files, result.missing = discover(paths, GLOBS[kind], result.errors)
-    known = dict(known) if known is not None else {s.path: s for s in store.sources(kind)}
+    every = store.sources(kind) if known is None else None
+    known = dict(known) if known is not None else {s.path: s for s in every}
     one = _Pass(store, kind, known, result)
+    one.displaced = [s for s in every or [] if known[s.path] is not s]  # two at one path: a race before
     configured = set(files)
     for src in list(known.values()):
         p = Path(src.path)
@@ -346,6 +378,7 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
             one.file(path)
         except OSError as exc:
             result.errors.append(f"{path}: {exc.strerror or exc}")
+    one.settle_displaced()
     for base, replaced in one.moved.items():  # rotated away, not recreated yet: generations may have come
         if base not in one.scanned:
             one.generations(base, replaced or None)
