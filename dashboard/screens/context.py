@@ -107,11 +107,13 @@ class ContextScreen(NotifiesWorkerErrors, Screen[None]):
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         key = event.row_key.value
-        if key is not None and key != (self.growth.session if self.growth else None):
+        if key is not None and key != self._selected:
             self._selected = key
             self._load_growth(key, self._reader.clock())
 
     def on_growth_ready(self, message: GrowthReady) -> None:
+        if message.growth.session != self._selected:
+            return  # a slower answer for a session the cursor has left (a thread worker is not stopped)
         growth = self.growth = message.growth
         points = growth.points
         heading = Text(f"{one_line(growth.session)} ", style="bold")

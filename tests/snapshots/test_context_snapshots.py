@@ -52,3 +52,24 @@ async def open_context(pilot: Pilot) -> None:
 @pytest.mark.parametrize("size", [WIDE, MEDIUM], ids=["120x36", "80x24"])
 def test_context_growth(snap_compare, context_settings: Settings, size: tuple[int, int]) -> None:
     assert snap_compare(make_app(context_settings), terminal_size=size, run_before=open_context)
+
+
+@pytest.mark.anyio
+async def test_a_late_answer_for_a_session_the_cursor_left_leaves_the_chart_alone(context_settings: Settings) -> None:
+    """↓ then ↑ quickly: the answer for the session passed over may arrive last (a thread worker runs on
+    when a newer one starts); the chart and heading stay on the highlighted session."""
+    from dashboard.messages import GrowthReady
+    from ledger.views.context import ContextGrowth
+
+    app = make_app(context_settings)
+    async with app.run_test(size=WIDE) as pilot:
+        await open_context(pilot)
+        screen = app.screen
+        assert screen.growth.session == "husky-refactor"
+        screen.post_message(GrowthReady(ContextGrowth(session="shepherd-review")))
+        await settle(pilot)
+        assert screen.growth.session == "husky-refactor"
+        assert "husky-refactor" in str(screen.query_one("#context-heading").render())
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen.growth.session == "shepherd-review", "the session moved to")
+        assert "shepherd-review" in str(screen.query_one("#context-heading").render())
