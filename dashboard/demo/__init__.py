@@ -14,6 +14,7 @@ from ledger.settings import Budget, PriceOverride, Settings
 from .obey import start_live
 from .pack import PACE, backfilled
 from .providers import DemoProviders
+from .subscriber import start_subscriber
 
 
 @dataclass
@@ -44,4 +45,6 @@ def start(settings: Settings, *, days: int = 4, pace: int | None = None) -> Demo
         "prices": {"cerebras/glm-4.7": PriceOverride(input_mtok=2.25, output_mtok=2.75), **settings.prices},
         "probes": providers.probe_settings(),
     })
-    return Demo(demo, ledger, start_live(sim, demo), providers)
+    stop = start_live(sim, demo)
+    start_subscriber(folder, stop)  # a Claude Code subscriber's quota windows beside the pack
+    return Demo(demo, ledger, stop, providers)

@@ -66,6 +66,17 @@ def windows_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def snapshot_lines(payload: dict[str, Any], windows: dict[str, dict[str, Any]], ts: str) -> list[dict[str, Any]]:
+    """The quota.jsonl lines of one snapshot taken at ``ts``: one per window, or one with ``window: null``
+    for the session's cost alone."""
+    cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
+    model = payload.get("model", {}).get("id") if isinstance(payload.get("model"), dict) else None
+    base = {"ts": ts, "agent": AGENT, "session": payload.get("session_id"), "model": model, "source": "agent",
+            "session_cost_usd": cost if isinstance(cost, int | float) else None}
+    lines = [{**base, "window": name, "window_minutes": WINDOW_MINUTES[name], **w} for name, w in windows.items()]
+    return lines or [{**base, "window": None}]
+
+
 def record(folder, payload: dict[str, Any], windows: dict[str, dict[str, Any]]) -> None:
     """Append the snapshot to quota.jsonl when it differs from the last one written."""
     cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
@@ -75,13 +86,9 @@ def record(folder, payload: dict[str, Any], windows: dict[str, dict[str, Any]]) 
     state = read_json(state_file) or {}
     if state.get("last") == key:
         return
-    model = payload.get("model", {}).get("id") if isinstance(payload.get("model"), dict) else None
     ts = now_iso()
-    base = {"ts": ts, "agent": AGENT, "session": session, "model": model, "source": "agent",
-            "session_cost_usd": cost if isinstance(cost, int | float) else None}
-    lines = [{**base, "window": name, "window_minutes": WINDOW_MINUTES[name], **w} for name, w in windows.items()]
     writer = LedgerWriter(folder / QUOTA_FILE)
-    for line in lines or [{**base, "window": None}]:
+    for line in snapshot_lines(payload, windows, ts):
         writer.append(line)
     seen = dict(state.get("rate_limits") or {})
     seen.update({name: {**w, "seen_at": ts} for name, w in windows.items()})
