@@ -66,22 +66,25 @@ def windows_of(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def session_cost(payload: dict[str, Any]) -> float | None:
+    cost = payload.get("cost")
+    total = cost.get("total_cost_usd") if isinstance(cost, dict) else None
+    return total if isinstance(total, int | float) and not isinstance(total, bool) else None
+
+
 def snapshot_lines(payload: dict[str, Any], windows: dict[str, dict[str, Any]], ts: str) -> list[dict[str, Any]]:
     """The quota.jsonl lines of one snapshot taken at ``ts``: one per window, or one with ``window: null``
     for the session's cost alone."""
-    cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
     model = payload.get("model", {}).get("id") if isinstance(payload.get("model"), dict) else None
     base = {"ts": ts, "agent": AGENT, "session": payload.get("session_id"), "model": model, "source": "agent",
-            "session_cost_usd": cost if isinstance(cost, int | float) else None}
+            "session_cost_usd": session_cost(payload)}
     lines = [{**base, "window": name, "window_minutes": WINDOW_MINUTES[name], **w} for name, w in windows.items()]
     return lines or [{**base, "window": None}]
 
 
 def record(folder, payload: dict[str, Any], windows: dict[str, dict[str, Any]]) -> None:
     """Append the snapshot to quota.jsonl when it differs from the last one written."""
-    cost = (payload.get("cost") or {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
-    session = payload.get("session_id")
-    key = json.dumps([session, cost, windows], sort_keys=True)
+    key = json.dumps([payload.get("session_id"), session_cost(payload), windows], sort_keys=True)
     state_file = state_path(folder, f"{AGENT}.statusline")
     state = read_json(state_file) or {}
     if state.get("last") == key:
@@ -157,8 +160,8 @@ def spend_segment(payload: dict[str, Any], summary: dict[str, Any], now: dt.date
             percent = 100 * spent / budget
             return [paint(f"${spent:,.2f}/${budget:,.0f} today", level_of(percent, levels), colour)]
         return [f"${spent:,.2f} today"]
-    cost = payload.get("cost", {}).get("total_cost_usd") if isinstance(payload.get("cost"), dict) else None
-    return [f"${cost:,.2f} session"] if isinstance(cost, int | float) else []
+    cost = session_cost(payload)
+    return [f"${cost:,.2f} session"] if cost is not None else []
 
 
 def fit(parts: list[str], width: int) -> str:
