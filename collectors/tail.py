@@ -12,10 +12,9 @@
 - A rotated file (``usage.jsonl`` renamed to ``usage.jsonl.1``, ``.2``, …, a new one created) is
   followed by its inode, however many generations came and went between two reads: each is read to
   its end, and a generation not seen before is read whole. Rotated files are watched a while
-  (``ROTATED_GRACE_S``) for a writer that still appends to them. Renames may happen in the middle of a
-  look (between listing a folder and opening a name): a file is placed at a path only where its inode was
-  just seen, a source pushed from its path is followed, and every look ends by checking each generation's
-  size against the offset of the source its inode belongs to, so nothing a race hid stays unread.
+  (``ROTATED_GRACE_S``) for a writer that still appends to them. Renames in the middle of a look: a file is
+  placed at a path only where its inode was just seen, a source pushed from its path is followed, and each
+  look ends by checking every generation against the offset of the source its inode belongs to.
 
 The store commits rows and offsets together, so this module only decides *which* byte ranges to hand it.
 """
@@ -147,16 +146,17 @@ def _stat_head(path: Path) -> _Seen | None:
 class _Pass:
     """One catch-up over one kind's files: the sources known at its start, and what it found."""
 
-    def __init__(self, store: Store, kind: str, known: dict[str, Source], result: CatchUp) -> None:
+    def __init__(self, store: Store, kind: str, known: dict[str, Source], result: CatchUp,
+                 displaced: list[Source]) -> None:
         self.store, self.kind, self.known, self.result = store, kind, known, result
         self._all: list[Source] | None = None  # every source of the kind, retired ones too, when needed
+        self._objects = {s.id: s for s in [*known.values(), *displaced]}
+        """Each source the pass holds as one object (a stale copy's offset would read a generation again)."""
         self.moved: dict[Path, list[int]] = {}
         """Ledgers seen rotating in this pass: their unknown generations are looked for, as rewrites of
         the sources that were replaced rather than rotated (an editor's save, rotated before we looked)."""
         self.scanned: set[Path] = set()
-        self.displaced: list[Source] = []
-        """Active sources whose path another file took in this pass (their file was renamed on): followed
-        by inode before the pass ends."""
+        self.displaced = displaced  # sources whose path another file took: followed by inode before the end
 
     def place(self, src: Source, path: Path) -> None:
         """``src`` is the file now at ``path``: in the store and in this pass. A source that was known at
@@ -182,8 +182,13 @@ class _Pass:
 
     def everything(self) -> list[Source]:
         if self._all is None:
-            self._all = self.store.sources(self.kind, active_only=False)
+            self._all = [self._objects.setdefault(s.id, s) for s in self.store.sources(self.kind, active_only=False)]
         return self._all
+
+    def added(self, src: Source) -> None:
+        """A source just made, once among ``everything()`` (which may have read it from the store already)."""
+        self._objects[src.id] = src
+        self.everything()[:] = [s for s in self.everything() if s.id != src.id] + [src]
 
     def read(self, src: Source, path: Path, earlier: list[int] | None = None) -> None:
         try:
@@ -217,7 +222,7 @@ class _Pass:
                 self.generations(path, earlier)  # rotated generations not seen yet (or, at first sight, history)
             src = self.store.add_source(self.kind, str(path), st.st_dev, st.st_ino, head, earlier)
             self.place(src, path)
-            self.everything().append(src)
+            self.added(src)
         self.read(src, path, earlier)
 
     def rename(self, path: Path, seen: _Seen) -> Source | None:
@@ -273,7 +278,7 @@ class _Pass:
                 continue
             src = self.store.add_source(self.kind, str(candidate), st.st_dev, st.st_ino, head, earlier)
             self.place(src, candidate)
-            self.everything().append(src)
+            self.added(src)
             self.read(src, candidate, earlier)
             self._retire_if_quiet(src, st)
 
@@ -360,8 +365,8 @@ def catch_up(store: Store, paths: list[Path], kind: str = "usage",
     files, result.missing = discover(paths, GLOBS[kind], result.errors)
     every = store.sources(kind) if known is None else None
     known = dict(known) if known is not None else {s.path: s for s in every}
-    one = _Pass(store, kind, known, result)
-    one.displaced = [s for s in every or [] if known[s.path] is not s]  # two at one path: a race before
+    shadowed = [s for s in every or [] if known[s.path] is not s]  # two at one path: a race before
+    one = _Pass(store, kind, known, result, shadowed)
     configured = set(files)
     for src in list(known.values()):
         p = Path(src.path)

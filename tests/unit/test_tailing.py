@@ -353,3 +353,26 @@ def test_a_generation_one_look_thought_gone_is_read_on_from_where_it_stopped(tmp
     run(tmp_path, [ledger])
     assert run(tmp_path, [ledger]) == ids(0, 10)
     assert run(tmp_path, [ledger]) == ids(0, 10)
+
+
+def test_two_ledgers_rotated_in_one_pass_count_each_line_once(tmp_path: Path) -> None:
+    """logrotate rotates every ledger in one go, one of them with lines not read yet: a look that reads both
+    must not read a generation on from an offset it already moved past (a second copy of its source kept the
+    old one: found in review, 3 lines counted twice)."""
+    from collectors.sources import catch_up_all
+
+    a, b = tmp_path / "a" / "usage.jsonl", tmp_path / "b" / "usage.jsonl"
+    for p, first in ((a, 0), (b, 100)):
+        p.parent.mkdir()
+        p.write_text(numbered(first, 5))
+    settings = load_settings(ledgers=[a, b], db=tmp_path / "store.duckdb", timezone="UTC")
+    with Store.open(settings) as store:
+        catch_up_all(store, settings, with_agent_logs=False)
+        with open(b, "a") as fh:
+            fh.write(numbered(105, 3))  # written before logrotate renamed it
+        for p in (a, b):
+            os.rename(p, p.with_name("usage.jsonl.1"))
+        a.write_text(numbered(5, 2))
+        b.write_text(numbered(108, 2))
+        catch_up_all(store, settings, with_agent_logs=False)
+        assert counted(store) == sorted(ids(0, 7) + ids(100, 10))
