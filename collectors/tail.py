@@ -22,7 +22,6 @@ The store commits rows and offsets together, so this module only decides *which*
 from __future__ import annotations
 
 import os
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +29,7 @@ from pathlib import Path
 from ledger.store import HEAD_BYTES, Ingested, Source, Store
 from ledger.store.files import fingerprinted_length, same_start
 
+from .generations import age, base_of, is_generation, siblings
 from .reading import LEDGER_GLOB, discover, open_regular, pending, read_new
 
 __all__ = ["GLOBS", "CatchUp", "catch_up", "discover", "pending", "read_new"]
@@ -79,27 +79,6 @@ class CatchUp:
     @property
     def changed(self) -> bool:
         return bool(self.rows or self.events or self.rejected or self.quota)
-
-
-# A rotated generation's name: the ledger's, then logrotate's numbers (usage.jsonl.1, .1.2) or dates
-# (dateext: usage.jsonl-20250601, -2025060110), or Python's TimedRotatingFileHandler's (.2025-06-01_10).
-# Compressed generations (.gz) are not read.
-_PART = r"(?:\.\d+|-\d{8}(?:[-_]?\d{2,6})?|\.\d{4}-\d{2}-\d{2}(?:[_-]\d{2}(?:-\d{2}){0,2})?)"
-_GENERATION = re.compile(rf"^(?P<base>.+?)(?P<gen>{_PART}+)$")
-
-
-def base_of(path: Path) -> Path:
-    """The ledger a rotated generation came from: ``usage.jsonl.2`` -> ``usage.jsonl``."""
-    m = _GENERATION.match(path.name)
-    return path.with_name(m.group("base")) if m else path
-
-
-def _age(path: Path) -> float:
-    """Oldest first, whatever the naming scheme: by modification time."""
-    try:
-        return path.stat().st_mtime
-    except OSError:
-        return 0.0
 
 
 @dataclass
@@ -264,9 +243,7 @@ class _Pass:
         """Rotated generations of ``path`` no source has read: each read whole, oldest first (as rewrites
         of ``earlier``, when a file they may copy was replaced)."""
         self.scanned.add(path)
-        for candidate in sorted(self._siblings(path), key=_age):
-            if candidate == path or not _GENERATION.match(candidate.name):
-                continue
+        for candidate in sorted(self._rotated(path), key=age):
             found = _stat_head(candidate)
             if found is None:
                 continue
@@ -290,9 +267,7 @@ class _Pass:
         per generation; files are opened only when one is unknown or has grown past its source's offset."""
         placed = {(s.dev, s.inode): s for s in self.known.values()}
         every: dict[tuple[int, int], Source] | None = None
-        for candidate in self._siblings(path):
-            if candidate == path or not _GENERATION.match(candidate.name):
-                continue
+        for candidate in self._rotated(path):
             try:
                 st = candidate.stat()
             except OSError:
@@ -347,13 +322,10 @@ class _Pass:
             if self.known.get(src.path) is src:
                 del self.known[src.path]
 
-    @staticmethod
-    def _siblings(base: Path) -> list[Path]:
-        try:
-            return [p for p in base.parent.iterdir() if p.name == base.name or (
-                p.name.startswith(base.name) and base_of(p) == base)]
-        except OSError:
-            return []
+    _siblings = staticmethod(siblings)
+
+    def _rotated(self, base: Path) -> list[Path]:
+        return [p for p in self._siblings(base) if p != base and is_generation(p)]
 
 
 def catch_up(store: Store, paths: list[Path], kind: str = "usage",
