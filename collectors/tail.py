@@ -165,9 +165,12 @@ class _Pass:
         return self._all
 
     def added(self, src: Source) -> None:
-        """A source just made, once among ``everything()`` (which may have read it from the store already)."""
+        """A source just made, once among ``everything()`` (read from the store now, it holds it already)."""
         self._objects[src.id] = src
-        self.everything()[:] = [s for s in self.everything() if s.id != src.id] + [src]
+        if self._all is None:
+            self.everything()
+        else:
+            self._all.append(src)
 
     def read(self, src: Source, path: Path, earlier: list[int] | None = None) -> None:
         try:
